@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# evpoll top-level Makefile.  `make` builds the module, the library, the tests
+# and the tools; `make check` runs every test (host, then the VM); `make run`
+# boots the VM and runs the demonstration.  Quiet unless V=1.
+#
+# The module is built out of tree in build/mod/<kernel-release>/ (a copy of
+# Kbuild, kmod/ and include/), so one checkout can hold builds for several
+# kernels (stock 6.1 for the VM, 6.12 as a compile check, the debug kit).
+
+ifeq ($(KBUILD_EXTMOD),)
+
+TOP	:= $(CURDIR)
+BUILD	:= $(TOP)/build
+export TOP BUILD
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+export Q V
+
+# KDIR: the running kernel's build dir if there is one, else the newest
+# installed Debian linux-headers-*-amd64.
+newest_headers = $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
+KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(newest_headers))
+
+# The VM boots the newest installed Debian kernel image that has headers.
+VM_KVER ?= $(shell $(TOP)/tools/vm/kernels.sh vm-kver 2>/dev/null)
+VM_KDIR ?= /usr/src/linux-headers-$(VM_KVER)
+# Extra header trees the module must also compile against (6.12).
+COMPAT_KDIRS ?= $(shell $(TOP)/tools/vm/kernels.sh compat-kdirs 2>/dev/null)
+
+CC	?= cc
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -D_GNU_SOURCE -I$(TOP)/include -I$(TOP)/include/uapi \
+	   -I$(BUILD)/ksft
+export CC CFLAGS
+
+.PHONY: all deps ksft module module-% modules-compat lib tests tools \
+	check check-host check-vm run style clean install
+
+all: module lib tests tools
+
+deps:
+	$(Q)$(TOP)/tools/vm/deps.sh
+
+# kselftest_harness.h and kselftest.h, extracted from Debian's
+# linux-source-6.1 at build time (never committed).
+KSFT_TARBALL ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.1*.tar.xz)))
+ksft: $(BUILD)/ksft/kselftest_harness.h
+$(BUILD)/ksft/kselftest_harness.h:
+	$(Q)test -n "$(KSFT_TARBALL)" || { echo "linux-source-6.1 missing: run make deps" >&2; exit 1; }
+	$(Q)mkdir -p $(BUILD)/ksft
+	@echo "  KSFT    $(notdir $(KSFT_TARBALL))"
+	$(Q)tar -xJf $(KSFT_TARBALL) -C $(BUILD)/ksft --strip-components=4 \
+		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h'
+	$(Q)touch $@
+
+# module: build against $(KDIR) with W=1, warnings are errors (kmod/Kbuild).
+module:
+	$(Q)$(MAKE) module-build MKDIR=$(KDIR)
+
+module-build:
+	$(Q)test -d "$(MKDIR)" || { echo "no kernel build dir '$(MKDIR)': run make deps" >&2; exit 1; }
+	$(Q)rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(MKDIR)/include/generated/utsrelease.h); \
+	out=$(BUILD)/mod/$$rel; mkdir -p $$out; \
+	cp -a $(TOP)/Kbuild $(TOP)/kmod $(TOP)/include $$out/; \
+	echo "  MODULE  $$rel"; \
+	$(MAKE) -C $(MKDIR) M=$$out W=1 $(if $(V),V=$(V)) modules \
+		$(if $(filter 1,$(V)),,>$$out/build.log 2>&1) || \
+		{ cat $$out/build.log 2>/dev/null; exit 1; }; \
+	if grep -q 'warning:' $$out/build.log 2>/dev/null; then \
+		cat $$out/build.log; echo "module build for $$rel warned" >&2; exit 1; fi
+
+modules-compat:
+	$(Q)for d in $(COMPAT_KDIRS); do $(MAKE) module-build MKDIR=$$d || exit 1; done
+
+lib: ksft
+	$(Q)$(MAKE) -C lib
+
+tests: ksft lib
+	$(Q)$(MAKE) -C tests
+
+tools: lib
+	$(Q)$(MAKE) -C tools
+
+check: deps
+	$(Q)$(TOP)/tools/check.sh
+
+run: deps
+	$(Q)$(TOP)/tools/run.sh
+
+style:
+	$(Q)$(KDIR)/scripts/checkpatch.pl --strict --no-tree -q -f \
+		kmod/*.c kmod/*.h include/uapi/linux/evpoll.h || \
+	 $(VM_KDIR)/scripts/checkpatch.pl --strict --no-tree -q -f \
+		kmod/*.c kmod/*.h include/uapi/linux/evpoll.h
+
+install: lib
+	$(Q)$(MAKE) -C lib install
+
+clean:
+	$(Q)rm -rf $(BUILD)
+	$(Q)$(MAKE) -C lib clean 2>/dev/null || true
+
+else
+# Invoked by kbuild with M=: descend into kmod/.
+include $(src)/Kbuild
+endif

@@ -1,0 +1,987 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core.c - evpoll instances: interest set, ready list, wait, delivery.
+ *
+ * Overview
+ * --------
+ * An instance (struct evpoll) is what one open() of /dev/evpoll creates.
+ * It keeps an interest set of items (struct evpoll_item), one per watched
+ * (file, fd) pair, in an rbtree, and a ready list of items that may have
+ * events.  Adding an item calls the target's ->poll() through vfs_poll()
+ * with a poll_table whose queue function hooks a wait-queue entry of ours
+ * (struct evpoll_hook) onto each wait queue the target exposes.  When the
+ * target wakes its queue, evp_wake() runs (any context, hard IRQ included),
+ * puts the item on the ready list and wakes one waiter.  Nothing ever scans
+ * the interest set on the wait path: a wait costs O(ready items).
+ *
+ * Delivery re-polls each ready item with vfs_poll() before reporting it,
+ * so readiness that went away is dropped.  Level-triggered items that are
+ * still ready go back at the tail of the ready list (round-robin across
+ * waits, as epoll); edge-triggered ones wait for the next wake-up; one-shot
+ * ones are disabled (their event mask cleared) until EVPOLL_CTL_MOD.
+ *
+ * Locking
+ * -------
+ * Two levels, taken in this order:
+ *
+ * 1) evp->mtx (mutex): the interest set and everything ctl changes; held
+ *    across delivery (which calls vfs_poll() and writes to user memory,
+ *    both of which may sleep), across the ->poll() re-check, fdinfo and the
+ *    reaper.  Other evpoll locks nest inside it: evpoll_fref_mutex
+ *    (reap.c), then the wait-queue locks of target files (add/remove of our
+ *    hooks).
+ * 2) evp->wq.lock (spinlock, IRQ-safe): "the ready lock".  The wait queue
+ *    head of WAIT sleepers doubles as the lock of the ready list, so waking
+ *    a sleeper from the callback needs no second lock (as eventfd does).
+ *    IRQ-safe because evp_wake() may be called from a hard-IRQ wake_up().
+ *    Taken inside target wait-queue locks (the callback runs under them);
+ *    never held across anything that sleeps or touches user memory.
+ *
+ * evp->poll_wait.lock belongs to the wait queue of tasks poll()ing the
+ * instance file; it is taken (by wake_up_poll()) after the ready lock has
+ * been dropped.
+ *
+ * Field protection:
+ *   struct evpoll:
+ *     mtx                 self
+ *     items, nr_items     mtx
+ *     rdllist             wq.lock
+ *     wq                  wq.lock (self)
+ *     poll_wait           poll_wait.lock (self)
+ *     reap_work           mtx to arm; cancelled without mtx at destroy
+ *     nr_wakeups          wq.lock
+ *     nr_delivered, nr_stale, nr_reaped   mtx
+ *     user, file          immutable
+ *   struct evpoll_item:
+ *     rbn, hooks, data    mtx
+ *     rdllink             wq.lock
+ *     events              written with mtx AND wq.lock held; read under either
+ *     ws                  written with mtx AND wq.lock held; read under either
+ *     evp, fref, file, fd immutable
+ *   struct evpoll_hook:
+ *     wait                the target's wait-queue lock
+ *     whead               set at queueing; cleared by the POLLFREE wake-up
+ *                         (smp_store_release), read with smp_load_acquire
+ *                         under rcu_read_lock() at removal
+ *
+ * Context of each entry point (see Documentation/locking.rst):
+ *   evpoll_ctl, evpoll_wait, evpoll_poll, evpoll_show_fdinfo,
+ *   evpoll_destroy, evp_reap_fn:   process context, may sleep
+ *   evp_wake:                      any context, under a target's wq lock
+ *
+ * Ready-list states of an item (rdllink, under wq.lock):
+ *   unlinked  -> on evp->rdllist            evp_wake(), insert, modify,
+ *                                            LT re-queue after delivery
+ *   rdllist   -> a delivery's private txlist (evp_send_events() splices)
+ *   txlist    -> unlinked                   taken for delivery / re-check
+ *   txlist    -> rdllist (head)             not reached before maxevents
+ * While an item sits on a txlist, evp_wake() sees it linked and leaves it
+ * alone; the delivery re-polls it afterwards, so no event is lost.  Once
+ * taken off, a wake-up links it to evp->rdllist again.
+ *
+ * Removal paths (all under evp->mtx, so they exclude each other and
+ * delivery): EVPOLL_CTL_DEL; insert rollback; instance destroy; orphaned
+ * file (at delivery, and from the reaper work, see reap.c).  Each unhooks
+ * the item from the target wait queues first (after which no callback can
+ * see it), then unlinks it from the ready list, then frees it.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/device.h>	/* wakeup sources */
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/rt.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <uapi/linux/evpoll.h>
+#include "evpoll_int.h"
+
+struct evpoll {
+	struct mutex mtx;		/* see LOCKING */
+	wait_queue_head_t wq;		/* WAIT sleepers; wq.lock = ready lock */
+	wait_queue_head_t poll_wait;	/* tasks poll()ing the instance */
+	struct list_head rdllist;	/* ready items, FIFO */
+	struct rb_root items;		/* interest set by (file, fd) */
+	unsigned int nr_items;
+	struct evpoll_user *user;	/* charged for each item */
+	struct file *file;		/* the instance's own file */
+	struct delayed_work reap_work;	/* drops orphaned items */
+	u64 nr_wakeups;			/* callbacks that queued an item */
+	u64 nr_delivered;		/* events copied to user space */
+	u64 nr_stale;			/* ready items found not ready */
+	u64 nr_reaped;			/* items dropped: file orphaned */
+};
+
+struct evpoll_item {
+	struct rb_node rbn;		/* in evp->items */
+	struct list_head rdllink;	/* in evp->rdllist or a txlist */
+	struct evpoll *evp;
+	struct file *file;		/* key, pinned by fref */
+	int fd;				/* key */
+	__poll_t events;		/* EPOLL* mask and input flags */
+	u64 data;			/* user data */
+	struct evpoll_hook *hooks;	/* one per wait queue hooked */
+	struct evpoll_fref *fref;	/* keeps file alive */
+	struct wakeup_source *ws;	/* EPOLLWAKEUP */
+};
+
+struct evpoll_hook {
+	wait_queue_entry_t wait;	/* on the target's wait queue */
+	wait_queue_head_t *whead;	/* that queue; NULL after POLLFREE */
+	struct evpoll_item *item;
+	struct evpoll_hook *next;
+};
+
+/* vfs_poll() argument while an item is being hooked. */
+struct evpoll_pqueue {
+	poll_table pt;
+	struct evpoll_item *item;	/* NULL once a hook allocation failed */
+};
+
+static struct kmem_cache *item_cache __read_mostly;
+static struct kmem_cache *hook_cache __read_mostly;
+
+static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
+{
+	return container_of(wait, struct evpoll_hook, wait);
+}
+
+static inline bool evpi_is_linked(const struct evpoll_item *item)
+{
+	return !list_empty(&item->rdllink);
+}
+
+static inline bool evpi_is_enabled(const struct evpoll_item *item)
+{
+	return item->events & ~EVPOLL_PRIVATE_BITS;
+}
+
+/* Lockless peek used before sleeping and by ->poll(); see evp_wait(). */
+static inline bool evp_events_available(struct evpoll *evp)
+{
+	return !list_empty_careful(&evp->rdllist);
+}
+
+static void evp_wake_pollers(struct evpoll *evp)
+{
+	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Queue an item on the ready list and wake one sleeper.  Returns true if
+ * tasks poll()ing the instance should be woken too (outside the lock).
+ */
+static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item)
+{
+	lockdep_assert_held(&evp->wq.lock);
+
+	if (!evpi_is_linked(item)) {
+		list_add_tail(&item->rdllink, &evp->rdllist);
+		if (item->ws)
+			__pm_stay_awake(item->ws);
+	}
+	/*
+	 * Sleepers queue themselves under wq.lock (held here) after checking
+	 * the ready list, and poll_wait() callers re-check through
+	 * evpoll_poll(): neither check can miss the item just queued.
+	 */
+	if (waitqueue_active(&evp->wq))
+		wake_up_locked(&evp->wq);
+	/* poll_wait() sleepers re-check the list in evpoll_poll(). */
+	return waitqueue_active(&evp->poll_wait);
+}
+
+/*
+ * evp_wake - wait-queue callback: the target file has (maybe) events
+ *
+ * Runs under the target's wait-queue lock, in any context.  Returning 1
+ * tells an exclusive wake-up walk (EPOLLEXCLUSIVE) that a waiter was woken
+ * here and it may stop, so exclusive items only claim that when one of our
+ * own waiters really is woken for an event it asked for (as epoll).
+ */
+static int evp_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		    void *key)
+{
+	struct evpoll_hook *hook = hook_from_wait(wait);
+	struct evpoll_item *item = hook->item;
+	struct evpoll *evp = item->evp;
+	__poll_t pollflags = key_to_poll(key);
+	unsigned long flags;
+	bool pwake = false;
+	int ewake = 0;
+
+	spin_lock_irqsave(&evp->wq.lock, flags);
+	/* Disabled (one-shot fired), or not an event this item wants. */
+	if (!evpi_is_enabled(item))
+		goto out_unlock;
+	if (pollflags && !(pollflags & item->events))
+		goto out_unlock;
+
+	/* Sleepers queue under wq.lock (held): one is woken just below. */
+	if (waitqueue_active(&evp->wq) &&
+	    (item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
+		switch (pollflags & (EPOLLIN | EPOLLOUT)) {
+		case EPOLLIN:
+			ewake = !!(item->events & EPOLLIN);
+			break;
+		case EPOLLOUT:
+			ewake = !!(item->events & EPOLLOUT);
+			break;
+		case 0:
+			ewake = 1;
+			break;
+		}
+	}
+	evp->nr_wakeups++;
+	pwake = evp_make_ready(evp, item);
+out_unlock:
+	spin_unlock_irqrestore(&evp->wq.lock, flags);
+
+	if (pwake)
+		evp_wake_pollers(evp);
+	if (!(item->events & EPOLLEXCLUSIVE))
+		ewake = 1;
+
+	if (pollflags & POLLFREE) {
+		/*
+		 * The queue head is about to be freed (RCU-delayed): unhook
+		 * now.  Once whead is NULL nothing protects item or hook, so
+		 * this is the last access.
+		 */
+		list_del_init(&wait->entry);
+		/* Pairs with smp_load_acquire() in evpi_unhook(). */
+		smp_store_release(&hook->whead, NULL);
+	}
+	return ewake;
+}
+
+/* poll_table queue function: hook the item onto one target wait queue. */
+static void evp_queue_proc(struct file *file, wait_queue_head_t *whead,
+			   poll_table *pt)
+{
+	struct evpoll_pqueue *epq = container_of(pt, struct evpoll_pqueue, pt);
+	struct evpoll_item *item = epq->item;
+	struct evpoll_hook *hook;
+
+	if (unlikely(!item))	/* an earlier allocation failed */
+		return;
+	hook = kmem_cache_alloc(hook_cache, GFP_KERNEL_ACCOUNT);
+	if (unlikely(!hook)) {
+		epq->item = NULL;
+		return;
+	}
+	init_waitqueue_func_entry(&hook->wait, evp_wake);
+	hook->whead = whead;
+	hook->item = item;
+	hook->next = item->hooks;
+	item->hooks = hook;
+	if (item->events & EPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &hook->wait);
+	else
+		add_wait_queue(whead, &hook->wait);
+}
+
+/* The item's current events, without hooking anything. */
+static __poll_t evpi_poll(struct evpoll_item *item)
+{
+	poll_table pt;
+
+	lockdep_assert_held(&item->evp->mtx);
+	init_poll_funcptr(&pt, NULL);
+	pt._key = item->events;
+	return vfs_poll(item->file, &pt) & item->events;
+}
+
+static void evpi_unhook(struct evpoll_item *item)
+{
+	struct evpoll_hook *hook, *next;
+	wait_queue_head_t *whead;
+
+	for (hook = item->hooks; hook; hook = next) {
+		next = hook->next;
+		rcu_read_lock();
+		/* Pairs with smp_store_release() in evp_wake() (POLLFREE). */
+		whead = smp_load_acquire(&hook->whead);
+		if (whead)
+			remove_wait_queue(whead, &hook->wait);
+		rcu_read_unlock();
+		kmem_cache_free(hook_cache, hook);
+	}
+	item->hooks = NULL;
+}
+
+static int evpi_set_wakeup(struct evpoll_item *item, __poll_t events)
+{
+	struct evpoll *evp = item->evp;
+	struct wakeup_source *ws = NULL, *old;
+
+	lockdep_assert_held(&evp->mtx);
+	if ((events & EPOLLWAKEUP) && !item->ws) {
+		ws = wakeup_source_register(NULL, "evpoll");
+		if (!ws)
+			return -ENOMEM;
+	} else if (events & EPOLLWAKEUP) {
+		return 0;
+	}
+	spin_lock_irq(&evp->wq.lock);
+	old = item->ws;
+	item->ws = ws;
+	spin_unlock_irq(&evp->wq.lock);
+	if (old) {
+		__pm_relax(old);
+		wakeup_source_unregister(old);
+	}
+	return 0;
+}
+
+static void evp_reap_arm(struct evpoll *evp)
+{
+	unsigned long delay = evpoll_reap_delay();
+
+	lockdep_assert_held(&evp->mtx);
+	if (delay && evp->nr_items)
+		queue_delayed_work(system_unbound_wq, &evp->reap_work, delay);
+}
+
+static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
+{
+	lockdep_assert_held(&evp->mtx);
+
+	evpi_unhook(item);	/* from here on no evp_wake() sees item */
+	spin_lock_irq(&evp->wq.lock);
+	list_del_init(&item->rdllink);
+	spin_unlock_irq(&evp->wq.lock);
+	rb_erase(&item->rbn, &evp->items);
+	evp->nr_items--;
+	if (item->ws) {
+		__pm_relax(item->ws);
+		wakeup_source_unregister(item->ws);
+	}
+	evpoll_fref_put(item->fref);
+	evpoll_user_uncharge(evp->user);
+	kmem_cache_free(item_cache, item);
+}
+
+static int evp_cmp(const struct file *f1, int fd1, const struct evpoll_item *b)
+{
+	if (f1 != b->file)
+		return f1 > b->file ? 1 : -1;
+	return fd1 - b->fd;
+}
+
+static struct evpoll_item *evp_find(struct evpoll *evp, struct file *file,
+				    int fd)
+{
+	struct rb_node *rbp = evp->items.rb_node;
+
+	lockdep_assert_held(&evp->mtx);
+	while (rbp) {
+		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
+						    rbn);
+		int cmp = evp_cmp(file, fd, item);
+
+		if (cmp > 0)
+			rbp = rbp->rb_right;
+		else if (cmp < 0)
+			rbp = rbp->rb_left;
+		else
+			return item;
+	}
+	return NULL;
+}
+
+static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
+{
+	struct rb_node **p = &evp->items.rb_node, *parent = NULL;
+
+	while (*p) {
+		parent = *p;
+		if (evp_cmp(item->file, item->fd,
+			    rb_entry(parent, struct evpoll_item, rbn)) > 0)
+			p = &parent->rb_right;
+		else
+			p = &parent->rb_left;
+	}
+	rb_link_node(&item->rbn, parent, p);
+	rb_insert_color(&item->rbn, &evp->items);
+}
+
+static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
+		      __poll_t events, u64 data)
+{
+	struct evpoll_pqueue epq;
+	struct evpoll_item *item;
+	__poll_t revents;
+	bool pwake = false;
+	int err;
+
+	lockdep_assert_held(&evp->mtx);
+	if (!evpoll_user_charge(evp->user))
+		return -ENOSPC;
+	item = kmem_cache_zalloc(item_cache, GFP_KERNEL_ACCOUNT);
+	if (!item) {
+		err = -ENOMEM;
+		goto err_uncharge;
+	}
+	item->fref = evpoll_fref_get(tfile);
+	if (IS_ERR(item->fref)) {
+		err = PTR_ERR(item->fref);
+		goto err_free_item;
+	}
+	INIT_LIST_HEAD(&item->rdllink);
+	item->evp = evp;
+	item->file = tfile;
+	item->fd = fd;
+	item->events = events;
+	item->data = data;
+	if (events & EPOLLWAKEUP) {
+		item->ws = wakeup_source_register(NULL, "evpoll");
+		if (!item->ws) {
+			err = -ENOMEM;
+			goto err_put_fref;
+		}
+	}
+	evp_rb_insert(evp, item);
+	evp->nr_items++;
+
+	/* Hook onto the target's wait queues and read its state at once. */
+	init_poll_funcptr(&epq.pt, evp_queue_proc);
+	epq.pt._key = events;
+	epq.item = item;
+	revents = vfs_poll(tfile, &epq.pt) & events;
+	if (unlikely(!epq.item)) {
+		evp_remove(evp, item);	/* uncharges and frees */
+		return -ENOMEM;
+	}
+	if (revents) {
+		spin_lock_irq(&evp->wq.lock);
+		pwake = evp_make_ready(evp, item);
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	if (pwake)
+		evp_wake_pollers(evp);
+	if (evp->nr_items == 1)
+		evp_reap_arm(evp);
+	return 0;
+
+err_put_fref:
+	evpoll_fref_put(item->fref);
+err_free_item:
+	kmem_cache_free(item_cache, item);
+err_uncharge:
+	evpoll_user_uncharge(evp->user);
+	return err;
+}
+
+static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
+		      __poll_t events, u64 data)
+{
+	bool pwake = false;
+	int err;
+
+	lockdep_assert_held(&evp->mtx);
+	err = evpi_set_wakeup(item, events);
+	if (err)
+		return err;
+	spin_lock_irq(&evp->wq.lock);
+	item->events = events;
+	spin_unlock_irq(&evp->wq.lock);
+	item->data = data;
+
+	/*
+	 * The unlock above orders the new mask before the poll below: an
+	 * event the poll misses finds the new mask in evp_wake().
+	 */
+	if (evpi_poll(item)) {
+		spin_lock_irq(&evp->wq.lock);
+		pwake = evp_make_ready(evp, item);
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	if (pwake)
+		evp_wake_pollers(evp);
+	return 0;
+}
+
+/**
+ * evpoll_ctl - add, modify or remove a watched fd (epoll_ctl(2))
+ * @evp:	the instance
+ * @op:		EVPOLL_CTL_ADD, _MOD or _DEL
+ * @fd:		the fd to watch, in the caller's fd table
+ * @events:	EPOLL* mask and input flags (ADD/MOD)
+ * @data:	user data (ADD/MOD)
+ *
+ * Checks are made in epoll's order, so that a call epoll would reject gets
+ * epoll's errno.
+ *
+ * Return: 0 or -EBADF, -EPERM, -EINVAL, -EEXIST, -ENOENT, -ENOSPC, -ENOMEM.
+ */
+int evpoll_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events, u64 data)
+{
+	struct evpoll_item *item;
+	struct file *tfile;
+	int err;
+
+	tfile = fget(fd);
+	if (!tfile)
+		return -EBADF;
+	err = -EPERM;
+	if (!file_can_poll(tfile))
+		goto out_fput;
+
+	if (op != EVPOLL_CTL_DEL && (events & EPOLLWAKEUP) &&
+	    (!IS_ENABLED(CONFIG_PM_SLEEP) || !capable(CAP_BLOCK_SUSPEND)))
+		events &= ~EPOLLWAKEUP;	/* silently, as epoll */
+
+	err = -EINVAL;
+	if (tfile == evp->file)
+		goto out_fput;
+	/*
+	 * Nested instances need loop and depth checks that are not there
+	 * yet: refuse evpoll and epoll targets rather than risk a cycle.
+	 */
+	if (evpoll_file_is_instance(tfile) ||
+	    !strcmp(tfile->f_path.dentry->d_name.name, "[eventpoll]"))
+		goto out_fput;
+	if (op != EVPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
+		if (op == EVPOLL_CTL_MOD)
+			goto out_fput;
+		if (op == EVPOLL_CTL_ADD && (events & ~EVPOLL_EXCLUSIVE_OK))
+			goto out_fput;
+	}
+	if (op != EVPOLL_CTL_ADD && op != EVPOLL_CTL_MOD &&
+	    op != EVPOLL_CTL_DEL)
+		goto out_fput;
+
+	mutex_lock(&evp->mtx);
+	item = evp_find(evp, tfile, fd);
+	switch (op) {
+	case EVPOLL_CTL_ADD:
+		if (item)
+			err = -EEXIST;
+		else
+			err = evp_insert(evp, tfile, fd,
+					 events | EPOLLERR | EPOLLHUP, data);
+		break;
+	case EVPOLL_CTL_DEL:
+		if (item) {
+			evp_remove(evp, item);
+			err = 0;
+		} else {
+			err = -ENOENT;
+		}
+		break;
+	case EVPOLL_CTL_MOD:
+		if (!item)
+			err = -ENOENT;
+		else if (item->events & EPOLLEXCLUSIVE)
+			err = -EINVAL;
+		else
+			err = evp_modify(evp, item,
+					 events | EPOLLERR | EPOLLHUP, data);
+		break;
+	}
+	mutex_unlock(&evp->mtx);
+out_fput:
+	fput(tfile);
+	return err;
+}
+
+static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
+			 u64 data)
+{
+	if (__put_user(revents, &uevent->events) ||
+	    __put_user(data, &uevent->data))
+		return -EFAULT;
+#ifndef EVPOLL_EVENT_NOPAD
+	if (__put_user(0, &uevent->__pad))
+		return -EFAULT;
+#endif
+	return 0;
+}
+
+/*
+ * Deliver up to @maxevents events.  Takes the whole ready list private
+ * (txlist) so that level-triggered items re-queued at the tail are not seen
+ * again in this call, then re-polls each item before reporting it.
+ */
+static int evp_send_events(struct evpoll *evp,
+			   struct evpoll_event __user *events, int maxevents)
+{
+	struct evpoll_item *item;
+	bool pwake = false;
+	LIST_HEAD(txlist);
+	__poll_t revents;
+	int res = 0;
+
+	mutex_lock(&evp->mtx);
+	spin_lock_irq(&evp->wq.lock);
+	list_splice_init(&evp->rdllist, &txlist);
+	spin_unlock_irq(&evp->wq.lock);
+
+	while (res < maxevents) {
+		spin_lock_irq(&evp->wq.lock);
+		item = list_first_entry_or_null(&txlist, struct evpoll_item,
+						rdllink);
+		if (item) {
+			list_del_init(&item->rdllink);
+			if (item->ws)
+				__pm_relax(item->ws);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+		if (!item)
+			break;
+
+		if (evpoll_fref_orphaned(item->fref)) {
+			/* Closed without DEL: never report it again. */
+			evp_remove(evp, item);
+			evp->nr_reaped++;
+			continue;
+		}
+		revents = evpi_poll(item);
+		if (!revents) {
+			evp->nr_stale++;
+			continue;
+		}
+		if (evp_put_event(&events[res], revents, item->data)) {
+			spin_lock_irq(&evp->wq.lock);
+			if (!evpi_is_linked(item))
+				list_add(&item->rdllink, &txlist);
+			spin_unlock_irq(&evp->wq.lock);
+			if (!res)
+				res = -EFAULT;
+			break;
+		}
+		res++;
+		spin_lock_irq(&evp->wq.lock);
+		if (item->events & EPOLLONESHOT) {
+			item->events &= EVPOLL_PRIVATE_BITS;
+		} else if (!(item->events & EPOLLET) &&
+			   !evpi_is_linked(item)) {
+			list_add_tail(&item->rdllink, &evp->rdllist);
+			if (item->ws)
+				__pm_stay_awake(item->ws);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	if (res > 0)
+		evp->nr_delivered += res;
+
+	spin_lock_irq(&evp->wq.lock);
+	/* What was not reached goes back first, in order. */
+	list_splice(&txlist, &evp->rdllist);
+	if (!list_empty(&evp->rdllist)) {
+		/*
+		 * Pass the rest on to another sleeper, as ep_done_scan();
+		 * sleepers queue under wq.lock, which is held.
+		 */
+		if (waitqueue_active(&evp->wq))
+			wake_up_locked(&evp->wq);
+		/* poll_wait() sleepers re-check in evpoll_poll(). */
+		pwake = waitqueue_active(&evp->poll_wait);
+	}
+	spin_unlock_irq(&evp->wq.lock);
+	mutex_unlock(&evp->mtx);
+
+	if (pwake)
+		evp_wake_pollers(evp);
+	return res;
+}
+
+/*
+ * Always dequeue the waiter, even if it was already running: an entry left
+ * on the queue would swallow the next exclusive wake-up meant for another
+ * sleeper (ep_autoremove_wake_function() does the same).
+ */
+static int evp_autoremove_wake(wait_queue_entry_t *wait, unsigned int mode,
+			       int sync, void *key)
+{
+	int ret = default_wake_function(wait, mode, sync, key);
+
+	list_del_init_careful(&wait->entry);
+	return ret;
+}
+
+/* Timer slack as select/poll/epoll compute it (fs/select.c). */
+static u64 evp_timer_slack(ktime_t expires)
+{
+	const u64 max_slack = 100 * NSEC_PER_MSEC;
+	s64 left = ktime_to_ns(ktime_sub(expires, ktime_get()));
+	u64 slack;
+
+	if (rt_task(current))
+		return 0;
+	if (left < 0)
+		return current->timer_slack_ns;
+	slack = div_u64(left, task_nice(current) > 0 ? 200 : 1000);
+	slack = min(slack, max_slack);
+	return max_t(u64, slack, current->timer_slack_ns);
+}
+
+/**
+ * evpoll_wait - wait for events and copy them out (epoll_pwait2(2))
+ * @evp:	the instance
+ * @events:	user array, already checked with access_ok()
+ * @maxevents:	its capacity, already checked
+ * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
+ *		0 does not block
+ *
+ * Events already available win over a pending signal, as in ep_poll().
+ *
+ * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
+ */
+int evpoll_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		int maxevents, ktime_t *end)
+{
+	ktime_t expires, *to = NULL;
+	wait_queue_entry_t wait;
+	bool timed_out = false;
+	bool eavail;
+	u64 slack = 0;
+	int res;
+
+	lockdep_assert_irqs_enabled();
+	if (end && *end) {
+		slack = evp_timer_slack(*end);
+		expires = *end;
+		to = &expires;
+	} else if (end) {
+		timed_out = true;	/* non-blocking: one pass */
+	}
+
+	eavail = evp_events_available(evp);
+	for (;;) {
+		if (eavail) {
+			res = evp_send_events(evp, events, maxevents);
+			if (res)
+				return res;
+		}
+		if (timed_out)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+
+		init_wait(&wait);
+		wait.func = evp_autoremove_wake;
+		spin_lock_irq(&evp->wq.lock);
+		/*
+		 * No barrier needed: evp_wake() queues the item and checks
+		 * waitqueue_active() under this same lock.
+		 */
+		__set_current_state(TASK_INTERRUPTIBLE);
+		eavail = evp_events_available(evp);
+		if (!eavail)
+			__add_wait_queue_exclusive(&evp->wq, &wait);
+		spin_unlock_irq(&evp->wq.lock);
+
+		if (!eavail)
+			timed_out = !schedule_hrtimeout_range(to, slack,
+							      HRTIMER_MODE_ABS);
+		__set_current_state(TASK_RUNNING);
+
+		/* Woken (or raced): try to deliver; timed out: only if woken. */
+		eavail = true;
+		if (!list_empty_careful(&wait.entry)) {
+			spin_lock_irq(&evp->wq.lock);
+			if (timed_out)
+				eavail = list_empty(&wait.entry);
+			__remove_wait_queue(&evp->wq, &wait);
+			spin_unlock_irq(&evp->wq.lock);
+		}
+	}
+}
+
+/**
+ * evpoll_poll - ->poll() of the instance file
+ * @evp:	the instance
+ * @file:	its file
+ * @wait:	the caller's poll table
+ *
+ * Readable when at least one ready item really has events: the ready list
+ * is re-checked with vfs_poll() so a drained level-triggered item does not
+ * make the instance look readable.  Not-ready items are dropped from the
+ * ready list (their next wake-up queues them again).
+ *
+ * Return: EPOLLIN | EPOLLRDNORM or 0.
+ */
+__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
+{
+	struct evpoll_item *item, *tmp;
+	LIST_HEAD(txlist);
+	__poll_t res = 0;
+
+	poll_wait(file, &evp->poll_wait, wait);
+	if (!evp_events_available(evp))
+		return 0;
+
+	mutex_lock(&evp->mtx);
+	spin_lock_irq(&evp->wq.lock);
+	list_splice_init(&evp->rdllist, &txlist);
+	spin_unlock_irq(&evp->wq.lock);
+
+	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
+		if (evpi_poll(item)) {
+			res = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
+		spin_lock_irq(&evp->wq.lock);
+		list_del_init(&item->rdllink);
+		if (item->ws)
+			__pm_relax(item->ws);
+		spin_unlock_irq(&evp->wq.lock);
+	}
+
+	spin_lock_irq(&evp->wq.lock);
+	list_splice(&txlist, &evp->rdllist);
+	spin_unlock_irq(&evp->wq.lock);
+	mutex_unlock(&evp->mtx);
+	return res;
+}
+
+/* Reaper work: drop items whose file only evpoll still holds (reap.c). */
+static void evp_reap_fn(struct work_struct *work)
+{
+	struct evpoll *evp = container_of(to_delayed_work(work),
+					  struct evpoll, reap_work);
+	struct rb_node *rbn, *next;
+	unsigned int n = 0;
+
+	mutex_lock(&evp->mtx);
+	for (rbn = rb_first(&evp->items); rbn; rbn = next) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+
+		next = rb_next(rbn);
+		if (evpoll_fref_orphaned(item->fref)) {
+			evp_remove(evp, item);
+			evp->nr_reaped++;
+		}
+		if (!(++n % 1024))
+			cond_resched();
+	}
+	evp_reap_arm(evp);
+	mutex_unlock(&evp->mtx);
+}
+
+/**
+ * evpoll_show_fdinfo - /proc/PID/fdinfo/FD of an instance
+ * @evp:	the instance
+ * @m:		the seq_file
+ *
+ * One line per item in epoll's format (ep_show_fdinfo()), in key order,
+ * then evpoll's counters.
+ */
+void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
+{
+	struct evpoll_item *item;
+	struct rb_node *rbn;
+	unsigned int ready = 0;
+	u64 wakeups;
+
+	mutex_lock(&evp->mtx);
+	for (rbn = rb_first(&evp->items); rbn; rbn = rb_next(rbn)) {
+		struct inode *inode;
+
+		item = rb_entry(rbn, struct evpoll_item, rbn);
+		inode = file_inode(item->file);
+		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
+			   item->fd, item->events, (long long)item->data,
+			   (long long)item->file->f_pos, inode->i_ino,
+			   inode->i_sb->s_dev);
+		if (seq_has_overflowed(m))
+			break;
+	}
+	spin_lock_irq(&evp->wq.lock);
+	list_for_each_entry(item, &evp->rdllist, rdllink)
+		ready++;
+	wakeups = evp->nr_wakeups;
+	spin_unlock_irq(&evp->wq.lock);
+	seq_printf(m, "evpoll-items: %u\n", evp->nr_items);
+	seq_printf(m, "evpoll-ready: %u\n", ready);
+	seq_printf(m, "evpoll-wakeups: %llu\n", wakeups);
+	seq_printf(m, "evpoll-delivered: %llu\n", evp->nr_delivered);
+	seq_printf(m, "evpoll-stale: %llu\n", evp->nr_stale);
+	seq_printf(m, "evpoll-reaped: %llu\n", evp->nr_reaped);
+	seq_printf(m, "evpoll-user-watches: %ld\n",
+		   evpoll_user_watches(evp->user));
+	mutex_unlock(&evp->mtx);
+}
+
+/**
+ * evpoll_create - a new, empty instance for @file
+ * @file: the /dev/evpoll file being opened
+ *
+ * Return: the instance or ERR_PTR(-ENOMEM).
+ */
+struct evpoll *evpoll_create(struct file *file)
+{
+	struct evpoll *evp;
+
+	evp = kzalloc(sizeof(*evp), GFP_KERNEL_ACCOUNT);
+	if (!evp)
+		return ERR_PTR(-ENOMEM);
+	evp->user = evpoll_user_get();
+	if (!evp->user) {
+		kfree(evp);
+		return ERR_PTR(-ENOMEM);
+	}
+	mutex_init(&evp->mtx);
+	init_waitqueue_head(&evp->wq);
+	init_waitqueue_head(&evp->poll_wait);
+	INIT_LIST_HEAD(&evp->rdllist);
+	evp->items = RB_ROOT;
+	evp->file = file;
+	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
+	return evp;
+}
+
+/**
+ * evpoll_destroy - free an instance and everything it holds
+ * @evp: the instance; its file is being released, so no ioctl or poll can
+ *	 run on it any more
+ */
+void evpoll_destroy(struct evpoll *evp)
+{
+	struct rb_node *rbn;
+
+	/* The work re-arms itself while items exist: empty the set first. */
+	mutex_lock(&evp->mtx);
+	while ((rbn = rb_first(&evp->items)))
+		evp_remove(evp, rb_entry(rbn, struct evpoll_item, rbn));
+	mutex_unlock(&evp->mtx);
+	cancel_delayed_work_sync(&evp->reap_work);
+	evpoll_user_put(evp->user);
+	mutex_destroy(&evp->mtx);
+	kfree(evp);
+}
+
+int evpoll_core_init(void)
+{
+	/* Keep an item within two cache lines, as epoll keeps epitem. */
+	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct evpoll_item) > 128);
+
+	item_cache = KMEM_CACHE(evpoll_item, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	if (!item_cache)
+		return -ENOMEM;
+	hook_cache = KMEM_CACHE(evpoll_hook, SLAB_ACCOUNT);
+	if (!hook_cache) {
+		kmem_cache_destroy(item_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void evpoll_core_exit(void)
+{
+	kmem_cache_destroy(hook_cache);
+	kmem_cache_destroy(item_cache);
+}

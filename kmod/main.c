@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - the /dev/evpoll misc device: module init/exit, file operations,
+ * and ioctl decoding.
+ *
+ * Every ioctl argument is validated here before core.c sees it: the
+ * structure is copied in whole (EFAULT), every flags and reserved field is
+ * checked (EINVAL), then the checks epoll's syscalls make happen in epoll's
+ * order (see Documentation/abi.rst).  No lock is taken in this file; the
+ * instance's locks are core.c's (its LOCKING banner).
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/signal.h>
+#include <linux/time64.h>
+#include <linux/uaccess.h>
+
+#include <uapi/linux/evpoll.h>
+#include "evpoll_int.h"
+
+static const struct file_operations evpoll_fops;
+
+bool evpoll_file_is_instance(const struct file *file)
+{
+	return file->f_op == &evpoll_fops;
+}
+
+static int evpoll_open(struct inode *inode, struct file *file)
+{
+	struct evpoll *evp;
+
+	evp = evpoll_create(file);
+	if (IS_ERR(evp))
+		return PTR_ERR(evp);
+	file->private_data = evp;
+	return nonseekable_open(inode, file);
+}
+
+static int evpoll_release(struct inode *inode, struct file *file)
+{
+	evpoll_destroy(file->private_data);
+	return 0;
+}
+
+static __poll_t evpoll_fop_poll(struct file *file, poll_table *wait)
+{
+	return evpoll_poll(file->private_data, file, wait);
+}
+
+static void evpoll_fop_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	evpoll_show_fdinfo(file->private_data, m);
+}
+
+static long evpoll_ioctl_ctl(struct evpoll *evp, struct evpoll_ctl __user *uc)
+{
+	struct evpoll_ctl c;
+
+	if (copy_from_user(&c, uc, sizeof(c)))
+		return -EFAULT;
+	if (c.flags)
+		return -EINVAL;
+	return evpoll_ctl(evp, c.op, c.fd, (__force __poll_t)c.events, c.data);
+}
+
+/*
+ * Apply the caller's signal mask for the wait, as set_user_sigmask() does
+ * for epoll_pwait() (that helper is not exported to modules).  SIGKILL and
+ * SIGSTOP can never be blocked.
+ */
+static int evpoll_set_sigmask(u64 umask, u32 sigsetsize)
+{
+	sigset_t kmask;
+
+	if (!umask)
+		return 0;
+	if (sigsetsize != sizeof(sigset_t))
+		return -EINVAL;
+	if (copy_from_user(&kmask, u64_to_user_ptr(umask), sizeof(kmask)))
+		return -EFAULT;
+	sigdelsetmask(&kmask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	set_restore_sigmask();
+	current->saved_sigmask = current->blocked;
+	return sigprocmask(SIG_SETMASK, &kmask, NULL);
+}
+
+/*
+ * Undo evpoll_set_sigmask() unless the wait was interrupted: then the
+ * saved mask stays pending restore until the signal has been delivered
+ * with the wait's mask in force (restore_saved_sigmask_unless()).
+ */
+static void evpoll_restore_sigmask(bool interrupted)
+{
+	if (interrupted)
+		return;
+	if (test_and_clear_restore_sigmask())
+		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
+static long evpoll_ioctl_wait(struct evpoll *evp,
+			      struct evpoll_wait __user *uw)
+{
+	struct evpoll_event __user *events;
+	ktime_t end, *endp = NULL;
+	struct evpoll_wait w;
+	long ret;
+
+	if (copy_from_user(&w, uw, sizeof(w)))
+		return -EFAULT;
+	if ((w.flags & ~EVPOLL_WAIT_FLAGS) || w.__reserved)
+		return -EINVAL;
+
+	/* The deadline: absolute, 0 for "do not block", NULL for forever. */
+	if (w.flags & EVPOLL_WAIT_TIMESPEC) {
+		/* epoll_pwait2(): a timespec, NULL meaning forever. */
+		if (w.timeout) {
+			struct timespec64 ts;
+
+			if (get_timespec64(&ts,
+					   u64_to_user_ptr((u64)w.timeout)))
+				return -EFAULT;
+			if (!timespec64_valid(&ts))
+				return -EINVAL;
+			end = timespec64_to_ktime(ts);
+			endp = &end;
+		}
+	} else if (w.timeout >= 0) {
+		end = ns_to_ktime(w.timeout);
+		endp = &end;
+	}
+	if (endp && *endp)
+		*endp = ktime_add_safe(ktime_get(), *endp);
+
+	ret = evpoll_set_sigmask(w.sigmask, w.sigsetsize);
+	if (ret)
+		return ret;
+
+	events = u64_to_user_ptr(w.events);
+	if (w.maxevents <= 0 || w.maxevents > EVPOLL_MAX_EVENTS)
+		ret = -EINVAL;
+	else if (!access_ok(events, w.maxevents * sizeof(*events)))
+		ret = -EFAULT;
+	else
+		ret = evpoll_wait(evp, events, w.maxevents, endp);
+
+	evpoll_restore_sigmask(ret == -EINTR);
+	return ret;
+}
+
+static long evpoll_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct evpoll *evp = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case EVPOLL_IOC_CTL:
+		return evpoll_ioctl_ctl(evp, uarg);
+	case EVPOLL_IOC_WAIT:
+		return evpoll_ioctl_wait(evp, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations evpoll_fops = {
+	.owner		= THIS_MODULE,
+	.open		= evpoll_open,
+	.release	= evpoll_release,
+	.poll		= evpoll_fop_poll,
+	.unlocked_ioctl	= evpoll_ioctl,
+	.show_fdinfo	= evpoll_fop_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice evpoll_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "evpoll",
+	.fops	= &evpoll_fops,
+	.mode	= 0666,
+};
+
+static int __init evpoll_init(void)
+{
+	int err;
+
+	BUILD_BUG_ON(sizeof(struct evpoll_event) != sizeof(struct epoll_event));
+	BUILD_BUG_ON(sizeof(struct evpoll_ctl) != 24);
+	BUILD_BUG_ON(sizeof(struct evpoll_wait) != 40);
+
+	err = evpoll_limits_init();
+	if (err)
+		return err;
+	err = evpoll_core_init();
+	if (err)
+		return err;
+	err = evpoll_reap_init();
+	if (err)
+		goto err_core;
+	err = misc_register(&evpoll_misc);
+	if (err)
+		goto err_reap;
+	return 0;
+
+err_reap:
+	evpoll_reap_exit();
+err_core:
+	evpoll_core_exit();
+	return err;
+}
+
+static void __exit evpoll_exit(void)
+{
+	misc_deregister(&evpoll_misc);
+	evpoll_reap_exit();
+	evpoll_core_exit();
+}
+
+module_init(evpoll_init);
+module_exit(evpoll_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("evpoll developers");
+MODULE_DESCRIPTION("evpoll: an epoll-like readiness notification device");

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * close_test - a watched fd closed without EVPOLL_CTL_DEL.
+ *
+ * evpoll pins watched files (a module cannot hook __fput() as epoll does),
+ * and drops an item once nobody but evpoll holds its file: at the next
+ * delivery, or from the reaper within reap_interval_ms (see kmod/reap.c).
+ * These tests hold the module to that bound.
+ *
+ *   t0 --> e0 --(lt)--> tcp s0 <==== loopback ====> s1 (peer, t0)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "evp.h"
+#include "kselftest_harness.h"
+
+static int tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len))
+		return -1;
+	sv[1] = socket(AF_INET, SOCK_STREAM, 0);
+	if (sv[1] < 0 || connect(sv[1], (void *)&a, sizeof(a)))
+		return -1;
+	sv[0] = accept(l, NULL, NULL);
+	close(l);
+	return sv[0] < 0 ? -1 : 0;
+}
+
+/* Milliseconds until fd reads EOF (poll + read 0), or -1 past limit_ms. */
+static long long ms_until_eof(int fd, int limit_ms)
+{
+	long long t0 = now_ns();
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, limit_ms) != 1 || read(fd, &c, 1) != 0)
+		return -1;
+	return (now_ns() - t0) / NSEC_PER_MSEC;
+}
+
+/* Bound promised by the docs: one reaper period plus slack for TCG. */
+static int eof_bound_ms(void)
+{
+	long long iv = evp_param("reap_interval_ms");
+
+	return (iv > 0 ? iv : 250) + 1000;
+}
+
+TEST(close_without_del_peer_sees_fin)
+{
+	int evfd = evp_open(), sv[2];
+	long long ms;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_GT(evp_param("reap_interval_ms"), 0);
+	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	/* No event ever happens on sv[0]: only the reaper can drop it. */
+	close(sv[0]);
+	ms = ms_until_eof(sv[1], eof_bound_ms());
+	EXPECT_GE(ms, 0) TH_LOG("peer saw no FIN within %d ms", eof_bound_ms());
+	TH_LOG("peer saw FIN after %lld ms", ms);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-reaped"), 1);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
+	close(sv[1]);
+	close(evfd);
+}
+
+/* Closing the instance releases everything it pinned at once. */
+TEST(instance_close_releases_files)
+{
+	int evfd = evp_open(), sv[2];
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	close(sv[0]);
+	close(evfd);
+	EXPECT_GE(ms_until_eof(sv[1], 1000), 0);
+	close(sv[1]);
+}
+
+/* An event on a closed fd is never delivered: the item goes instead. */
+TEST(closed_fd_never_reported)
+{
+	int evfd = evp_open(), sv[2];
+	struct epoll_event ev;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	close(sv[0]);
+	ASSERT_EQ(write(sv[1], "x", 1), 1);
+	EXPECT_EQ(evp_wait(evfd, &ev, 1, 0), 0);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-reaped"), 1);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
+	close(sv[1]);
+	close(evfd);
+}
+
+/*
+ * While a dup() (or another process) still holds the file, the item stays
+ * and keeps reporting, as epoll's does until the last close.
+ */
+TEST(dup_keeps_item_alive)
+{
+	int evfd = evp_open(), sv[2], d;
+	struct epoll_event ev;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	d = dup(sv[0]);
+	ASSERT_GE(d, 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 8), 0);
+	close(sv[0]);
+	usleep((evp_param("reap_interval_ms") + 200) * 1000);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
+	ASSERT_EQ(write(sv[1], "x", 1), 1);
+	ASSERT_EQ(evp_wait(evfd, &ev, 1, 0), 1);
+	EXPECT_EQ(ev.data.u64, 8);
+	/* The key's fd number is closed: DEL by it fails, as with epoll. */
+	EXPECT_EQ(evp_ctl(evfd, EVPOLL_CTL_DEL, sv[0], 0, 0), -EBADF);
+	close(d);
+	EXPECT_EQ(evp_wait(evfd, &ev, 1, 0), 0);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
+	close(sv[1]);
+	close(evfd);
+}
+
+/* Two instances watch one socket; closing it still gets it released. */
+TEST(two_instances_one_file_reaped)
+{
+	int e1 = evp_open(), e2 = evp_open(), sv[2];
+
+	ASSERT_GE(e1, 0);
+	ASSERT_GE(e2, 0);
+	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	close(sv[0]);
+	EXPECT_GE(ms_until_eof(sv[1], eof_bound_ms()), 0);
+	close(sv[1]);
+	close(e1);
+	close(e2);
+}
+
+/* Many closed fds in one instance are all reaped in one period. */
+TEST(many_closed_reaped)
+{
+	enum { N = 500 };
+	int evfd = evp_open(), i, e;
+
+	ASSERT_GE(evfd, 0);
+	for (i = 0; i < N; i++) {
+		e = eventfd(0, 0);
+		ASSERT_GE(e, 0);
+		ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, e, EPOLLIN, i), 0);
+		close(e);
+	}
+	usleep(eof_bound_ms() * 1000);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
+	EXPECT_EQ(evp_counter(evfd, "evpoll-reaped"), N);
+	close(evfd);
+}
+
+TEST_HARNESS_MAIN

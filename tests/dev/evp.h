@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * evp.h - thin helpers over the raw /dev/evpoll ioctls for the device
+ * tests.  The tests talk to the module directly, not through libevpoll, so
+ * that a library bug cannot hide (or fake) a kernel behaviour.  Every helper
+ * returns the ioctl's result, or -errno.
+ */
+#ifndef _EVPOLL_TESTS_EVP_H
+#define _EVPOLL_TESTS_EVP_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/evpoll.h>
+
+#define NSEC_PER_MSEC	1000000LL
+#define NSEC_PER_SEC	1000000000LL
+
+static inline int evp_open(void)
+{
+	return open(EVPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+static inline int evp_ctl(int evfd, int op, int fd, uint32_t events,
+			  uint64_t data)
+{
+	struct evpoll_ctl c = {
+		.op = op, .fd = fd, .events = events, .data = data,
+	};
+
+	return ioctl(evfd, EVPOLL_IOC_CTL, &c) ? -errno : 0;
+}
+
+static inline int evp_wait_args(int evfd, struct evpoll_wait *w)
+{
+	int ret = ioctl(evfd, EVPOLL_IOC_WAIT, w);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* timeout_ns < 0: forever; 0: do not block. */
+static inline int evp_wait(int evfd, struct epoll_event *evs, int max,
+			   long long timeout_ns)
+{
+	struct evpoll_wait w = {
+		.events = (uintptr_t)evs, .maxevents = max,
+		.timeout = timeout_ns,
+	};
+
+	return evp_wait_args(evfd, &w);
+}
+
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* Read /proc/self/fdinfo/FD of an instance into buf; returns length. */
+static inline int evp_fdinfo(int evfd, char *buf, size_t size)
+{
+	size_t len = 0;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", evfd);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1 &&
+	       (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* The value of a "name: value" counter line in an instance's fdinfo. */
+static inline long long evp_counter(int evfd, const char *name)
+{
+	static char buf[4 << 20];
+	char key[64];
+	char *p;
+
+	if (evp_fdinfo(evfd, buf, sizeof(buf)) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%s: ", name);
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Read a module parameter; -1 if absent. */
+static inline long long evp_param(const char *name)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/evpoll/parameters/%s",
+		 name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+static inline int evp_set_param(const char *name, long long val)
+{
+	char path[128], buf[64];
+	int fd, len, ok;
+
+	snprintf(path, sizeof(path), "/sys/module/evpoll/parameters/%s",
+		 name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lld\n", val);
+	ok = write(fd, buf, len) == len;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+#endif /* _EVPOLL_TESTS_EVP_H */

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - what `make check` runs: build everything with warnings as
+# errors, run the host tests, boot the VM and run the guest tests, then add
+# everything up into one line "N passed, N failed, N skipped".
+#
+# A step that cannot run (a build that fails, a VM that never boots, a
+# kernel splat in the guest's dmesg, a module that will not unload) counts
+# as a failure: nothing is skipped silently.
+set -u
+
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
+TOP=$(cd "$here/.." && pwd -P)
+cd "$TOP"
+
+MAKE=${MAKE:-make}
+out=$TOP/build/check
+summary=$out/summary
+rm -rf "$out"
+mkdir -p "$out"
+: >"$summary"
+t_start=$(date +%s)
+
+step() { printf '\n### %s\n' "$*"; }
+fail_step() {		# LABEL REASON: one failure, counted
+	echo "check: $1: FAILED: $2"
+	echo "$1 0 1 0" >>"$summary"
+}
+pass_step() {
+	echo "$1 1 0 0" >>"$summary"
+}
+
+vm_kver=$(tools/vm/kernels.sh vm-kver) || vm_kver=
+step "build: module for the VM kernel ($vm_kver) and every other installed header tree"
+if [ -n "$vm_kver" ] &&
+   $MAKE -s module KDIR="/usr/src/linux-headers-$vm_kver"; then
+	pass_step "build-module-$vm_kver"
+else
+	fail_step "build-module" "module build for '$vm_kver' (W=1, -Werror)"
+fi
+for kdir in $(tools/vm/kernels.sh compat-kdirs); do
+	rel=$(basename "$kdir" | sed 's/^linux-headers-//')
+	if $MAKE -s module KDIR="$kdir"; then
+		pass_step "build-module-$rel"
+	else
+		fail_step "build-module-$rel" "module build against $kdir"
+	fi
+done
+
+step "build: library, tests, tools (-Werror)"
+if $MAKE -s lib tests tools; then
+	pass_step "build-userspace"
+else
+	fail_step "build-userspace" "make lib tests tools"
+fi
+
+step "host tests"
+if [ -d build/tests/host ]; then
+	tests/run-tests.sh -l host -t 600 -o "$out/host" -s "$summary" \
+		build/tests/host || true
+else
+	fail_step host "no host tests were built"
+fi
+
+step "VM tests on the stock kernel $vm_kver"
+ko=build/mod/$vm_kver/kmod/evpoll.ko
+vmout=$TOP/build/vm/check-stock
+rm -rf "$vmout"
+mkdir -p "$vmout"
+if [ ! -f "$ko" ]; then
+	fail_step vm-stock "no module built for $vm_kver"
+elif [ ! -d build/tests/guest ]; then
+	fail_step vm-stock "no guest tests were built"
+else
+	tools/vm/vm-run.sh -k "$vm_kver" -m "$ko" -o "$vmout" -t 2400 -- \
+		tests/guest-run.sh -l vm-stock -t 600 -o "$vmout/logs" \
+		-s "$vmout/summary" build/tests/guest
+	rc=$?
+	if [ -f "$vmout/summary" ]; then
+		cat "$vmout/summary" >>"$summary"
+	fi
+	case $rc in
+	0|1) ;;		# the tests' own verdict is in their summary
+	90) fail_step vm-stock-dmesg "kernel splat in the guest (see $vmout/dmesg.log)" ;;
+	91) fail_step vm-stock-rmmod "rmmod evpoll failed after the tests" ;;
+	92) fail_step vm-stock-insmod "insmod evpoll failed" ;;
+	*) fail_step vm-stock "the VM run ended with status $rc (see $vmout/console.log)" ;;
+	esac
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || true
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then
+		pass_step vm-stock-dmesg-clean-rmmod
+	fi
+fi
+
+step "summary"
+cat "$summary" | awk '{ printf "  %-34s %4d passed %4d failed %4d skipped\n", $1, $2, $3, $4 }'
+read -r pass fail skip < <(awk '{ p += $2; f += $3; s += $4 } END { print p + 0, f + 0, s + 0 }' "$summary")
+echo "check took $(( $(date +%s) - t_start )) s"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
