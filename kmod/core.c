@@ -38,8 +38,20 @@
  *    never held across anything that sleeps or touches user memory.
  *
  * evp->poll_wait.lock belongs to the wait queue of tasks poll()ing the
- * instance file; it is taken (by wake_up_poll()) after the ready lock has
- * been dropped.
+ * instance file; it is taken (by evp_wake_pollers()) after the ready lock
+ * has been dropped.
+ *
+ * Nesting (an instance watching another instance): evpoll_nest_lock
+ * (global spinlock, process context only, a leaf) protects every
+ * instance's children/parents edge lists and the loop-check scratch fields.
+ * The loop and depth check and the linking of the new edge happen under it
+ * in one go, so two racing ADDs cannot build a cycle.  Locks of nested
+ * instances are taken outer first with lockdep subclasses: a delivery or
+ * ctl at depth 0 polls a watched instance at depth 1 (evp_check_ready()
+ * takes its mtx with mutex_lock_nested(.., depth)), and so on down to
+ * EVPOLL_MAX_NESTS.  A wake-up climbing the chain takes each poll_wait.lock
+ * with the nesting level of the instance below (evp->nests), as epoll's
+ * ep_poll_safewake() does.
  *
  * Field protection:
  *   struct evpoll:
@@ -51,6 +63,9 @@
  *     reap_work           mtx to arm; cancelled without mtx at destroy
  *     nr_wakeups          wq.lock
  *     nr_delivered, nr_stale, nr_reaped   mtx
+ *     children, parents   evpoll_nest_lock
+ *     loop_gen, loop_up, loop_down        evpoll_nest_lock
+ *     nests               poll_wait.lock of the instance below (see above)
  *     user, file          immutable
  *   struct evpoll_item:
  *     rbn, hooks, data    mtx
@@ -58,6 +73,7 @@
  *     events              written with mtx AND wq.lock held; read under either
  *     ws                  written with mtx AND wq.lock held; read under either
  *     evp, fref, file, fd immutable
+ *     nest                immutable (NULL unless the target is an instance)
  *   struct evpoll_hook:
  *     wait                the target's wait-queue lock
  *     whead               set at queueing; cleared by the POLLFREE wake-up
@@ -120,6 +136,11 @@ struct evpoll {
 	u64 nr_delivered;		/* events copied to user space */
 	u64 nr_stale;			/* ready items found not ready */
 	u64 nr_reaped;			/* items dropped: file orphaned */
+	struct list_head children;	/* evpoll_nest of items on instances */
+	struct list_head parents;	/* evpoll_nest of items watching us */
+	u64 loop_gen;			/* loop check memo: generation, */
+	int loop_up, loop_down;		/* and depths above/below us */
+	u8 nests;			/* wake-up nesting level (lockdep) */
 };
 
 struct evpoll_item {
@@ -133,6 +154,15 @@ struct evpoll_item {
 	struct evpoll_hook *hooks;	/* one per wait queue hooked */
 	struct evpoll_fref *fref;	/* keeps file alive */
 	struct wakeup_source *ws;	/* EPOLLWAKEUP */
+	struct evpoll_nest *nest;	/* target is an evpoll instance */
+};
+
+/* The edge "item (in item->evp) watches instance target". */
+struct evpoll_nest {
+	struct list_head child_link;	/* in item->evp->children */
+	struct list_head parent_link;	/* in target->parents */
+	struct evpoll_item *item;
+	struct evpoll *target;
 };
 
 struct evpoll_hook {
@@ -150,6 +180,9 @@ struct evpoll_pqueue {
 
 static struct kmem_cache *item_cache __read_mostly;
 static struct kmem_cache *hook_cache __read_mostly;
+
+static DEFINE_SPINLOCK(evpoll_nest_lock);
+static u64 evpoll_loop_gen;		/* evpoll_nest_lock */
 
 static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 {
@@ -172,9 +205,29 @@ static inline bool evp_events_available(struct evpoll *evp)
 	return !list_empty_careful(&evp->rdllist);
 }
 
-static void evp_wake_pollers(struct evpoll *evp)
+/*
+ * Wake tasks poll()ing the instance (and instances watching it).  @item is
+ * the item whose wake-up got us here, NULL when not called from
+ * evp_wake().  With lockdep, each poll_wait.lock up a chain of nested
+ * instances is taken one subclass deeper (ep_poll_safewake() does the
+ * same): the level below is stable, as its own poll_wait.lock is held.
+ */
+static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
 {
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	unsigned long flags;
+	u8 nests = 0;
+
+	if (item)
+		nests = item->nest ? item->nest->target->nests : 1;
+	spin_lock_irqsave_nested(&evp->poll_wait.lock, flags, nests);
+	evp->nests = nests + 1;
+	wake_up_locked_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+	evp->nests = 0;
+	spin_unlock_irqrestore(&evp->poll_wait.lock, flags);
+#else
 	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+#endif
 }
 
 /*
@@ -248,7 +301,7 @@ out_unlock:
 	spin_unlock_irqrestore(&evp->wq.lock, flags);
 
 	if (pwake)
-		evp_wake_pollers(evp);
+		evp_wake_pollers(evp, item);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		ewake = 1;
 
@@ -291,15 +344,39 @@ static void evp_queue_proc(struct file *file, wait_queue_head_t *whead,
 		add_wait_queue(whead, &hook->wait);
 }
 
-/* The item's current events, without hooking anything. */
-static __poll_t evpi_poll(struct evpoll_item *item)
+static __poll_t evp_check_ready(struct evpoll *evp, int depth);
+
+/*
+ * The item's current events.  With a queueing @pt (insert), this also
+ * hooks the item onto the target's wait queues.  A target that is itself
+ * an instance is polled directly one level deeper, so that lockdep sees
+ * the nesting (vfs_poll() could not pass the depth on).
+ */
+static __poll_t evpi_poll(struct evpoll_item *item, poll_table *pt,
+			  int depth)
+{
+	__poll_t res;
+
+	lockdep_assert_held(&item->evp->mtx);
+	pt->_key = item->events;
+	if (item->nest) {
+		struct evpoll *target = item->nest->target;
+
+		poll_wait(item->file, &target->poll_wait, pt);
+		res = evp_check_ready(target, depth + 1);
+	} else {
+		res = vfs_poll(item->file, pt);
+	}
+	return res & item->events;
+}
+
+/* Re-poll without hooking (delivery, MOD, the ->poll() re-check). */
+static __poll_t evpi_repoll(struct evpoll_item *item, int depth)
 {
 	poll_table pt;
 
-	lockdep_assert_held(&item->evp->mtx);
 	init_poll_funcptr(&pt, NULL);
-	pt._key = item->events;
-	return vfs_poll(item->file, &pt) & item->events;
+	return evpi_poll(item, &pt, depth);
 }
 
 static void evpi_unhook(struct evpoll_item *item)
@@ -353,6 +430,87 @@ static void evp_reap_arm(struct evpoll *evp)
 		queue_delayed_work(system_unbound_wq, &evp->reap_work, delay);
 }
 
+/*
+ * Longest chain of nesting edges below @evp, memoised per check; the
+ * graph is kept acyclic and at most EVPOLL_MAX_NESTS deep, so the recursion
+ * is bounded.  Returns EVPOLL_MAX_NESTS + 1 if @into is reachable (a cycle).
+ */
+static int evp_depth_down(struct evpoll *evp, struct evpoll *into)
+{
+	struct evpoll_nest *nest;
+	int depth = 0;
+
+	lockdep_assert_held(&evpoll_nest_lock);
+	if (evp->loop_gen == evpoll_loop_gen && evp->loop_down >= 0)
+		return evp->loop_down;
+	evp->loop_gen = evpoll_loop_gen;
+	evp->loop_up = -1;
+	list_for_each_entry(nest, &evp->children, child_link) {
+		if (nest->target == into)
+			return EVPOLL_MAX_NESTS + 1;
+		depth = max(depth, evp_depth_down(nest->target, into) + 1);
+		if (depth > EVPOLL_MAX_NESTS)
+			return depth;
+	}
+	evp->loop_down = depth;
+	return depth;
+}
+
+/* Longest chain of nesting edges above @evp (instances watching it). */
+static int evp_depth_up(struct evpoll *evp)
+{
+	struct evpoll_nest *nest;
+	int depth = 0;
+
+	lockdep_assert_held(&evpoll_nest_lock);
+	if (evp->loop_gen == evpoll_loop_gen && evp->loop_up >= 0)
+		return evp->loop_up;
+	if (evp->loop_gen != evpoll_loop_gen) {
+		evp->loop_gen = evpoll_loop_gen;
+		evp->loop_down = -1;
+	}
+	list_for_each_entry(nest, &evp->parents, parent_link)
+		depth = max(depth, evp_depth_up(nest->item->evp) + 1);
+	evp->loop_up = depth;
+	return depth;
+}
+
+/*
+ * Link the edge "item in @evp watches instance @target", unless it would
+ * close a cycle or make a chain longer than EVPOLL_MAX_NESTS edges (the
+ * rule of epoll's ep_loop_check()).  Check and link under one lock.
+ */
+static int evp_nest_link(struct evpoll *evp, struct evpoll *target,
+			 struct evpoll_nest *nest)
+{
+	int err = 0;
+
+	spin_lock(&evpoll_nest_lock);
+	evpoll_loop_gen++;
+	evp->loop_gen = evpoll_loop_gen;	/* "into": never memoised */
+	evp->loop_down = -1;
+	evp->loop_up = -1;
+	if (evp_depth_down(target, evp) + 1 + evp_depth_up(evp) >
+	    EVPOLL_MAX_NESTS) {
+		err = -ELOOP;
+	} else {
+		nest->target = target;
+		list_add(&nest->child_link, &evp->children);
+		list_add(&nest->parent_link, &target->parents);
+	}
+	spin_unlock(&evpoll_nest_lock);
+	return err;
+}
+
+static void evp_nest_unlink(struct evpoll_nest *nest)
+{
+	spin_lock(&evpoll_nest_lock);
+	list_del(&nest->child_link);
+	list_del(&nest->parent_link);
+	spin_unlock(&evpoll_nest_lock);
+	kfree(nest);
+}
+
 static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 {
 	lockdep_assert_held(&evp->mtx);
@@ -363,6 +521,8 @@ static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 	spin_unlock_irq(&evp->wq.lock);
 	rb_erase(&item->rbn, &evp->items);
 	evp->nr_items--;
+	if (item->nest)
+		evp_nest_unlink(item->nest);
 	if (item->ws) {
 		__pm_relax(item->ws);
 		wakeup_source_unregister(item->ws);
@@ -444,11 +604,24 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	item->fd = fd;
 	item->events = events;
 	item->data = data;
+	if (evpoll_file_is_instance(tfile)) {
+		item->nest = kzalloc(sizeof(*item->nest), GFP_KERNEL_ACCOUNT);
+		if (!item->nest) {
+			err = -ENOMEM;
+			goto err_put_fref;
+		}
+		item->nest->item = item;
+		err = evp_nest_link(evp, tfile->private_data, item->nest);
+		if (err) {
+			kfree(item->nest);
+			goto err_put_fref;
+		}
+	}
 	if (events & EPOLLWAKEUP) {
 		item->ws = wakeup_source_register(NULL, "evpoll");
 		if (!item->ws) {
 			err = -ENOMEM;
-			goto err_put_fref;
+			goto err_unlink_nest;
 		}
 	}
 	evp_rb_insert(evp, item);
@@ -456,9 +629,8 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 
 	/* Hook onto the target's wait queues and read its state at once. */
 	init_poll_funcptr(&epq.pt, evp_queue_proc);
-	epq.pt._key = events;
 	epq.item = item;
-	revents = vfs_poll(tfile, &epq.pt) & events;
+	revents = evpi_poll(item, &epq.pt, 0);
 	if (unlikely(!epq.item)) {
 		evp_remove(evp, item);	/* uncharges and frees */
 		return -ENOMEM;
@@ -469,11 +641,14 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp);
+		evp_wake_pollers(evp, NULL);
 	if (evp->nr_items == 1)
 		evp_reap_arm(evp);
 	return 0;
 
+err_unlink_nest:
+	if (item->nest)
+		evp_nest_unlink(item->nest);
 err_put_fref:
 	evpoll_fref_put(item->fref);
 err_free_item:
@@ -502,13 +677,13 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 	 * The unlock above orders the new mask before the poll below: an
 	 * event the poll misses finds the new mask in evp_wake().
 	 */
-	if (evpi_poll(item)) {
+	if (evpi_repoll(item, 0)) {
 		spin_lock_irq(&evp->wq.lock);
 		pwake = evp_make_ready(evp, item);
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp);
+		evp_wake_pollers(evp, NULL);
 	return 0;
 }
 
@@ -546,16 +721,20 @@ int evpoll_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events, u64 data)
 	if (tfile == evp->file)
 		goto out_fput;
 	/*
-	 * Nested instances need loop and depth checks that are not there
-	 * yet: refuse evpoll and epoll targets rather than risk a cycle.
+	 * An epoll instance may watch an evpoll instance, and evpoll
+	 * instances may nest (loop-checked in evp_nest_link()), but evpoll
+	 * does not watch epoll: a cycle through both could be seen by
+	 * neither loop check (epoll does not look inside evpoll files, and
+	 * epoll's private structures are not visible to a module).
 	 */
-	if (evpoll_file_is_instance(tfile) ||
-	    !strcmp(tfile->f_path.dentry->d_name.name, "[eventpoll]"))
+	if (!strcmp(tfile->f_path.dentry->d_name.name, "[eventpoll]"))
 		goto out_fput;
 	if (op != EVPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
 		if (op == EVPOLL_CTL_MOD)
 			goto out_fput;
-		if (op == EVPOLL_CTL_ADD && (events & ~EVPOLL_EXCLUSIVE_OK))
+		if (op == EVPOLL_CTL_ADD &&
+		    (evpoll_file_is_instance(tfile) ||
+		     (events & ~EVPOLL_EXCLUSIVE_OK)))
 			goto out_fput;
 	}
 	if (op != EVPOLL_CTL_ADD && op != EVPOLL_CTL_MOD &&
@@ -647,7 +826,7 @@ static int evp_send_events(struct evpoll *evp,
 			evp->nr_reaped++;
 			continue;
 		}
-		revents = evpi_poll(item);
+		revents = evpi_repoll(item, 0);
 		if (!revents) {
 			evp->nr_stale++;
 			continue;
@@ -693,7 +872,7 @@ static int evp_send_events(struct evpoll *evp,
 	mutex_unlock(&evp->mtx);
 
 	if (pwake)
-		evp_wake_pollers(evp);
+		evp_wake_pollers(evp, NULL);
 	return res;
 }
 
@@ -800,36 +979,28 @@ int evpoll_wait(struct evpoll *evp, struct evpoll_event __user *events,
 	}
 }
 
-/**
- * evpoll_poll - ->poll() of the instance file
- * @evp:	the instance
- * @file:	its file
- * @wait:	the caller's poll table
- *
- * Readable when at least one ready item really has events: the ready list
- * is re-checked with vfs_poll() so a drained level-triggered item does not
- * make the instance look readable.  Not-ready items are dropped from the
- * ready list (their next wake-up queues them again).
- *
- * Return: EPOLLIN | EPOLLRDNORM or 0.
+/*
+ * Does at least one ready item really have events?  Not-ready items are
+ * dropped from the ready list (their next wake-up queues them again).
+ * @depth is this instance's nesting level below the caller (0 when called
+ * through ->poll()), used as the lockdep subclass of its mtx.
  */
-__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
+static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 {
 	struct evpoll_item *item, *tmp;
 	LIST_HEAD(txlist);
 	__poll_t res = 0;
 
-	poll_wait(file, &evp->poll_wait, wait);
 	if (!evp_events_available(evp))
 		return 0;
 
-	mutex_lock(&evp->mtx);
+	mutex_lock_nested(&evp->mtx, depth);
 	spin_lock_irq(&evp->wq.lock);
 	list_splice_init(&evp->rdllist, &txlist);
 	spin_unlock_irq(&evp->wq.lock);
 
 	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
-		if (evpi_poll(item)) {
+		if (evpi_repoll(item, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
 			break;
 		}
@@ -845,6 +1016,24 @@ __poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
 	spin_unlock_irq(&evp->wq.lock);
 	mutex_unlock(&evp->mtx);
 	return res;
+}
+
+/**
+ * evpoll_poll - ->poll() of the instance file
+ * @evp:	the instance
+ * @file:	its file
+ * @wait:	the caller's poll table
+ *
+ * Readable when at least one ready item really has events: the ready list
+ * is re-checked, so a drained level-triggered item does not make the
+ * instance look readable.
+ *
+ * Return: EPOLLIN | EPOLLRDNORM or 0.
+ */
+__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
+{
+	poll_wait(file, &evp->poll_wait, wait);
+	return evp_check_ready(evp, 0);
 }
 
 /* Reaper work: drop items whose file only evpoll still holds (reap.c). */
@@ -940,6 +1129,8 @@ struct evpoll *evpoll_create(struct file *file)
 	INIT_LIST_HEAD(&evp->rdllist);
 	evp->items = RB_ROOT;
 	evp->file = file;
+	INIT_LIST_HEAD(&evp->children);
+	INIT_LIST_HEAD(&evp->parents);
 	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
 	return evp;
 }

@@ -23,6 +23,8 @@ struct seq_file;
 /* Events EPOLLEXCLUSIVE may be combined with (as fs/eventpoll.c). */
 #define EVPOLL_EXCLUSIVE_OK	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
 				 EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+/* Longest chain of nested instances, in edges (epoll's EP_MAX_NESTS). */
+#define EVPOLL_MAX_NESTS	4
 /* Largest maxevents, as epoll's EP_MAX_EVENTS. */
 #define EVPOLL_MAX_EVENTS	(INT_MAX / sizeof(struct epoll_event))
 

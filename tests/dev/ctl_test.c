@@ -176,20 +176,6 @@ TEST_F(ctl, exclusive_rules_einval)
 	EXPECT_EQ(evp_ctl(self->evfd, EVPOLL_CTL_DEL, self->p[0], 0, 0), 0);
 }
 
-/* Nesting needs loop checks evpoll does not have yet: refused. */
-TEST_F(ctl, nested_instance_refused)
-{
-	int other = evp_open();
-	int ep = epoll_create1(0);
-
-	ASSERT_GE(other, 0);
-	ASSERT_GE(ep, 0);
-	EXPECT_EQ(evp_ctl(self->evfd, EVPOLL_CTL_ADD, other, EPOLLIN, 0), -EINVAL);
-	EXPECT_EQ(evp_ctl(self->evfd, EVPOLL_CTL_ADD, ep, EPOLLIN, 0), -EINVAL);
-	close(other);
-	close(ep);
-}
-
 static unsigned int fdinfo_events(int evfd, int tfd)
 {
 	static char buf[8192];

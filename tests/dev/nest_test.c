@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nest_test - instances watching instances: wake-ups through the chain,
+ * cycles and depth refused with ELOOP (epoll's rules, checked against the
+ * kernel's epoll in the same run), and EPOLLEXCLUSIVE across instances.
+ *
+ *   e0 --(lt)--> e1 --(lt)--> pipe
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "evp.h"
+#include "kselftest_harness.h"
+
+FIXTURE(nest) {
+	int e0, e1;
+	int p[2];
+};
+
+FIXTURE_SETUP(nest)
+{
+	self->e0 = evp_open();
+	self->e1 = evp_open();
+	ASSERT_GE(self->e0, 0);
+	ASSERT_GE(self->e1, 0);
+	ASSERT_EQ(pipe2(self->p, O_NONBLOCK), 0);
+	ASSERT_EQ(evp_ctl(self->e1, EVPOLL_CTL_ADD, self->p[0], EPOLLIN, 11), 0);
+	ASSERT_EQ(evp_ctl(self->e0, EVPOLL_CTL_ADD, self->e1, EPOLLIN, 22), 0);
+}
+
+FIXTURE_TEARDOWN(nest)
+{
+	close(self->p[0]);
+	close(self->p[1]);
+	close(self->e0);
+	close(self->e1);
+}
+
+TEST_F(nest, event_propagates_up)
+{
+	struct epoll_event ev;
+
+	EXPECT_EQ(evp_wait(self->e0, &ev, 1, 0), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(evp_wait(self->e0, &ev, 1, 0), 1);
+	EXPECT_EQ(ev.events, EPOLLIN);
+	EXPECT_EQ(ev.data.u64, 22);
+	ASSERT_EQ(evp_wait(self->e1, &ev, 1, 0), 1);
+	EXPECT_EQ(ev.data.u64, 11);
+	/* Drained below: the outer item is stale and not reported. */
+	ASSERT_EQ(read(self->p[0], &ev, 1), 1);
+	EXPECT_EQ(evp_wait(self->e0, &ev, 1, 0), 0);
+}
+
+static void *write_later(void *arg)
+{
+	usleep(100 * 1000);
+	if (write(*(int *)arg, "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+/* A sleeper on the outer instance is woken through the inner one. */
+TEST_F(nest, sleeper_woken_through_chain)
+{
+	struct epoll_event ev;
+	pthread_t t;
+
+	ASSERT_EQ(pthread_create(&t, NULL, write_later, &self->p[1]), 0);
+	EXPECT_EQ(evp_wait(self->e0, &ev, 1, 10 * NSEC_PER_SEC), 1);
+	EXPECT_EQ(ev.data.u64, 22);
+	pthread_join(t, NULL);
+}
+
+TEST_F(nest, poll_on_outer)
+{
+	struct pollfd pfd = { .fd = self->e0, .events = POLLIN };
+	pthread_t t;
+
+	EXPECT_EQ(poll(&pfd, 1, 0), 0);
+	ASSERT_EQ(pthread_create(&t, NULL, write_later, &self->p[1]), 0);
+	EXPECT_EQ(poll(&pfd, 1, 10000), 1);
+	EXPECT_EQ(pfd.revents, POLLIN);
+	pthread_join(t, NULL);
+}
+
+TEST_F(nest, cycle_of_two_eloop)
+{
+	EXPECT_EQ(evp_ctl(self->e1, EVPOLL_CTL_ADD, self->e0, EPOLLIN, 0), -ELOOP);
+}
+
+TEST_F(nest, cycle_of_three_eloop)
+{
+	int e2 = evp_open();
+
+	ASSERT_GE(e2, 0);
+	ASSERT_EQ(evp_ctl(self->e1, EVPOLL_CTL_ADD, e2, EPOLLIN, 0), 0);
+	EXPECT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, self->e0, EPOLLIN, 0), -ELOOP);
+	/* After DEL of an edge the same ADD is no cycle any more. */
+	ASSERT_EQ(evp_ctl(self->e1, EVPOLL_CTL_DEL, e2, 0, 0), 0);
+	EXPECT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, self->e0, EPOLLIN, 0), 0);
+	close(e2);
+}
+
+TEST_F(nest, exclusive_on_instance_einval)
+{
+	int e2 = evp_open();
+
+	ASSERT_GE(e2, 0);
+	EXPECT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, self->e0,
+			  EPOLLIN | EPOLLEXCLUSIVE, 0), -EINVAL);
+	close(e2);
+}
+
+/* An inner instance closed without DEL is reaped like any other file. */
+TEST_F(nest, inner_closed_without_del_reaped)
+{
+	close(self->e1);
+	self->e1 = evp_open();
+	usleep((evp_param("reap_interval_ms") + 1000) * 1000);
+	EXPECT_EQ(evp_counter(self->e0, "evpoll-items"), 0);
+}
+
+/* evpoll does not watch epoll (a mixed cycle could not be detected). */
+TEST(epoll_target_refused)
+{
+	int ev = evp_open(), ep = epoll_create1(0);
+
+	ASSERT_GE(ev, 0);
+	ASSERT_GE(ep, 0);
+	EXPECT_EQ(evp_ctl(ev, EVPOLL_CTL_ADD, ep, EPOLLIN, 0), -EINVAL);
+	close(ev);
+	close(ep);
+}
+
+struct api {
+	int (*create)(void);
+	int (*add)(int efd, int fd);
+};
+
+static int ep_create(void)
+{
+	return epoll_create1(0);
+}
+
+static int ep_add(int efd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int evp_add(int efd, int fd)
+{
+	return evp_ctl(efd, EVPOLL_CTL_ADD, fd, EPOLLIN, 0);
+}
+
+static const struct api epoll_api = { ep_create, ep_add };
+static const struct api evpoll_api = { evp_open, evp_add };
+
+/*
+ * Build a chain e[0] <- e[1] <- ... (e[i+1] watches e[i]) until ADD fails;
+ * return the index of the failing ADD and store its errno.
+ */
+static int chain_limit(const struct api *api, int *err)
+{
+	int e[10], i, n = 0, ret = -1;
+
+	*err = 0;
+	for (i = 0; i < 10; i++) {
+		e[i] = api->create();
+		if (e[i] < 0)
+			break;
+		n++;
+		if (i && (*err = api->add(e[i], e[i - 1]))) {
+			ret = i;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		close(e[i]);
+	return ret;
+}
+
+/* Build e[0..k] and add an edge in the middle of a chain: upward depth. */
+static int middle_limit(const struct api *api)
+{
+	int a[4], b[4], i, err;
+
+	/* a3 -> a2 -> a1 -> a0 and b3 -> b2 -> b1 -> b0; then a0 -> b3 */
+	for (i = 0; i < 4; i++) {
+		a[i] = api->create();
+		b[i] = api->create();
+		if (i) {
+			api->add(a[i], a[i - 1]);
+			api->add(b[i], b[i - 1]);
+		}
+	}
+	err = api->add(a[0], b[3]);
+	for (i = 0; i < 4; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	return err;
+}
+
+TEST(depth_limit_matches_epoll)
+{
+	int ep_err, evp_err;
+	int ep_at = chain_limit(&epoll_api, &ep_err);
+	int evp_at = chain_limit(&evpoll_api, &evp_err);
+
+	TH_LOG("epoll refuses link %d (%d), evpoll link %d (%d)", ep_at,
+	       ep_err, evp_at, evp_err);
+	ASSERT_GT(ep_at, 0);
+	EXPECT_EQ(evp_at, ep_at);
+	EXPECT_EQ(ep_err, -ELOOP);
+	EXPECT_EQ(evp_err, -ELOOP);
+	EXPECT_EQ(middle_limit(&evpoll_api), middle_limit(&epoll_api));
+}
+
+struct xwaiter {
+	int efd;
+	int woken;
+	int (*wait)(int efd, struct epoll_event *ev, int ms);
+};
+
+static int ep_wait_ms(int efd, struct epoll_event *ev, int ms)
+{
+	return epoll_wait(efd, ev, 1, ms);
+}
+
+static int evp_wait_ms(int efd, struct epoll_event *ev, int ms)
+{
+	return evp_wait(efd, ev, 1, ms * NSEC_PER_MSEC);
+}
+
+static void *xwait(void *arg)
+{
+	struct xwaiter *w = arg;
+	struct epoll_event ev;
+
+	w->woken = w->wait(w->efd, &ev, 1500) > 0;
+	return NULL;
+}
+
+/*
+ *   t0  t1  t2  t3
+ *   e0  e1  e2  e3      each --(ew)--> one eventfd
+ * One write wakes how many of the four?  Count for epoll and evpoll, with
+ * and without EPOLLEXCLUSIVE, in the same run.
+ */
+static int woken_by_one_event(const struct api *api, bool evpoll, bool excl)
+{
+	enum { N = 4 };
+	struct xwaiter w[N];
+	pthread_t t[N];
+	int efd = eventfd(0, EFD_NONBLOCK), i, woken = 0;
+	uint64_t one = 1;
+	uint32_t events = EPOLLIN | EPOLLET | (excl ? EPOLLEXCLUSIVE : 0);
+
+	for (i = 0; i < N; i++) {
+		w[i].efd = api->create();
+		w[i].wait = evpoll ? evp_wait_ms : ep_wait_ms;
+		if (evpoll) {
+			evp_ctl(w[i].efd, EVPOLL_CTL_ADD, efd, events, i);
+		} else {
+			struct epoll_event ev = { .events = events };
+
+			epoll_ctl(w[i].efd, EPOLL_CTL_ADD, efd, &ev);
+		}
+		pthread_create(&t[i], NULL, xwait, &w[i]);
+	}
+	usleep(300 * 1000);	/* all asleep */
+	if (write(efd, &one, 8) != 8)
+		abort();
+	for (i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		woken += w[i].woken;
+		close(w[i].efd);
+	}
+	close(efd);
+	return woken;
+}
+
+TEST(exclusive_wakes_one_instance_like_epoll)
+{
+	int ep_x = woken_by_one_event(&epoll_api, false, true);
+	int evp_x = woken_by_one_event(&evpoll_api, true, true);
+	int ep_all = woken_by_one_event(&epoll_api, false, false);
+	int evp_all = woken_by_one_event(&evpoll_api, true, false);
+
+	TH_LOG("woken by one event: exclusive epoll %d evpoll %d; shared epoll %d evpoll %d",
+	       ep_x, evp_x, ep_all, evp_all);
+	EXPECT_EQ(evp_x, ep_x);
+	EXPECT_EQ(evp_x, 1);
+	EXPECT_EQ(evp_all, ep_all);
+	EXPECT_EQ(evp_all, 4);
+}
+
+TEST_HARNESS_MAIN
