@@ -57,7 +57,7 @@
  *   struct evpoll:
  *     mtx                 self
  *     items, nr_items     mtx
- *     rdllist             wq.lock
+ *     rdllist, scanning   wq.lock (scanning also read with READ_ONCE)
  *     wq                  wq.lock (self)
  *     poll_wait           poll_wait.lock (self)
  *     reap_work           mtx to arm; cancelled without mtx at destroy
@@ -141,6 +141,7 @@ struct evpoll {
 	u64 loop_gen;			/* loop check memo: generation, */
 	int loop_up, loop_down;		/* and depths above/below us */
 	u8 nests;			/* wake-up nesting level (lockdep) */
+	bool scanning;			/* ready items are on a txlist */
 };
 
 struct evpoll_item {
@@ -199,10 +200,26 @@ static inline bool evpi_is_enabled(const struct evpoll_item *item)
 	return item->events & ~EVPOLL_PRIVATE_BITS;
 }
 
-/* Lockless peek used before sleeping and by ->poll(); see evp_wait(). */
+/*
+ * Lockless peek used before sleeping and by ->poll().  While a delivery or
+ * re-check holds the ready items on its private list, events count as
+ * available (epoll's ovflist test does the same): a concurrent waiter then
+ * queues behind evp->mtx and sees the level-triggered items put back,
+ * instead of returning empty-handed.
+ */
 static inline bool evp_events_available(struct evpoll *evp)
 {
-	return !list_empty_careful(&evp->rdllist);
+	return !list_empty_careful(&evp->rdllist) || READ_ONCE(evp->scanning);
+}
+
+/* Take the ready list private (delivery, re-check). */
+static void evp_start_scan(struct evpoll *evp, struct list_head *txlist)
+{
+	lockdep_assert_held(&evp->mtx);
+	spin_lock_irq(&evp->wq.lock);
+	list_splice_init(&evp->rdllist, txlist);
+	WRITE_ONCE(evp->scanning, true);
+	spin_unlock_irq(&evp->wq.lock);
 }
 
 /*
@@ -803,9 +820,7 @@ static int evp_send_events(struct evpoll *evp,
 	int res = 0;
 
 	mutex_lock(&evp->mtx);
-	spin_lock_irq(&evp->wq.lock);
-	list_splice_init(&evp->rdllist, &txlist);
-	spin_unlock_irq(&evp->wq.lock);
+	evp_start_scan(evp, &txlist);
 
 	while (res < maxevents) {
 		spin_lock_irq(&evp->wq.lock);
@@ -858,6 +873,7 @@ static int evp_send_events(struct evpoll *evp,
 	spin_lock_irq(&evp->wq.lock);
 	/* What was not reached goes back first, in order. */
 	list_splice(&txlist, &evp->rdllist);
+	WRITE_ONCE(evp->scanning, false);
 	if (!list_empty(&evp->rdllist)) {
 		/*
 		 * Pass the rest on to another sleeper, as ep_done_scan();
@@ -995,9 +1011,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 		return 0;
 
 	mutex_lock_nested(&evp->mtx, depth);
-	spin_lock_irq(&evp->wq.lock);
-	list_splice_init(&evp->rdllist, &txlist);
-	spin_unlock_irq(&evp->wq.lock);
+	evp_start_scan(evp, &txlist);
 
 	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
 		if (evpi_repoll(item, depth)) {
@@ -1013,6 +1027,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 
 	spin_lock_irq(&evp->wq.lock);
 	list_splice(&txlist, &evp->rdllist);
+	WRITE_ONCE(evp->scanning, false);
 	spin_unlock_irq(&evp->wq.lock);
 	mutex_unlock(&evp->mtx);
 	return res;

@@ -9,6 +9,7 @@
  * order (see Documentation/abi.rst).  No lock is taken in this file; the
  * instance's locks are core.c's (its LOCKING banner).
  */
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -24,6 +25,10 @@
 
 static const struct file_operations evpoll_fops;
 
+/* Statistics shown in /sys/class/misc/evpoll/ (atomic, no lock). */
+static atomic_long_t evpoll_nr_open = ATOMIC_LONG_INIT(0);
+static atomic_long_t evpoll_nr_created = ATOMIC_LONG_INIT(0);
+
 bool evpoll_file_is_instance(const struct file *file)
 {
 	return file->f_op == &evpoll_fops;
@@ -37,12 +42,15 @@ static int evpoll_open(struct inode *inode, struct file *file)
 	if (IS_ERR(evp))
 		return PTR_ERR(evp);
 	file->private_data = evp;
+	atomic_long_inc(&evpoll_nr_open);
+	atomic_long_inc(&evpoll_nr_created);
 	return nonseekable_open(inode, file);
 }
 
 static int evpoll_release(struct inode *inode, struct file *file)
 {
 	evpoll_destroy(file->private_data);
+	atomic_long_dec(&evpoll_nr_open);
 	return 0;
 }
 
@@ -177,11 +185,34 @@ static const struct file_operations evpoll_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* instances: open now; instances_created: since the module was loaded. */
+static ssize_t instances_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_open));
+}
+static DEVICE_ATTR_RO(instances);
+
+static ssize_t instances_created_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_created));
+}
+static DEVICE_ATTR_RO(instances_created);
+
+static struct attribute *evpoll_attrs[] = {
+	&dev_attr_instances.attr,
+	&dev_attr_instances_created.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(evpoll);
+
 static struct miscdevice evpoll_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "evpoll",
 	.fops	= &evpoll_fops,
 	.mode	= 0666,
+	.groups	= evpoll_groups,
 };
 
 static int __init evpoll_init(void)

@@ -124,6 +124,71 @@ TEST_F(nest, inner_closed_without_del_reaped)
 	EXPECT_EQ(evp_counter(self->e0, "evpoll-items"), 0);
 }
 
+struct poller {
+	int efd;
+	int got;
+};
+
+static void *poll_then_take(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd = { .fd = p->efd, .events = POLLIN };
+	struct epoll_event ev;
+
+	if (poll(&pfd, 1, 10000) == 1)
+		p->got = evp_wait(p->efd, &ev, 1, 0);
+	return NULL;
+}
+
+/*
+ *        t0    t1
+ *     (p) \  / (p)      both poll() e0, then wait(0) on it
+ *           e0
+ *     (lt) /  \ (lt)
+ *        e1    e2
+ *    (lt) |     | (lt)
+ *        s0    s2
+ * Level-triggered items stay ready, so both threads get an event even when
+ * one of them waits while the other is in the middle of a delivery (the
+ * ready items are on its private list then): regression test for a
+ * waiter that returned 0 instead of queueing behind the delivery.
+ */
+TEST(two_pollers_both_get_lt_event)
+{
+	int e0 = evp_open(), e1 = evp_open(), e2 = evp_open(), s[4], i, r;
+	struct poller p[2];
+	pthread_t t[2];
+
+	for (r = 0; r < 20; r++) {
+		ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, &s[0]), 0);
+		ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, &s[2]), 0);
+		ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, s[0], EPOLLIN, 0), 0);
+		ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, s[2], EPOLLIN, 0), 0);
+		ASSERT_EQ(evp_ctl(e0, EVPOLL_CTL_ADD, e1, EPOLLIN, 1), 0);
+		ASSERT_EQ(evp_ctl(e0, EVPOLL_CTL_ADD, e2, EPOLLIN, 2), 0);
+		for (i = 0; i < 2; i++) {
+			p[i].efd = e0;
+			p[i].got = -1;
+			ASSERT_EQ(pthread_create(&t[i], NULL, poll_then_take,
+						 &p[i]), 0);
+		}
+		usleep(50 * 1000);
+		ASSERT_EQ(write(s[1], "w", 1), 1);
+		ASSERT_EQ(write(s[3], "w", 1), 1);
+		for (i = 0; i < 2; i++) {
+			pthread_join(t[i], NULL);
+			EXPECT_EQ(p[i].got, 1) TH_LOG("round %d thread %d", r, i);
+		}
+		ASSERT_EQ(evp_ctl(e0, EVPOLL_CTL_DEL, e1, 0, 0), 0);
+		ASSERT_EQ(evp_ctl(e0, EVPOLL_CTL_DEL, e2, 0, 0), 0);
+		for (i = 0; i < 4; i++)
+			close(s[i]);
+	}
+	close(e0);
+	close(e1);
+	close(e2);
+}
+
 /* evpoll does not watch epoll (a mixed cycle could not be detected). */
 TEST(epoll_target_refused)
 {
