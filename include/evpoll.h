@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * evpoll.h - public API of libevpoll.
+ *
+ * Two layers:
+ *
+ *  1. The /dev/evpoll device wrapper, with the exact signatures and errno
+ *     behaviour of the epoll(7) system calls: evpoll_create1(),
+ *     evpoll_ctl(), evpoll_wait(), evpoll_pwait(), evpoll_pwait2().  These
+ *     return -1 and set errno, as the epoll calls do.
+ *
+ *  2. The poller: one handle type (struct evpoll_poller) over every
+ *     readiness mechanism of Linux (evpoll, epoll, io_uring, Linux AIO,
+ *     poll, select, signal-driven I/O), chosen by enum, by name or from the
+ *     environment (EVPOLL_BACKEND=<name>).  These functions return 0 (or a
+ *     count) on success and a negative errno value on failure, and never
+ *     touch errno (the liburing convention).
+ *
+ * Event bits and flags are epoll's: EPOLLIN, EPOLLOUT, EPOLLPRI,
+ * EPOLLRDHUP, EPOLLERR, EPOLLHUP, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE.
+ * See evpoll_poller_new(3), evpoll_create1(3) and
+ * Documentation/backends.rst.
+ */
+#ifndef _EVPOLL_H
+#define _EVPOLL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks the functions exported by libevpoll.so (built -fvisibility=hidden). */
+#define EVPOLL_API __attribute__((visibility("default")))
+
+#define EVPOLL_VERSION_MAJOR	0
+#define EVPOLL_VERSION_MINOR	1
+
+/* evpoll_create1() flag, equal to EPOLL_CLOEXEC. */
+#define EVPOLL_CLOEXEC		EPOLL_CLOEXEC
+
+/* ------------------------------------------------------------------ */
+/* The /dev/evpoll wrapper: epoll's signatures, -1 and errno on error. */
+
+EVPOLL_API int evpoll_create(int size);
+EVPOLL_API int evpoll_create1(int flags);
+EVPOLL_API int evpoll_ctl(int evfd, int op, int fd, struct epoll_event *ev);
+EVPOLL_API int evpoll_wait(int evfd, struct epoll_event *evs, int maxevents,
+			   int timeout_ms);
+EVPOLL_API int evpoll_pwait(int evfd, struct epoll_event *evs, int maxevents,
+			    int timeout_ms, const sigset_t *sigmask);
+EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
+			     const struct timespec *timeout,
+			     const sigset_t *sigmask);
+
+/* ------------------------------------------------------------------ */
+/* The poller: one API over every readiness backend, -errno on error. */
+
+/**
+ * enum evpoll_backend - readiness mechanisms a poller can be built on
+ * @EVPOLL_BACKEND_DEFAULT: $EVPOLL_BACKEND if set, else the first
+ *			    available backend in the order below
+ * @EVPOLL_BACKEND_EVPOLL:  /dev/evpoll (this project's kernel module)
+ * @EVPOLL_BACKEND_EPOLL:   epoll(7)
+ * @EVPOLL_BACKEND_URING:   io_uring poll requests (liburing)
+ * @EVPOLL_BACKEND_AIO:	    Linux native AIO, IOCB_CMD_POLL
+ * @EVPOLL_BACKEND_POLL:    poll(2)
+ * @EVPOLL_BACKEND_SELECT:  select(2), fds below FD_SETSIZE only
+ * @EVPOLL_BACKEND_SIGIO:   O_ASYNC + F_SETSIG real-time signals
+ * @EVPOLL_BACKEND_COUNT:   number of values, not a backend
+ *
+ * The numeric order of the real backends is the default preference order
+ * (Documentation/backends.rst explains it).
+ */
+enum evpoll_backend {
+	EVPOLL_BACKEND_DEFAULT = 0,
+	EVPOLL_BACKEND_EVPOLL,
+	EVPOLL_BACKEND_EPOLL,
+	EVPOLL_BACKEND_URING,
+	EVPOLL_BACKEND_AIO,
+	EVPOLL_BACKEND_POLL,
+	EVPOLL_BACKEND_SELECT,
+	EVPOLL_BACKEND_SIGIO,
+	EVPOLL_BACKEND_COUNT
+};
+
+/* Capability bits, see evpoll_poller_caps(3). */
+#define EVPOLL_CAP_ET		(1U << 0)  /* EPOLLET accepted */
+#define EVPOLL_CAP_ONESHOT	(1U << 1)  /* EPOLLONESHOT accepted */
+#define EVPOLL_CAP_EXCLUSIVE	(1U << 2)  /* EPOLLEXCLUSIVE accepted */
+#define EVPOLL_CAP_RDHUP	(1U << 3)  /* EPOLLRDHUP accepted and reported */
+#define EVPOLL_CAP_HUP		(1U << 4)  /* EPOLLHUP/EPOLLERR reported as such */
+#define EVPOLL_CAP_ANON_FILES	(1U << 5)  /* eventfd, timerfd, signalfd... */
+#define EVPOLL_CAP_ANY_FDNUM	(1U << 6)  /* no limit on fd numbers */
+#define EVPOLL_CAP_ANY_THREAD	(1U << 7)  /* wait may run in any thread */
+#define EVPOLL_CAP_KERNEL_ET	(1U << 8)  /* ET done by the kernel */
+#define EVPOLL_CAP_KERNEL_ONESHOT (1U << 9) /* ONESHOT done by the kernel */
+
+/* Event bits and flags the poller accepts (anything else: -EINVAL). */
+#define EVPOLL_POLLER_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | \
+				 EPOLLERR | EPOLLHUP)
+#define EVPOLL_POLLER_FLAGS	(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE)
+
+/**
+ * struct evpoll_poller_event - one event returned by evpoll_poller_wait()
+ * @events:	EPOLL* bits that are ready (EPOLLERR/EPOLLHUP always possible)
+ * @fd:		the file descriptor they are ready on
+ * @data:	the user data given to evpoll_poller_add() or _mod()
+ */
+struct evpoll_poller_event {
+	uint32_t events;
+	int32_t fd;
+	uint64_t data;
+};
+
+struct evpoll_poller;
+
+EVPOLL_API int evpoll_poller_new(enum evpoll_backend backend,
+				 unsigned int flags,
+				 struct evpoll_poller **out);
+EVPOLL_API int evpoll_poller_new_by_name(const char *name, unsigned int flags,
+					 struct evpoll_poller **out);
+EVPOLL_API void evpoll_poller_free(struct evpoll_poller *p);
+
+EVPOLL_API int evpoll_poller_add(struct evpoll_poller *p, int fd,
+				 uint32_t events, uint64_t data);
+EVPOLL_API int evpoll_poller_mod(struct evpoll_poller *p, int fd,
+				 uint32_t events, uint64_t data);
+EVPOLL_API int evpoll_poller_del(struct evpoll_poller *p, int fd);
+EVPOLL_API int evpoll_poller_wait(struct evpoll_poller *p,
+				  struct evpoll_poller_event *evs,
+				  int maxevents, int timeout_ms);
+
+EVPOLL_API enum evpoll_backend
+evpoll_poller_backend(const struct evpoll_poller *p);
+EVPOLL_API const char *evpoll_poller_backend_name(const struct evpoll_poller *p);
+EVPOLL_API unsigned int evpoll_poller_caps(const struct evpoll_poller *p);
+
+EVPOLL_API const char *evpoll_backend_name(enum evpoll_backend backend);
+EVPOLL_API int evpoll_backend_by_name(const char *name);
+EVPOLL_API unsigned int evpoll_backend_caps(enum evpoll_backend backend);
+EVPOLL_API int evpoll_backend_probe(enum evpoll_backend backend);
+EVPOLL_API int evpoll_backends_available(enum evpoll_backend *list, int max);
+EVPOLL_API int evpoll_backend_default(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* Completion-model asynchronous I/O (evpoll_aio_*), when built. */
+#if defined(__has_include)
+#if __has_include("evpoll-aio.h")
+#include "evpoll-aio.h"
+#endif
+#endif
+
+#endif /* _EVPOLL_H */

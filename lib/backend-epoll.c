@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * backend-epoll.c - the epoll(7) backend, and the code it shares with the
+ * evpoll backend (backend-evpoll.c).
+ *
+ * notes about epoll:
+ *
+ * epoll keeps the interest set in the kernel: a ctl is O(log n), a wait
+ * is O(ready).  Everything the poller API offers is native: level- and
+ * edge-triggered, EPOLLONESHOT (the kernel disarms the item after one
+ * event, lib/poller.c only records it), EPOLLEXCLUSIVE (ADD only; the
+ * kernel enforces the same rules poller.c checks), EPOLLRDHUP.
+ *
+ * The item's epoll_data is a tag (generation << 32 | fd, see backend.h),
+ * not the user's data: the user's data stays in the fd table, and an
+ * event still queued for a registration that was removed (an fd closed
+ * and reused while a dup of the old file keeps its item alive) is
+ * dropped because its generation is no longer the table's.
+ *
+ * The epoll fd is EPOLL_CLOEXEC.  After fork() parent and child share the
+ * interest set, as with epoll itself; the poller is not fork-safe.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+struct evpoll__epoll {
+	const struct evpoll__epoll_calls *calls;
+	int epfd;
+	struct epoll_event *buf;	/* wait buffer */
+	int bufcap;
+};
+
+int evpoll__epoll_like_init(struct evpoll_poller *p,
+			    const struct evpoll__epoll_calls *calls)
+{
+	struct evpoll__epoll *ep = calloc(1, sizeof(*ep));
+
+	if (!ep)
+		return -ENOMEM;
+	ep->calls = calls;
+	ep->epfd = calls->create1(EPOLL_CLOEXEC);
+	if (ep->epfd < 0) {
+		int ret = -errno;
+
+		free(ep);
+		return ret;
+	}
+	p->priv = ep;
+	return 0;
+}
+
+void evpoll__epoll_like_destroy(struct evpoll_poller *p)
+{
+	struct evpoll__epoll *ep = p->priv;
+
+	close(ep->epfd);
+	free(ep->buf);
+	free(ep);
+}
+
+int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
+			   struct evpoll__fd *f)
+{
+	struct evpoll__epoll *ep = p->priv;
+	struct epoll_event ev = {
+		.events = f->events,
+		.data.u64 = evpoll__tag(fd, f),
+	};
+
+	if (ep->calls->ctl(ep->epfd, op, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+int evpoll__epoll_like_wait(struct evpoll_poller *p,
+			    struct evpoll_poller_event *evs, int max,
+			    int timeout_ms)
+{
+	struct evpoll__epoll *ep = p->priv;
+	int i, nr, n = 0;
+
+	if (max > ep->bufcap) {
+		struct epoll_event *buf;
+
+		buf = realloc(ep->buf, (size_t)max * sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+		ep->buf = buf;
+		ep->bufcap = max;
+	}
+	nr = ep->calls->wait(ep->epfd, ep->buf, max, timeout_ms);
+	if (nr < 0)
+		return -errno;
+	for (i = 0; i < nr; i++) {
+		uint64_t tag = ep->buf[i].data.u64;
+		struct evpoll__fd *f = evpoll__tag_lookup(p, tag);
+		uint32_t ev;
+
+		if (!f)
+			continue;
+		ev = evpoll__fd_report(f, ep->buf[i].events);
+		if (ev)
+			evpoll__event_set(&evs[n++], evpoll__tag_fd(tag), f, ev);
+	}
+	return n;
+}
+
+static const struct evpoll__epoll_calls epoll_calls = {
+	.create1	= epoll_create1,
+	.ctl		= epoll_ctl,
+	.wait		= epoll_wait,
+};
+
+static int epoll_probe(void)
+{
+	int fd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int epoll_init(struct evpoll_poller *p)
+{
+	return evpoll__epoll_like_init(p, &epoll_calls);
+}
+
+const struct evpoll_backend_ops evpoll__backend_epoll = {
+	.name		= "epoll",
+	.id		= EVPOLL_BACKEND_EPOLL,
+	.caps		= EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT |
+			  EVPOLL_CAP_EXCLUSIVE | EVPOLL_CAP_RDHUP |
+			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
+			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
+			  EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT,
+	.probe		= epoll_probe,
+	.init		= epoll_init,
+	.ctl		= evpoll__epoll_like_ctl,
+	.wait		= evpoll__epoll_like_wait,
+	.destroy	= evpoll__epoll_like_destroy,
+};

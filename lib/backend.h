@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * backend.h - what lib/poller.c and the backend-*.c files share.
+ *
+ * A poller is a backend (one const struct evpoll_backend_ops, one file
+ * each) plus the fd table kept by poller.c.  poller.c validates every call
+ * (EBADF, EPERM, EINVAL, EEXIST, ENOENT, EOPNOTSUPP from the capability
+ * bits), keeps the table, emulates ONESHOT for the backends that cannot do
+ * it, and loops on empty wakeups until the timeout expires; a backend only
+ * translates ADD/MOD/DEL and wait into its mechanism.  Nothing here is
+ * exported: internal cross-file names start with "evpoll__".
+ */
+#ifndef _EVPOLL_BACKEND_H
+#define _EVPOLL_BACKEND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "evpoll.h"
+
+/* evpoll__fd.state */
+#define EVPOLL__FD_USED		(1U << 0)  /* registered */
+#define EVPOLL__FD_DISARMED	(1U << 1)  /* ONESHOT fired, waiting for MOD */
+
+/**
+ * struct evpoll__fd - one registered fd, poller->fds[fd]
+ * @events:	events and flags as given to add/mod
+ * @state:	EVPOLL__FD_* bits
+ * @data:	user data returned with each event
+ * @gen:	generation of this registration, changed by every add and mod:
+ *		backends that tag kernel requests with it drop completions
+ *		of older registrations (io_uring, aio)
+ * @bidx:	backend private (slot in a pollfd array, flags...)
+ * @bu64:	backend private (request in flight...)
+ * @dev:	st_dev of the file at add time
+ * @ino:	st_ino of the file at add time; with @dev it tells a closed
+ *		and reused fd number from the file that was added
+ *
+ * poller.c changes @events, @state, @data and @gen; the backend fields
+ * stay as the backend left them.
+ */
+struct evpoll__fd {
+	uint32_t events;
+	uint32_t state;
+	uint64_t data;
+	uint32_t gen;
+	int bidx;
+	uint64_t bu64;
+	dev_t dev;
+	ino_t ino;
+};
+
+/**
+ * struct evpoll_poller - a poller handle (opaque to users)
+ * @ops:	the backend
+ * @caps:	EVPOLL_CAP_* bits of this instance (the backend's init may
+ *		drop some: io_uring without multishot poll has no ET)
+ * @fds:	the fd table, indexed by fd number
+ * @nfds:	size of @fds
+ * @count:	number of registered fds
+ * @gen:	last generation handed out
+ * @priv:	backend state
+ */
+struct evpoll_poller {
+	const struct evpoll_backend_ops *ops;
+	unsigned int caps;
+	struct evpoll__fd *fds;
+	int nfds;
+	int count;
+	uint32_t gen;
+	void *priv;
+};
+
+/* Operations passed to ->ctl: EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL. */
+
+/**
+ * struct evpoll_backend_ops - one readiness mechanism
+ * @name:	name for EVPOLL_BACKEND and evpoll_backend_by_name()
+ * @id:		enum value
+ * @caps:	EVPOLL_CAP_* the backend can offer
+ * @probe:	0 if usable on this machine, else -errno (-ENODEV, -ENOSYS,
+ *		-EOPNOTSUPP...); must not leave anything open
+ * @init:	set up p->priv, may clear bits of p->caps
+ * @ctl:	EPOLL_CTL_ADD/MOD/DEL of @fd, already validated; for ADD and
+ *		MOD @f holds the new state (watch evpoll__fd_want(@f)), for
+ *		DEL the state being removed.  On error the table is restored.
+ * @wait:	store up to @max events (evpoll__fd_report() masks) with fd
+ *		and data; return the count, 0 on timeout or on a wakeup with
+ *		nothing to report, or -errno (-EINTR on a signal)
+ * @destroy:	free everything init and ctl allocated
+ */
+struct evpoll_backend_ops {
+	const char *name;
+	enum evpoll_backend id;
+	unsigned int caps;
+	int (*probe)(void);
+	int (*init)(struct evpoll_poller *p);
+	int (*ctl)(struct evpoll_poller *p, int op, int fd,
+		   struct evpoll__fd *f);
+	int (*wait)(struct evpoll_poller *p, struct evpoll_poller_event *evs,
+		    int max, int timeout_ms);
+	void (*destroy)(struct evpoll_poller *p);
+};
+
+extern const struct evpoll_backend_ops evpoll__backend_evpoll;
+extern const struct evpoll_backend_ops evpoll__backend_epoll;
+extern const struct evpoll_backend_ops evpoll__backend_uring;
+extern const struct evpoll_backend_ops evpoll__backend_aio;
+extern const struct evpoll_backend_ops evpoll__backend_poll;
+extern const struct evpoll_backend_ops evpoll__backend_select;
+extern const struct evpoll_backend_ops evpoll__backend_sigio;
+
+/* Readiness bits a backend watches (the flags stripped). */
+#define EVPOLL__WATCH	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP)
+
+static inline struct evpoll__fd *evpoll__fd_lookup(struct evpoll_poller *p,
+						   int fd)
+{
+	if (fd < 0 || fd >= p->nfds || !(p->fds[fd].state & EVPOLL__FD_USED))
+		return NULL;
+	return &p->fds[fd];
+}
+
+/* The readiness bits to watch for now: none while a ONESHOT is disarmed. */
+static inline uint32_t evpoll__fd_want(const struct evpoll__fd *f)
+{
+	if (f->state & EVPOLL__FD_DISARMED)
+		return 0;
+	return f->events & EVPOLL__WATCH;
+}
+
+/* What of @revents the user may see: wanted bits, ERR and HUP. */
+static inline uint32_t evpoll__fd_report(const struct evpoll__fd *f,
+					 uint32_t revents)
+{
+	if (f->state & EVPOLL__FD_DISARMED)
+		return 0;
+	return revents & (evpoll__fd_want(f) | EPOLLERR | EPOLLHUP);
+}
+
+static inline void evpoll__event_set(struct evpoll_poller_event *ev, int fd,
+				     const struct evpoll__fd *f,
+				     uint32_t events)
+{
+	ev->events = events;
+	ev->fd = fd;
+	ev->data = f->data;
+}
+
+/*
+ * Kernel request tags (io_uring user_data, aio_data): generation in the
+ * high half, fd in the low half.  A generation is never 0, so no tag is 0
+ * and none is liburing's internal LIBURING_UDATA_TIMEOUT (all ones).
+ */
+static inline uint64_t evpoll__tag(int fd, const struct evpoll__fd *f)
+{
+	return ((uint64_t)f->gen << 32) | (uint32_t)fd;
+}
+
+/* The registration a tag belongs to, or NULL if it is gone or older. */
+static inline struct evpoll__fd *evpoll__tag_lookup(struct evpoll_poller *p,
+						    uint64_t tag)
+{
+	struct evpoll__fd *f = evpoll__fd_lookup(p, (int)(uint32_t)tag);
+
+	if (!f || f->gen != (uint32_t)(tag >> 32))
+		return NULL;
+	return f;
+}
+
+static inline int evpoll__tag_fd(uint64_t tag)
+{
+	return (int)(uint32_t)tag;
+}
+
+/*
+ * epoll and evpoll share one implementation (backend-epoll.c), over
+ * different system call wrappers.
+ */
+struct evpoll__epoll_calls {
+	int (*create1)(int flags);
+	int (*ctl)(int epfd, int op, int fd, struct epoll_event *ev);
+	int (*wait)(int epfd, struct epoll_event *evs, int max, int timeout);
+};
+
+int evpoll__epoll_like_init(struct evpoll_poller *p,
+			    const struct evpoll__epoll_calls *calls);
+int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
+			   struct evpoll__fd *f);
+int evpoll__epoll_like_wait(struct evpoll_poller *p,
+			    struct evpoll_poller_event *evs, int max,
+			    int timeout_ms);
+void evpoll__epoll_like_destroy(struct evpoll_poller *p);
+
+/* Drop @fd after a backend found it closed (POLLNVAL, EBADF). */
+void evpoll__fd_forget(struct evpoll_poller *p, int fd);
+
+/* Shared helpers. */
+void evpoll__ms_to_timespec(int timeout_ms, struct timespec *ts);
+int evpoll__fd_is_open(int fd);
+
+#endif /* _EVPOLL_BACKEND_H */

@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * poller_test.c - one conformance suite for every poller backend.
+ *
+ * Each TEST_F runs once per backend (FIXTURE_VARIANT_ADD below), so the
+ * TAP names read poller.<backend>.<test>.  A backend that is not available
+ * here (evpoll without the module, io_uring disabled) skips with the
+ * probe's error; a capability a backend lacks (EVPOLL_CAP_*) is an
+ * explicit SKIP naming it.  Every test checks that it leaks no fd.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "evpoll.h"
+#include "kselftest_harness.h"
+#include "helpers.h"
+
+#define MAXEV 64
+
+FIXTURE(poller) {
+	struct evpoll_poller *p;
+	unsigned int caps;
+	int nfds_before;
+	struct evpoll_poller_event ev[MAXEV];
+};
+
+FIXTURE_VARIANT(poller) {
+	enum evpoll_backend backend;
+};
+
+FIXTURE_VARIANT_ADD(poller, evpoll) { .backend = EVPOLL_BACKEND_EVPOLL };
+FIXTURE_VARIANT_ADD(poller, epoll) { .backend = EVPOLL_BACKEND_EPOLL };
+FIXTURE_VARIANT_ADD(poller, uring) { .backend = EVPOLL_BACKEND_URING };
+FIXTURE_VARIANT_ADD(poller, aio) { .backend = EVPOLL_BACKEND_AIO };
+FIXTURE_VARIANT_ADD(poller, poll) { .backend = EVPOLL_BACKEND_POLL };
+FIXTURE_VARIANT_ADD(poller, select) { .backend = EVPOLL_BACKEND_SELECT };
+FIXTURE_VARIANT_ADD(poller, sigio) { .backend = EVPOLL_BACKEND_SIGIO };
+
+FIXTURE_SETUP(poller)
+{
+	int ret;
+
+	self->nfds_before = count_open_fds();
+	ret = evpoll_backend_probe(variant->backend);
+	if (ret < 0) {
+		self->p = NULL;
+		SKIP(return, "%s backend unavailable here: %s",
+		     evpoll_backend_name(variant->backend), strerror(-ret));
+	}
+	ASSERT_EQ(0, evpoll_poller_new(variant->backend, 0, &self->p));
+	self->caps = evpoll_poller_caps(self->p);
+}
+
+FIXTURE_TEARDOWN(poller)
+{
+	evpoll_poller_free(self->p);
+	EXPECT_EQ(self->nfds_before, count_open_fds()) {
+		TH_LOG("the test or the backend leaked an fd");
+	}
+}
+
+/* The setup skipped: the 6.1 harness still runs the body. */
+#define NEED_POLLER()						\
+	do {							\
+		if (!self->p)					\
+			return;					\
+	} while (0)
+
+#define NEED_CAP(cap, what)					\
+	do {							\
+		NEED_POLLER();					\
+		if (!(self->caps & (cap)))			\
+			SKIP(return, "%s backend: %s",		\
+			     evpoll_poller_backend_name(self->p), what); \
+	} while (0)
+
+#define WAIT(ms)	evpoll_poller_wait(self->p, self->ev, MAXEV, (ms))
+
+/* Events reported for @fd among the first @n, 0 if none. */
+static uint32_t events_of(const struct evpoll_poller_event *ev, int n, int fd)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ev[i].fd == fd)
+			return ev[i].events;
+	return 0;
+}
+
+static void put(int fd, int nbytes)
+{
+	char buf[64] = { 0 };
+
+	if (write(fd, buf, (size_t)nbytes) != nbytes)
+		abort();
+}
+
+static void drain(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+TEST_F(poller, backend_is_the_one_asked_for)
+{
+	NEED_POLLER();
+	EXPECT_EQ(variant->backend, evpoll_poller_backend(self->p));
+	EXPECT_STREQ(evpoll_backend_name(variant->backend),
+		     evpoll_poller_backend_name(self->p));
+	EXPECT_EQ(0, self->caps & ~evpoll_backend_caps(variant->backend));
+}
+
+TEST_F(poller, add_wait_del_pipe)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0x1111));
+	EXPECT_EQ(0, WAIT(0));
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(pfd[0], self->ev[0].fd);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(0x1111, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, pfd[0]));
+	EXPECT_EQ(0, WAIT(0));
+	EXPECT_EQ(-ENOENT, evpoll_poller_del(self->p, pfd[0]));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, user_data_round_trips)
+{
+	const uint64_t d1 = 0xdeadbeefcafef00dULL, d2 = 0xffffffffffffffffULL;
+	int sv[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLOUT, d1));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(d1, self->ev[0].data);
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLOUT, d2));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(d2, self->ev[0].data);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(poller, add_twice_is_eexist)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	EXPECT_EQ(-EEXIST, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	EXPECT_EQ(0, evpoll_poller_del(self->p, pfd[0]));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, mod_del_unknown_is_enoent)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 0));
+	EXPECT_EQ(-ENOENT, evpoll_poller_del(self->p, pfd[0]));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, bad_fd_is_ebadf)
+{
+	int pfd[2], closed;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	closed = pfd[0];
+	close(pfd[0]);
+	EXPECT_EQ(-EBADF, evpoll_poller_add(self->p, -1, EPOLLIN, 0));
+	EXPECT_EQ(-EBADF, evpoll_poller_add(self->p, closed, EPOLLIN, 0));
+	EXPECT_EQ(-EBADF, evpoll_poller_mod(self->p, closed, EPOLLIN, 0));
+	EXPECT_EQ(-EBADF, evpoll_poller_del(self->p, closed));
+	EXPECT_EQ(-EBADF, evpoll_poller_add(self->p, 1 << 20, EPOLLIN, 0));
+	close(pfd[1]);
+}
+
+TEST_F(poller, regular_file_is_eperm)
+{
+	int fd;
+
+	NEED_POLLER();
+	fd = memfd_create("evpoll-test", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, evpoll_poller_add(self->p, fd, EPOLLIN, 0));
+	close(fd);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, evpoll_poller_add(self->p, fd, EPOLLIN, 0));
+	close(fd);
+}
+
+TEST_F(poller, unknown_bits_are_einval)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	EXPECT_EQ(-EINVAL, evpoll_poller_add(self->p, pfd[0],
+					     EPOLLIN | (1U << 20), 0));
+	EXPECT_EQ(-EINVAL, evpoll_poller_add(self->p, pfd[0],
+					     EPOLLIN | EPOLLWAKEUP, 0));
+	/* EPOLLEXCLUSIVE: epoll's rules, whatever the backend. */
+	EXPECT_EQ(-EINVAL, evpoll_poller_add(self->p, pfd[0], EPOLLIN |
+					     EPOLLPRI | EPOLLEXCLUSIVE, 0));
+	EXPECT_EQ(-EINVAL, evpoll_poller_add(self->p, pfd[0], EPOLLIN |
+					     EPOLLONESHOT | EPOLLEXCLUSIVE, 0));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	EXPECT_EQ(-EINVAL, evpoll_poller_mod(self->p, pfd[0],
+					     EPOLLIN | EPOLLEXCLUSIVE, 0));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, missing_capabilities_are_eopnotsupp)
+{
+	static const struct {
+		uint32_t flag;
+		unsigned int cap;
+	} t[] = {
+		{ EPOLLET, EVPOLL_CAP_ET },
+		{ EPOLLONESHOT, EVPOLL_CAP_ONESHOT },
+		{ EPOLLEXCLUSIVE, EVPOLL_CAP_EXCLUSIVE },
+		{ EPOLLRDHUP, EVPOLL_CAP_RDHUP },
+	};
+	unsigned int i;
+	int sv[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int ret = evpoll_poller_add(self->p, sv[0],
+					    EPOLLIN | t[i].flag, 0);
+
+		if (self->caps & t[i].cap) {
+			EXPECT_EQ(0, ret);
+			EXPECT_EQ(0, evpoll_poller_del(self->p, sv[0]));
+		} else {
+			EXPECT_EQ(-EOPNOTSUPP, ret);
+		}
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(poller, pipe_readable_writable)
+{
+	int pfd[2];
+	int n;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[1], EPOLLOUT, 1));
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, pfd[1]));
+	put(pfd[1], 3);
+	n = WAIT(1000);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(EPOLLIN, events_of(self->ev, n, pfd[0]));
+	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, pfd[1]));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, pipe_writer_closed_is_hangup)
+{
+	int pfd[2], n;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 7));
+	EXPECT_EQ(0, WAIT(0));
+	close(pfd[1]);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(7, self->ev[0].data);
+	/* select can only say "readable" (a read returns EOF at once). */
+	if (self->caps & EVPOLL_CAP_HUP) {
+		EXPECT_EQ(EPOLLHUP, self->ev[0].events);
+	} else {
+		EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	}
+	close(pfd[0]);
+}
+
+TEST_F(poller, pipe_reader_closed_is_error)
+{
+	int pfd[2], n;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[1], EPOLLOUT, 0));
+	ASSERT_EQ(1, WAIT(1000));
+	close(pfd[0]);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	if (self->caps & EVPOLL_CAP_HUP) {
+		EXPECT_EQ(EPOLLOUT | EPOLLERR, self->ev[0].events);
+	} else {
+		EXPECT_EQ(EPOLLOUT, self->ev[0].events);
+	}
+	close(pfd[1]);
+}
+
+TEST_F(poller, tcp_loopback_accept_read_write)
+{
+	struct sockaddr_in sa;
+	int l, c, s, n;
+
+	NEED_POLLER();
+	l = tcp_listener(&sa);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, l, EPOLLIN, 100));
+	EXPECT_EQ(0, WAIT(0));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(100, self->ev[0].data);
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, WAIT(0));
+
+	ASSERT_EQ(0, evpoll_poller_add(self->p, s, EPOLLIN | EPOLLOUT, 200));
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, s));
+	put(c, 10);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, events_of(self->ev, n, s));
+	EXPECT_EQ(200, self->ev[0].data);
+	drain(s);
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, s, EPOLLIN, 200));
+	EXPECT_EQ(0, WAIT(0));
+	close(c);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_TRUE(events_of(self->ev, n, s) & EPOLLIN);
+	close(s);
+	close(l);
+}
+
+TEST_F(poller, tcp_peer_shutdown_is_rdhup)
+{
+	int sv[2], n;
+
+	NEED_CAP(EVPOLL_CAP_RDHUP, "no EPOLLRDHUP");
+	ASSERT_EQ(0, tcp_pair(sv, NULL));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[1], EPOLLIN | EPOLLRDHUP,
+				       0));
+	EXPECT_EQ(0, WAIT(0));
+	ASSERT_EQ(0, shutdown(sv[0], SHUT_WR));
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLIN | EPOLLRDHUP, self->ev[0].events);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(poller, unix_socket_read_and_hangup)
+{
+	int sv[2], n;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[1], EPOLLIN, 5));
+	EXPECT_EQ(0, WAIT(0));
+	put(sv[0], 4);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(5, self->ev[0].data);
+	close(sv[0]);
+	n = WAIT(1000);
+	ASSERT_EQ(1, n);
+	if (self->caps & EVPOLL_CAP_HUP) {
+		EXPECT_EQ(EPOLLIN | EPOLLHUP, self->ev[0].events);
+	} else {
+		EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	}
+	close(sv[1]);
+}
+
+TEST_F(poller, eventfd_readable)
+{
+	uint64_t one = 1;
+	int efd;
+
+	NEED_CAP(EVPOLL_CAP_ANON_FILES,
+		 "eventfd has no ->fasync, so it never raises a signal");
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, efd, EPOLLIN | EPOLLOUT, 9));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(EPOLLOUT, self->ev[0].events);
+	ASSERT_EQ(8, write(efd, &one, 8));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, self->ev[0].events);
+	EXPECT_EQ(9, self->ev[0].data);
+	close(efd);
+}
+
+TEST_F(poller, eventfd_refused_without_anon_files)
+{
+	int efd;
+
+	NEED_POLLER();
+	if (self->caps & EVPOLL_CAP_ANON_FILES)
+		SKIP(return, "%s backend watches eventfds",
+		     evpoll_poller_backend_name(self->p));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-EOPNOTSUPP, evpoll_poller_add(self->p, efd, EPOLLIN, 0));
+	close(efd);
+}
+
+TEST_F(poller, level_triggered_repeats_until_drained)
+{
+	int pfd[2];
+	char c;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	put(pfd[1], 2);
+	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(0));
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	EXPECT_EQ(0, WAIT(0));
+	EXPECT_EQ(0, WAIT(20));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, edge_triggered_fires_once_per_edge)
+{
+	int pfd[2];
+
+	NEED_CAP(EVPOLL_CAP_ET, "no edge-triggered mode (EPOLLET refused)");
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN | EPOLLET,
+				       3));
+	EXPECT_EQ(0, WAIT(0));
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(3, self->ev[0].data);
+	/* Still readable, but no new edge. */
+	EXPECT_EQ(0, WAIT(0));
+	EXPECT_EQ(0, WAIT(20));
+	/* New data is a new edge, drained or not. */
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(0, WAIT(0));
+	drain(pfd[0]);
+	EXPECT_EQ(0, WAIT(0));
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, edge_triggered_reports_ready_fd_at_add)
+{
+	int pfd[2];
+
+	NEED_CAP(EVPOLL_CAP_ET, "no edge-triggered mode (EPOLLET refused)");
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	put(pfd[1], 1);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN | EPOLLET,
+				       0));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(0, WAIT(0));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, oneshot_disarms_until_mod)
+{
+	int pfd[2];
+
+	NEED_CAP(EVPOLL_CAP_ONESHOT, "no EPOLLONESHOT");
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0],
+				       EPOLLIN | EPOLLONESHOT, 1));
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(1, self->ev[0].data);
+	/* Still readable, more data comes: disarmed all the same. */
+	EXPECT_EQ(0, WAIT(0));
+	put(pfd[1], 1);
+	EXPECT_EQ(0, WAIT(20));
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0],
+				       EPOLLIN | EPOLLONESHOT, 2));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(0, WAIT(0));
+	/* Re-armed as a plain level-triggered fd. */
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 3));
+	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(3, self->ev[0].data);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, timeout_zero_returns_at_once)
+{
+	int pfd[2];
+	int64_t t0;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(0));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	EXPECT_EQ(0, WAIT(0));
+	EXPECT_GT(500, now_ms() - t0);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, short_timeout_expires)
+{
+	int pfd[2];
+	int64_t t0, dt;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(100));
+	dt = now_ms() - t0;
+	EXPECT_LE(99, dt);
+	EXPECT_GT(5000, dt);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, wait_argument_errors)
+{
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_wait(self->p, self->ev, 0, 0));
+	EXPECT_EQ(-EINVAL, evpoll_poller_wait(self->p, self->ev, -1, 0));
+	EXPECT_EQ(-EFAULT, evpoll_poller_wait(self->p, NULL, 1, 0));
+}
+
+#define NPIPES 100
+
+TEST_F(poller, many_fds_few_active)
+{
+	static const int active[] = { 7, 42, 99 };
+	int pfd[NPIPES][2], i, n;
+	uint64_t seen = 0;
+
+	NEED_POLLER();
+	for (i = 0; i < NPIPES; i++) {
+		ASSERT_EQ(0, pipe2(pfd[i], O_NONBLOCK | O_CLOEXEC));
+		ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[i][0], EPOLLIN,
+					       (uint64_t)i));
+	}
+	EXPECT_EQ(0, WAIT(0));
+	for (i = 0; i < 3; i++)
+		put(pfd[active[i]][1], 1);
+	n = WAIT(1000);
+	if (n < 3 && n > 0) {	/* signals may come in several wakeups */
+		int more = evpoll_poller_wait(self->p, self->ev + n,
+					      MAXEV - n, 1000);
+
+		ASSERT_LE(0, more);
+		n += more;
+	}
+	ASSERT_LE(3, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(EPOLLIN, self->ev[i].events);
+		EXPECT_EQ(pfd[self->ev[i].data][0], self->ev[i].fd);
+		seen |= 1ULL << (self->ev[i].data == 99 ? 63 :
+				 self->ev[i].data);
+	}
+	EXPECT_EQ((1ULL << 7) | (1ULL << 42) | (1ULL << 63), seen);
+	for (i = 0; i < NPIPES; i++) {
+		EXPECT_EQ(0, evpoll_poller_del(self->p, pfd[i][0]));
+		close(pfd[i][0]);
+		close(pfd[i][1]);
+	}
+}
+
+TEST_F(poller, more_ready_than_maxevents_starves_nobody)
+{
+	int pfd[5][2], i, round, n;
+	unsigned int seen = 0;
+
+	NEED_POLLER();
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, pipe2(pfd[i], O_NONBLOCK | O_CLOEXEC));
+		ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[i][0], EPOLLIN,
+					       (uint64_t)i));
+		put(pfd[i][1], 1);
+	}
+	for (round = 0; round < 3; round++) {
+		n = evpoll_poller_wait(self->p, self->ev, 2, 1000);
+		ASSERT_LE(1, n);
+		ASSERT_GE(2, n);
+		for (i = 0; i < n; i++)
+			seen |= 1U << self->ev[i].data;
+	}
+	EXPECT_EQ(0x1f, seen);
+	for (i = 0; i < 5; i++) {
+		close(pfd[i][0]);
+		close(pfd[i][1]);
+	}
+}
+
+TEST_F(poller, mod_changes_events)
+{
+	int sv[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLOUT, 2));
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(EPOLLOUT, self->ev[0].events);
+	EXPECT_EQ(2, self->ev[0].data);
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLIN, 3));
+	EXPECT_EQ(0, WAIT(0));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(poller, del_and_readd_reports_only_new_data)
+{
+	int pfd[2], n, i;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	put(pfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));	/* a completion may be queued again */
+	ASSERT_EQ(0, evpoll_poller_del(self->p, pfd[0]));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 2));
+	for (i = 0; i < 3; i++) {
+		n = WAIT(1000);
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(2, self->ev[0].data);
+	}
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 3));
+	for (i = 0; i < 3; i++) {
+		n = WAIT(1000);
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(3, self->ev[0].data);
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(poller, closed_fd_is_forgotten)
+{
+	int pfd[2], qfd[2], old;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	old = pfd[0];
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	put(pfd[1], 1);
+	close(pfd[0]);
+	close(pfd[1]);
+	/* The number comes back for another file: that is a new fd. */
+	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(old, qfd[0]);
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, qfd[0], EPOLLIN, 2));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	EXPECT_EQ(0, WAIT(0));
+	put(qfd[1], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(2, self->ev[0].data);
+	close(qfd[0]);
+	close(qfd[1]);
+	EXPECT_EQ(-EBADF, evpoll_poller_del(self->p, old));
+}
+
+TEST_F(poller, exclusive_wakes_a_waiter)
+{
+	int sv[2];
+
+	NEED_CAP(EVPOLL_CAP_EXCLUSIVE, "no EPOLLEXCLUSIVE");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[1],
+				       EPOLLIN | EPOLLEXCLUSIVE, 4));
+	EXPECT_EQ(-EINVAL, evpoll_poller_mod(self->p, sv[1], EPOLLIN, 4));
+	put(sv[0], 1);
+	ASSERT_EQ(1, WAIT(1000));
+	EXPECT_EQ(4, self->ev[0].data);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+TEST_F(poller, signal_interrupts_wait)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ualarm(50000, 0);
+	EXPECT_EQ(-EINTR, WAIT(5000));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_HARNESS_MAIN
