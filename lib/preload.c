@@ -401,3 +401,74 @@ PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
 		maxevents, ret);
 	return ret;
 }
+
+/*
+ * syscall(): programs that call the epoll system calls directly (the
+ * kernel's own selftests do so for epoll_pwait2) on an fd the shim made.
+ * Only calls on an existing instance are routed; epoll_create* through
+ * syscall() still make a kernel epoll instance, as the caller asked the
+ * kernel directly.  Six long arguments are read whatever the number, as
+ * the C library's own syscall() does.
+ */
+typedef long (*syscall_fn)(long number, ...);
+static _Atomic(void *) real_syscall;
+
+static long syscall_on_evpoll(long nr, const long a[6])
+{
+	const sigset_t *mask = (const sigset_t *)a[4];
+
+	if ((nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2) && mask &&
+	    a[5] != _NSIG / 8) {
+		errno = EINVAL;
+		return -1;
+	}
+	switch (nr) {
+	case SYS_epoll_ctl:
+		return evpoll_ctl((int)a[0], (int)a[1], (int)a[2],
+				  (struct epoll_event *)a[3]);
+	case SYS_epoll_wait:
+		return evpoll_wait((int)a[0], (struct epoll_event *)a[1],
+				   (int)a[2], (int)a[3]);
+	case SYS_epoll_pwait:
+		return evpoll_pwait((int)a[0], (struct epoll_event *)a[1],
+				    (int)a[2], (int)a[3], mask);
+	default:	/* SYS_epoll_pwait2 */
+		return evpoll_pwait2((int)a[0], (struct epoll_event *)a[1],
+				     (int)a[2], (const struct timespec *)a[3],
+				     mask);
+	}
+}
+
+PRELOAD_API long syscall(long number, ...)
+{
+	syscall_fn fn = (syscall_fn)real(&real_syscall, "syscall");
+	bool epoll_call, ev = false;
+	va_list ap;
+	long a[6], ret;
+	int i;
+
+	va_start(ap, number);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+
+	epoll_call = number == SYS_epoll_ctl || number == SYS_epoll_wait ||
+		     number == SYS_epoll_pwait || number == SYS_epoll_pwait2;
+	if (epoll_call)
+		ev = fd_is_evpoll((int)a[0]);
+	if (ev) {
+		ret = syscall_on_evpoll(number, a);
+	} else {
+		if (!fn)
+			return real_missing("syscall");
+		ret = fn(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (ret < 0 && epoll_call && misrouted((int)a[0], false)) {
+			ev = true;
+			ret = syscall_on_evpoll(number, a);
+		}
+	}
+	if (epoll_call)
+		DBG_ALL("syscall(%ld, %d%s) = %ld", number, (int)a[0],
+			ev ? " evpoll" : "", ret);
+	return ret;
+}

@@ -339,12 +339,12 @@ TEST_F_TIMEOUT(preload, python3_asyncio_echo, 300)
 	EXPECT_EQ(0, reap(&self->c));
 }
 
-/* The shim exports the six epoll calls and nothing else. */
+/* The shim exports the six epoll calls, syscall(), and nothing else. */
 TEST_F(preload, exports_only_epoll)
 {
 	static const char *const exported[] = {
 		"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
-		"epoll_pwait", "epoll_pwait2",
+		"epoll_pwait", "epoll_pwait2", "syscall",
 	};
 	static const char *const hidden[] = {
 		"evpoll_create1", "evpoll_ctl", "evpoll_wait", "evpoll_pwait",

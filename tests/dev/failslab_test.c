@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * failslab_test - every allocation of every module operation made to fail.
+ *
+ * With failslab (debug kernel: CONFIG_FAILSLAB + fault-injection debugfs),
+ * writing N to /proc/thread-self/fail-nth makes the N-th slab allocation of
+ * this thread fail.  For each operation, N goes 1, 2, 3, ... until the
+ * operation no longer reaches an N-th allocation; every injected failure
+ * must give the documented errno (ENOMEM, or the VFS's own errno for the
+ * allocations open(2) makes before the module runs), and leave nothing
+ * behind: the instance keeps working, its item and watch counts are
+ * unchanged, and the runner's kmemleak scan finds no leak.  The table
+ * printed at the end says how many allocation sites each operation has and
+ * what each failure returned.
+ *
+ * On a kernel without failslab (the stock Debian one) every test is a SKIP
+ * with that reason.
+ */
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "evp.h"
+#include "kselftest_harness.h"
+
+#define FAILSLAB	"/sys/kernel/debug/failslab"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static int fail_nth(int n)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", n);
+	return write_str("/proc/thread-self/fail-nth", buf);
+}
+
+/* What is left of the countdown: 0 once the N-th allocation failed. */
+static int fail_nth_left(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return atoi(buf);
+}
+
+static bool failslab_ready(void)
+{
+	struct stat st;
+
+	if (stat(FAILSLAB, &st)) {
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (stat(FAILSLAB, &st))
+			return false;
+	}
+	/* GFP_KERNEL allocations are exempt by default: include them. */
+	return !write_str(FAILSLAB "/ignore-gfp-wait", "N") &&
+	       !write_str(FAILSLAB "/verbose", "0") &&
+	       !write_str(FAILSLAB "/probability", "0") &&
+	       !write_str(FAILSLAB "/times", "-1");
+}
+
+/*
+ * Run @op with the n-th allocation failing, for n = 1.. until it no longer
+ * reaches one.  @op returns 0 or -errno; @undo reverts a success;
+ * @check verifies nothing was left behind after a failure.
+ */
+struct op {
+	const char *name;
+	int (*op)(void *ctx);
+	void (*undo)(void *ctx);
+	int (*check)(void *ctx);
+	int errs[3];		/* the errnos a failure may give */
+};
+
+static int exercise(struct __test_metadata *_metadata, const struct op *o,
+		    void *ctx)
+{
+	char line[512];
+	int n, ret, left, len = 0;
+
+	len += snprintf(line + len, sizeof(line) - len, "%-28s", o->name);
+	for (n = 1; n < 64; n++) {
+		ASSERT_EQ(fail_nth(n), 0);
+		ret = o->op(ctx);
+		left = fail_nth_left();
+		fail_nth(0);
+		if (left > 0) {		/* fewer than n allocations */
+			EXPECT_EQ(ret, 0) TH_LOG("%s: failed (%d) with no injected failure",
+						 o->name, ret);
+			if (!ret && o->undo)
+				o->undo(ctx);
+			break;
+		}
+		/* The n-th allocation failed. */
+		if (ret == 0) {
+			/* Tolerated only if the allocation was optional. */
+			if (o->undo)
+				o->undo(ctx);
+		} else {
+			EXPECT_TRUE(ret == o->errs[0] || ret == o->errs[1] ||
+				    ret == o->errs[2])
+				TH_LOG("%s: allocation %d failed -> %d", o->name, n, ret);
+		}
+		if (o->check)
+			EXPECT_EQ(o->check(ctx), 0) TH_LOG("%s: state after failure %d",
+							   o->name, n);
+		len += snprintf(line + len, sizeof(line) - len, " #%d:%s", n,
+				ret ? strerror(-ret) : "ok");
+	}
+	EXPECT_GT(n, 1) TH_LOG("%s: no allocation was ever failed", o->name);
+	printf("# failslab %s (%d sites)\n", line, n - 1);
+	return n - 1;
+}
+
+struct ctx {
+	int evfd;
+	int target;		/* fd to ADD */
+	uint32_t events;
+	long long items, watches;
+};
+
+static int op_open(void *p)
+{
+	struct ctx *c = p;
+	int fd = evp_open();
+
+	if (fd < 0)
+		return -errno;
+	c->target = fd;
+	return 0;
+}
+
+static void undo_close(void *p)
+{
+	close(((struct ctx *)p)->target);
+}
+
+static int op_add(void *p)
+{
+	struct ctx *c = p;
+
+	return evp_ctl(c->evfd, EVPOLL_CTL_ADD, c->target, c->events, 5);
+}
+
+static void undo_del(void *p)
+{
+	struct ctx *c = p;
+
+	evp_ctl(c->evfd, EVPOLL_CTL_DEL, c->target, 0, 0);
+}
+
+static int op_mod(void *p)
+{
+	struct ctx *c = p;
+
+	return evp_ctl(c->evfd, EVPOLL_CTL_MOD, c->target, c->events, 6);
+}
+
+/* Nothing half-built: same counts as before, and the instance works. */
+static int check_clean(void *p)
+{
+	struct ctx *c = p;
+	struct epoll_event ev;
+	uint64_t one = 1;
+	int efd, ret = 0;
+
+	if (evp_counter(c->evfd, "evpoll-items") != c->items ||
+	    evp_counter(c->evfd, "evpoll-user-watches") != c->watches)
+		return -1;
+	efd = eventfd(0, EFD_NONBLOCK);
+	if (evp_ctl(c->evfd, EVPOLL_CTL_ADD, efd, EPOLLIN, 77) ||
+	    write(efd, &one, 8) != 8)
+		ret = -2;
+	else if (evp_wait(c->evfd, &ev, 1, 0) != 1 || ev.data.u64 != 77)
+		ret = -3;
+	evp_ctl(c->evfd, EVPOLL_CTL_DEL, efd, 0, 0);
+	close(efd);
+	return ret;
+}
+
+FIXTURE(fs) {
+	struct ctx c;
+};
+
+FIXTURE_SETUP(fs)
+{
+	if (geteuid() != 0)
+		SKIP(return, "fault injection needs root");
+	if (!failslab_ready())
+		SKIP(return, "no failslab on this kernel (CONFIG_FAILSLAB, debugfs)");
+	self->c.evfd = evp_open();
+	ASSERT_GE(self->c.evfd, 0);
+	self->c.items = evp_counter(self->c.evfd, "evpoll-items");
+	self->c.watches = evp_counter(self->c.evfd, "evpoll-user-watches");
+}
+
+FIXTURE_TEARDOWN(fs)
+{
+	fail_nth(0);
+	if (self->c.evfd > 0)
+		close(self->c.evfd);
+}
+
+TEST_F(fs, open)
+{
+	struct op o = { "open", op_open, undo_close, NULL,
+			{ -ENOMEM, -ENFILE, -ENOMEM } };
+
+	exercise(_metadata, &o, &self->c);
+}
+
+TEST_F(fs, add_pipe)
+{
+	struct op o = { "ADD pipe", op_add, undo_del, check_clean,
+			{ -ENOMEM, -ENOMEM, -ENOMEM } };
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	self->c.target = p[0];
+	self->c.events = EPOLLIN;
+	exercise(_metadata, &o, &self->c);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_F(fs, add_socket_second_instance)
+{
+	struct op o = { "ADD socket (file shared)", op_add, undo_del,
+			check_clean, { -ENOMEM, -ENOMEM, -ENOMEM } };
+	int sv[2], other = evp_open();
+
+	/* The file is already pinned by another instance: no new fref. */
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ASSERT_EQ(evp_ctl(other, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
+	self->c.target = sv[0];
+	self->c.events = EPOLLIN | EPOLLOUT;
+	exercise(_metadata, &o, &self->c);
+	close(other);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(fs, add_nested_instance)
+{
+	struct op o = { "ADD instance (nesting)", op_add, undo_del,
+			check_clean, { -ENOMEM, -ENOMEM, -ENOMEM } };
+	int inner = evp_open();
+
+	ASSERT_GE(inner, 0);
+	self->c.target = inner;
+	self->c.events = EPOLLIN;
+	exercise(_metadata, &o, &self->c);
+	close(inner);
+}
+
+TEST_F(fs, add_and_mod_wakeup)
+{
+	struct op add = { "ADD EPOLLWAKEUP", op_add, undo_del, check_clean,
+			  { -ENOMEM, -ENOMEM, -ENOMEM } };
+	struct op mod = { "MOD EPOLLWAKEUP", op_mod, NULL, NULL,
+			  { -ENOMEM, -ENOMEM, -ENOMEM } };
+	int efd = eventfd(0, 0);
+
+	self->c.target = efd;
+	self->c.events = EPOLLIN | EPOLLWAKEUP;
+	exercise(_metadata, &add, &self->c);
+	/* MOD to a mask with WAKEUP when the item has none: one source. */
+	ASSERT_EQ(evp_ctl(self->c.evfd, EVPOLL_CTL_ADD, efd, EPOLLIN, 0), 0);
+	exercise(_metadata, &mod, &self->c);
+	/* After every failure the item is still there and works. */
+	EXPECT_EQ(evp_ctl(self->c.evfd, EVPOLL_CTL_MOD, efd, EPOLLIN, 0), 0);
+	EXPECT_EQ(evp_ctl(self->c.evfd, EVPOLL_CTL_DEL, efd, 0, 0), 0);
+	close(efd);
+}
+
+TEST_HARNESS_MAIN
