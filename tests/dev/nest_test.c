@@ -8,6 +8,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -364,6 +365,97 @@ TEST(exclusive_wakes_one_instance_like_epoll)
 	EXPECT_EQ(evp_x, 1);
 	EXPECT_EQ(evp_all, ep_all);
 	EXPECT_EQ(evp_all, 4);
+}
+
+struct fairw {
+	int efd;
+	atomic_int got;
+	atomic_bool *stop;
+	bool evpoll;
+};
+
+static void *fair_waiter(void *arg)
+{
+	struct fairw *w = arg;
+	struct epoll_event ev;
+
+	while (!atomic_load(w->stop)) {
+		int n = w->evpoll ? evp_wait(w->efd, &ev, 1, 200 * NSEC_PER_MSEC) :
+				    epoll_wait(w->efd, &ev, 1, 200);
+
+		if (n > 0)
+			atomic_fetch_add(&w->got, n);
+	}
+	return NULL;
+}
+
+/* EVENTS edges on one eventfd watched exclusively by N instances. */
+static void exclusive_spread(bool evpoll, int got[4])
+{
+	enum { N = 4, EVENTS = 40 };
+	static struct fairw w[N];
+	atomic_bool stop = false;
+	pthread_t t[N];
+	uint64_t one = 1;
+	int efd = eventfd(0, EFD_NONBLOCK), i;
+
+	for (i = 0; i < N; i++) {
+		w[i].efd = evpoll ? evp_open() : epoll_create1(0);
+		w[i].evpoll = evpoll;
+		w[i].stop = &stop;
+		atomic_store(&w[i].got, 0);
+		if (evpoll) {
+			evp_ctl(w[i].efd, EVPOLL_CTL_ADD, efd,
+				EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, i);
+		} else {
+			struct epoll_event ev = {
+				.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
+			};
+
+			epoll_ctl(w[i].efd, EPOLL_CTL_ADD, efd, &ev);
+		}
+		pthread_create(&t[i], NULL, fair_waiter, &w[i]);
+	}
+	usleep(200 * 1000);
+	for (i = 0; i < EVENTS; i++) {
+		if (write(efd, &one, 8) != 8)
+			abort();
+		usleep(20 * 1000);
+	}
+	usleep(300 * 1000);
+	atomic_store(&stop, true);
+	for (i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		got[i] = atomic_load(&w[i].got);
+		close(w[i].efd);
+	}
+	close(efd);
+}
+
+/*
+ * How fair is EPOLLEXCLUSIVE?  Not at all, for epoll: the wake-up walks the
+ * target's queue from the head and stops at the first instance with a
+ * sleeping waiter, so the instance that registered first takes every event
+ * while its waiter is asleep.  evpoll hooks the same way and must spread
+ * the events the same way, and never lose or duplicate one.
+ */
+TEST(exclusive_fairness_like_epoll)
+{
+	int ep[4], ev[4], i, ep_sum = 0, ev_sum = 0;
+
+	exclusive_spread(false, ep);
+	exclusive_spread(true, ev);
+	for (i = 0; i < 4; i++) {
+		ep_sum += ep[i];
+		ev_sum += ev[i];
+	}
+	TH_LOG("40 events over 4 exclusive instances: epoll %d/%d/%d/%d, evpoll %d/%d/%d/%d",
+	       ep[0], ep[1], ep[2], ep[3], ev[0], ev[1], ev[2], ev[3]);
+	EXPECT_EQ(ev_sum, 40);
+	EXPECT_EQ(ep_sum, 40);
+	/* Same policy: the first instance takes (nearly) everything. */
+	EXPECT_GE(ev[0], 36);
+	EXPECT_GE(ep[0], 36);
 }
 
 TEST_HARNESS_MAIN
