@@ -37,25 +37,33 @@ static int write_str(const char *path, const char *val)
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * /proc/thread-self/fail-nth stays open for the whole test: opening it
+ * allocates, and an allocation of our own between arming the countdown and
+ * reading it back would be counted (or failed) instead of the module's.
+ * pread()/pwrite() on it do not allocate.
+ */
+static int nth_fd = -1;
+
 static int fail_nth(int n)
 {
 	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
 
-	snprintf(buf, sizeof(buf), "%d", n);
-	return write_str("/proc/thread-self/fail-nth", buf);
+	if (nth_fd < 0)
+		nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth_fd < 0)
+		return -errno;
+	return pwrite(nth_fd, buf, len, 0) == len ? 0 : -errno;
 }
 
 /* What is left of the countdown: 0 once the N-th allocation failed. */
 static int fail_nth_left(void)
 {
 	char buf[16] = "";
-	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
 
-	if (fd < 0)
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) < 0)
 		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(fd);
 	return atoi(buf);
 }
 
@@ -74,6 +82,13 @@ static bool failslab_ready(void)
 	       !write_str(FAILSLAB "/probability", "0") &&
 	       !write_str(FAILSLAB "/times", "-1");
 }
+
+struct ctx {
+	int evfd;
+	int target;		/* fd to ADD */
+	uint32_t events;
+	long long items, watches;
+};
 
 /*
  * Run @op with the n-th allocation failing, for n = 1.. until it no longer
@@ -94,12 +109,22 @@ static int exercise(struct __test_metadata *_metadata, const struct op *o,
 	char line[512];
 	int n, ret, left, len = 0;
 
+	/* Counts before: what a clean failure must leave unchanged. */
+	if (o->check) {
+		struct ctx *c = ctx;
+
+		c->items = evp_counter(c->evfd, "evpoll-items");
+		c->watches = evp_counter(c->evfd, "evpoll-user-watches");
+	}
 	len += snprintf(line + len, sizeof(line) - len, "%-28s", o->name);
 	for (n = 1; n < 64; n++) {
 		ASSERT_EQ(fail_nth(n), 0);
 		ret = o->op(ctx);
 		left = fail_nth_left();
 		fail_nth(0);
+		if (getenv("FAILSLAB_DEBUG"))
+			fprintf(stderr, "# %s n=%d ret=%d left=%d\n", o->name,
+				n, ret, left);
 		if (left > 0) {		/* fewer than n allocations */
 			EXPECT_EQ(ret, 0) TH_LOG("%s: failed (%d) with no injected failure",
 						 o->name, ret);
@@ -124,16 +149,10 @@ static int exercise(struct __test_metadata *_metadata, const struct op *o,
 				ret ? strerror(-ret) : "ok");
 	}
 	EXPECT_GT(n, 1) TH_LOG("%s: no allocation was ever failed", o->name);
-	printf("# failslab %s (%d sites)\n", line, n - 1);
+	fprintf(stderr, "# failslab %s (%d sites)\n", line, n - 1);
 	return n - 1;
 }
 
-struct ctx {
-	int evfd;
-	int target;		/* fd to ADD */
-	uint32_t events;
-	long long items, watches;
-};
 
 static int op_open(void *p)
 {
