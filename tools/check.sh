@@ -63,33 +63,54 @@ else
 	fail_step host "no host tests were built"
 fi
 
-step "VM tests on the stock kernel $vm_kver"
-ko=build/mod/$vm_kver/kmod/evpoll.ko
-vmout=$TOP/build/vm/check-stock
-rm -rf "$vmout"
-mkdir -p "$vmout"
-if [ ! -f "$ko" ]; then
-	fail_step vm-stock "no module built for $vm_kver"
-elif [ ! -d build/tests/guest ]; then
-	fail_step vm-stock "no guest tests were built"
-else
-	tools/vm/vm-run.sh -k "$vm_kver" -m "$ko" -o "$vmout" -t 2400 -- \
-		tests/guest-run.sh -l vm-stock -t 600 -o "$vmout/logs" \
+# run_vm LABEL KO VM-RUN-ARGS...: the guest suite in one boot, counted.
+run_vm() {
+	local label=$1 ko=$2 vmout=$TOP/build/vm/check-$1 rc
+	shift 2
+	rm -rf "$vmout"
+	mkdir -p "$vmout"
+	if [ ! -f "$ko" ]; then
+		fail_step "$label" "no module built ($ko)"
+		return
+	fi
+	if [ ! -d build/tests/guest ]; then
+		fail_step "$label" "no guest tests were built"
+		return
+	fi
+	tools/vm/vm-run.sh "$@" -m "$ko" -o "$vmout" -t 2400 -- \
+		env KSFT_EPOLL_LOGS="$vmout/ksft-epoll" \
+		tests/guest-run.sh -l "$label" -t 900 -o "$vmout/logs" \
 		-s "$vmout/summary" build/tests/guest
 	rc=$?
-	if [ -f "$vmout/summary" ]; then
-		cat "$vmout/summary" >>"$summary"
-	fi
+	[ -f "$vmout/summary" ] && cat "$vmout/summary" >>"$summary"
 	case $rc in
-	0|1) ;;		# the tests' own verdict is in their summary
-	90) fail_step vm-stock-dmesg "kernel splat in the guest (see $vmout/dmesg.log)" ;;
-	91) fail_step vm-stock-rmmod "rmmod evpoll failed after the tests" ;;
-	92) fail_step vm-stock-insmod "insmod evpoll failed" ;;
-	*) fail_step vm-stock "the VM run ended with status $rc (see $vmout/console.log)" ;;
+	0|1) pass_step "$label-dmesg-clean-rmmod" ;;	# tests counted above
+	90) fail_step "$label-dmesg" "kernel splat or leak in the guest (see $vmout/dmesg.log)" ;;
+	91) fail_step "$label-rmmod" "rmmod evpoll failed after the tests" ;;
+	92) fail_step "$label-insmod" "insmod evpoll failed" ;;
+	*) fail_step "$label" "the VM run ended with status $rc (see $vmout/console.log)" ;;
 	esac
-	if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then
-		pass_step vm-stock-dmesg-clean-rmmod
+}
+
+step "VM tests on the stock kernel $vm_kver"
+run_vm vm-stock "build/mod/$vm_kver/kmod/evpoll.ko" -k "$vm_kver"
+
+step "VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)"
+if kit=$(tools/vm/debug-kernel.sh kit); then
+	image=$(echo "$kit" | sed -n 's/^IMAGE=//p')
+	kdir=$(echo "$kit" | sed -n 's/^KDIR=//p')
+	dbg_rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
+		"$kdir/include/generated/utsrelease.h")
+	if $MAKE -s module KDIR="$kdir"; then
+		pass_step "build-module-$dbg_rel"
+		run_vm vm-debug "build/mod/$dbg_rel/kmod/evpoll.ko" -K "$image" -L
+	else
+		fail_step "build-module-$dbg_rel" "module build against $kdir"
 	fi
+else
+	# Not silent: the summary shows the debug run did not happen.
+	echo "check: no debug kernel kit: the debug-kernel run is skipped"
+	echo "vm-debug 0 0 1" >>"$summary"
 fi
 
 step "summary"

@@ -106,7 +106,7 @@ struct op {
 static int exercise(struct __test_metadata *_metadata, const struct op *o,
 		    void *ctx)
 {
-	char line[512];
+	char line[4096];
 	int n, ret, left, len = 0;
 
 	/* Counts before: what a clean failure must leave unchanged. */
@@ -145,8 +145,9 @@ static int exercise(struct __test_metadata *_metadata, const struct op *o,
 		if (o->check)
 			EXPECT_EQ(o->check(ctx), 0) TH_LOG("%s: state after failure %d",
 							   o->name, n);
-		len += snprintf(line + len, sizeof(line) - len, " #%d:%s", n,
-				ret ? strerror(-ret) : "ok");
+		if (len < (int)sizeof(line) - 64)
+			len += snprintf(line + len, sizeof(line) - len, " #%d:%s",
+					n, ret ? strerror(-ret) : "ok");
 	}
 	EXPECT_GT(n, 1) TH_LOG("%s: no allocation was ever failed", o->name);
 	fprintf(stderr, "# failslab %s (%d sites)\n", line, n - 1);

@@ -45,20 +45,48 @@ results() {
 results "$logdir/epoll.log" >"$logdir/epoll.res"
 results "$logdir/evpoll.log" >"$logdir/evpoll.res"
 
+# No process per test: exec is slow in a TCG guest with KASAN.
+declare -A evres
+while read -r name res; do
+	evres[$name]=$res
+done <"$logdir/evpoll.res"
+
+# Several tests give their threads one second before a watchdog signal
+# interrupts them (kill_timeout()); on a loaded or KASAN guest that can
+# fail either side by timing alone.  A test that passed on epoll but not
+# on evpoll gets the whole evpoll run once more, and is marked as such.
+declare -A retried
+while read -r name ref; do
+	if [ "$ref" = ok ] && [ "${evres[$name]:-missing}" != ok ]; then
+		retried[$name]=1
+	fi
+done <"$logdir/epoll.res"
+if [ ${#retried[@]} -gt 0 ]; then
+	echo "# evpoll failed ${!retried[*]}: running the evpoll side again"
+	LD_PRELOAD=$shim timeout -k 10 1200 "$bin" >"$logdir/evpoll-2.log" 2>&1
+	results "$logdir/evpoll-2.log" >"$logdir/evpoll-2.res"
+	while read -r name res; do
+		[ -n "${retried[$name]:-}" ] && [ "$res" = ok ] &&
+			evres[$name]="ok(retry)"
+	done <"$logdir/evpoll-2.res"
+fi
+
 pass=0 fail=0 skip=0 n=0 ref_ok=0 evp_ok=0
 printf '# %-10s %-8s %-8s\n' test epoll evpoll
 while read -r name ref; do
-	evp=$(awk -v t="$name" '$1 == t { print $2 }' "$logdir/evpoll.res")
-	[ -n "$evp" ] || evp=missing
+	evp=${evres[$name]:-missing}
 	n=$((n + 1))
 	[ "$ref" = ok ] && ref_ok=$((ref_ok + 1))
-	[ "$evp" = ok ] && evp_ok=$((evp_ok + 1))
+	[ "${evp%(retry)}" = ok ] && evp_ok=$((evp_ok + 1))
 	printf '# %-10s %-8s %-8s\n' "$name" "$ref" "$evp"
 	if [ "$ref" != ok ]; then
 		echo "ok $n $name # SKIP fails against the kernel's epoll in this VM"
 		skip=$((skip + 1))
 	elif [ "$evp" = ok ]; then
 		echo "ok $n $name"
+		pass=$((pass + 1))
+	elif [ "$evp" = "ok(retry)" ]; then
+		echo "ok $n $name # failed once on evpoll, passed when run again"
 		pass=$((pass + 1))
 	else
 		echo "not ok $n $name # passes on epoll, $evp on evpoll"

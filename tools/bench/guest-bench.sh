@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-bench.sh - the guest side of a benchmark run: runs inside the VM
+# (tools/vm/vm-run.sh, evpoll.ko loaded), records the machine, prepares
+# the limits and runs evpoll-bench with the plugin's instruction log.
+#
+#   guest-bench.sh OUTDIR short|full [evpoll-bench options...]
+#
+# Environment: BENCH_REAP_MS, if set, is written to evpoll's
+# reap_interval_ms parameter first (the results must say so).
+set -eu
+
+out=$1
+profile=$2
+shift 2
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
+TOP=$(cd "$here/../.." && pwd -P)
+bench=$TOP/build/tools/evpoll-bench
+param=/sys/module/evpoll/parameters/reap_interval_ms
+
+# Enough fds, AIO slots and memory for 65536 socketpairs.
+ulimit -n 1048576 2>/dev/null || ulimit -n 262144
+echo 1048576 >/proc/sys/fs/aio-max-nr
+echo 1048576 >/proc/sys/fs/nr_open 2>/dev/null || true
+if [ -n "${BENCH_REAP_MS:-}" ] && [ -w "$param" ]; then
+	echo "$BENCH_REAP_MS" >"$param"
+fi
+
+{
+	echo "kernel: $(uname -r)"
+	echo "nproc: $(nproc)"
+	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "cmdline: $(cat /proc/cmdline)"
+	echo "reap_interval_ms: $(cat "$param" 2>/dev/null || echo none)"
+	echo "profile: $profile"
+	echo "args: $*"
+} >"$out/machine.txt"
+
+case $profile in
+short)
+	set -- -n 100,1000,10000 -a 1,100 -w 300 -r 3 -k 300 -t 4 -E 100 \
+		-L 200 -c 8 -R 800 -T 20 "$@"
+	;;
+full)
+	set -- -n 100,1000,10000,65536 -a 1,100 -w 1000 -r 3 -k 1000 -t 4,16 \
+		-E 200 -L 500 -c 16 -R 4000 -T 30 -m all "$@"
+	;;
+*)
+	echo "guest-bench: unknown profile $profile" >&2
+	exit 2
+	;;
+esac
+
+ins=()
+[ ! -e "$out/insn.log" ] || ins=(-i "$out/insn.log")
+"$bench" "${ins[@]}" -o "$out/bench" "$@" | tee "$out/table.txt"

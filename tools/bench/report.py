@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py - host side of evpoll-bench: plots and the target check.
+
+    report.py OUTDIR
+
+Reads OUTDIR/bench-summary.csv (written by evpoll-bench -o OUTDIR/bench),
+writes PNG plots (gnuplot, pngcairo or png terminal) into OUTDIR/plots/
+and prints evpoll against epoll for the issue's targets: at most 1.15x in
+chain, idle and churn at every N, and idle cost flat (within 1.3x) from the
+smallest to the largest N.  Instruction counts first, wall clock beside.
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+ORDER = ["epoll", "evpoll", "uring", "aio", "poll", "select", "sigio",
+         "blocking", "nonblock", "aio-uring", "aio-linux", "aio-posix"]
+
+
+def load(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        for k in ("n", "param", "reps"):
+            r[k] = int(r[k])
+        for k in ("insn_per_op", "insn_spread", "insn_ratio", "ns_per_op",
+                  "ns_spread", "ns_ratio", "x0", "x1", "x2"):
+            r[k] = float(r[k])
+    return rows
+
+
+def metric(r):
+    """Instructions per op when counted, else nanoseconds per op."""
+    return r["insn_per_op"] if r["insn_per_op"] > 0 else r["ns_per_op"]
+
+
+def gnuplot_terminal():
+    out = subprocess.run(["gnuplot", "-e", "set terminal"],
+                         capture_output=True, text=True)
+    text = out.stdout + out.stderr
+    return "pngcairo" if "pngcairo" in text else "png"
+
+
+def plot_vs_n(rows, mode, metric_name, param, title, png, datdir, term,
+              counted):
+    sel = [r for r in rows if r["mode"] == mode and r["metric"] == metric_name
+           and (param is None or r["param"] == param or mode == "churn")]
+    backends = [b for b in ORDER if any(r["backend"] == b for r in sel)]
+    if not backends:
+        return None
+    plots = []
+    for b in backends:
+        pts = sorted((r["n"], metric(r)) for r in sel if r["backend"] == b)
+        dat = os.path.join(datdir, "%s-%s-%s.dat" % (mode, metric_name, b))
+        with open(dat, "w") as f:
+            for n, v in pts:
+                f.write("%d %g\n" % (n, v))
+        plots.append("'%s' using 1:2 with linespoints lw 2 title '%s'"
+                     % (dat, b))
+    ylabel = ("guest instructions per %s" if counted else "ns per %s") \
+        % metric_name
+    script = """
+set terminal %s size 800,520 font ',10'
+set output '%s'
+set title '%s'
+set logscale xy
+set xlabel 'watched fds (N)'
+set ylabel '%s'
+set key top left
+set grid
+plot %s
+""" % (term, png, title, ylabel, ", ".join(plots))
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return png
+
+
+def plot_bars(rows, mode, title, png, datdir, term, counted):
+    sel = [r for r in rows if r["mode"] == mode]
+    if not sel:
+        return None
+    n = max(r["n"] for r in sel)
+    sel = [r for r in sel if r["n"] == n]
+    sel.sort(key=lambda r: ORDER.index(r["backend"])
+             if r["backend"] in ORDER else 99)
+    dat = os.path.join(datdir, "%s-bars.dat" % mode)
+    with open(dat, "w") as f:
+        for r in sel:
+            f.write('"%s" %g %g\n' % (r["backend"], metric(r),
+                                      1e9 / r["ns_per_op"]
+                                      if r["ns_per_op"] > 0 else 0))
+    ylabel = "guest instructions per request" if counted else "ns per request"
+    script = """
+set terminal %s size 800,520 font ',10'
+set output '%s'
+set title '%s'
+set style data histogram
+set style fill solid 0.7 border -1
+set boxwidth 0.8
+set xtics rotate by -30
+set ylabel '%s'
+set grid ytics
+unset key
+plot '%s' using 2:xtic(1)
+""" % (term, png, title, ylabel, dat)
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return png
+
+
+def targets(rows):
+    lines = []
+    ok = True
+    cells = {}
+    for r in rows:
+        cells[(r["mode"], r["metric"], r["n"], r["param"], r["backend"])] = r
+    lines.append("evpoll against epoll (target: <= 1.15x in chain, idle, churn)")
+    lines.append("%-6s %-6s %6s %5s %9s %8s %9s %8s  %s" % (
+        "mode", "metric", "N", "param", "insn x", "spread", "wall x",
+        "spread", "verdict"))
+    for key, r in sorted(cells.items()):
+        mode, met, n, param, b = key
+        if b != "evpoll" or mode not in ("chain", "idle", "churn"):
+            continue
+        e = cells.get((mode, met, n, param, "epoll"))
+        if not e:
+            continue
+        ratio = r["insn_ratio"] if r["insn_ratio"] > 0 else r["ns_ratio"]
+        good = ratio <= 1.15
+        ok &= good
+        lines.append("%-6s %-6s %6d %5d %9.3f %7.1f%% %9.3f %7.1f%%  %s" % (
+            mode, met, n, param, r["insn_ratio"],
+            100 * max(r["insn_spread"], e["insn_spread"]), r["ns_ratio"],
+            100 * max(r["ns_spread"], e["ns_spread"]),
+            "ok" if good else "MISSED"))
+    for b in ("evpoll", "epoll", "poll", "select"):
+        pts = sorted((r["n"], metric(r)) for r in rows
+                     if r["mode"] == "idle" and r["backend"] == b)
+        if len(pts) < 2:
+            continue
+        growth = pts[-1][1] / pts[0][1]
+        verdict = ""
+        if b == "evpoll":
+            good = growth <= 1.3
+            ok &= good
+            verdict = "  target <= 1.3: %s" % ("ok" if good else "MISSED")
+        lines.append("idle growth %-6s N=%d..%d: %.2fx%s" % (
+            b, pts[0][0], pts[-1][0], growth, verdict))
+    mem = [r for r in rows if r["mode"] == "mem"]
+    for n in sorted({r["n"] for r in mem}):
+        ev = [r for r in mem if r["n"] == n and r["backend"] == "evpoll"]
+        ep = [r for r in mem if r["n"] == n and r["backend"] == "epoll"]
+        if ev and ep:
+            lines.append("memory N=%d: evpoll %.1f B/item (caches), %.1f "
+                         "(all slab); epoll %.1f, %.1f" % (
+                             n, ev[0]["x0"], ev[0]["x1"], ep[0]["x0"],
+                             ep[0]["x1"]))
+    lines.append("targets: %s" % ("all met" if ok else "NOT all met"))
+    return "\n".join(lines)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py OUTDIR")
+    out = sys.argv[1]
+    rows = load(os.path.join(out, "bench-summary.csv"))
+    counted = any(r["insn_per_op"] > 0 for r in rows)
+    pdir = os.path.join(out, "plots")
+    datdir = os.path.join(pdir, "data")
+    os.makedirs(datdir, exist_ok=True)
+    made = []
+    if shutil.which("gnuplot"):
+        term = gnuplot_terminal()
+        for a in sorted({r["param"] for r in rows if r["mode"] == "chain"}):
+            made.append(plot_vs_n(rows, "chain", "event", a,
+                                  "chain: cost per event, A=%d active" % a,
+                                  os.path.join(pdir, "chain-a%d.png" % a),
+                                  datdir, term, counted))
+        made.append(plot_vs_n(rows, "idle", "wakeup", None,
+                              "idle: cost per wakeup, 1 active of N",
+                              os.path.join(pdir, "idle.png"), datdir, term,
+                              counted))
+        for op in ("add", "mod", "del"):
+            made.append(plot_vs_n(rows, "churn", op, None,
+                                  "churn: cost per %s" % op,
+                                  os.path.join(pdir, "churn-%s.png" % op),
+                                  datdir, term, counted))
+        made.append(plot_bars(rows, "echo",
+                              "TCP echo on loopback: cost per request",
+                              os.path.join(pdir, "echo.png"), datdir, term,
+                              counted))
+    else:
+        print("report: no gnuplot: no plots", file=sys.stderr)
+    text = targets(rows)
+    with open(os.path.join(out, "targets.txt"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    made = [m for m in made if m]
+    if made:
+        print("plots: " + " ".join(os.path.relpath(m) for m in made))
+
+
+if __name__ == "__main__":
+    main()
