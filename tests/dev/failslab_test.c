@@ -20,6 +20,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 
 #include "evp.h"
 #include "kselftest_harness.h"
@@ -249,6 +251,32 @@ TEST_F(fs, open)
 		SKIP(return, "%s", self->skip);
 
 	exercise(_metadata, &o, &self->c);
+}
+
+/* The first instance of a uid also allocates its accounting record. */
+TEST_F(fs, open_new_user)
+{
+	struct op o = { "open (new uid)", op_open, undo_close, NULL,
+			{ -ENOMEM, -ENFILE, -ENOMEM } };
+	int status, sites;
+	pid_t pid;
+
+	if (self->skip)
+		SKIP(return, "%s", self->skip);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* fail-nth is per task and needs no privilege on oneself. */
+		close(self->c.evfd);
+		if (setresuid(54321, 54321, 54321))
+			_exit(2);
+		prctl(PR_SET_DUMPABLE, 1);	/* /proc/self stays ours */
+		nth_fd = -1;
+		sites = exercise(_metadata, &o, &self->c);
+		_exit(sites >= 2 && _metadata->passed ? 0 : 3);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(fs, add_pipe)
