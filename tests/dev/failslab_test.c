@@ -78,11 +78,12 @@ static bool failslab_ready(void)
 		if (stat(FAILSLAB, &st))
 			return false;
 	}
-	/* GFP_KERNEL allocations are exempt by default: include them. */
+	/*
+	 * GFP_KERNEL allocations are exempt by default: include them.  The
+	 * random failures (probability) stay off: fail-nth alone decides.
+	 */
 	return !write_str(FAILSLAB "/ignore-gfp-wait", "N") &&
-	       !write_str(FAILSLAB "/verbose", "0") &&
-	       !write_str(FAILSLAB "/probability", "0") &&
-	       !write_str(FAILSLAB "/times", "-1");
+	       !write_str(FAILSLAB "/verbose", "0");
 }
 
 struct ctx {
