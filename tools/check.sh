@@ -86,7 +86,9 @@ run_vm() {
 	rc=$?
 	[ -f "$vmout/summary" ] && cat "$vmout/summary" >>"$summary"
 	case $rc in
-	0|1) pass_step "$label-dmesg-clean-rmmod" ;;	# tests counted above
+	0|1)	# the tests themselves are counted above
+		pass_step "$label-kernel-log-clean"	# dmesg scan (+kmemleak, -L)
+		pass_step "$label-rmmod" ;;
 	90) fail_step "$label-dmesg" "kernel splat or leak in the guest (see $vmout/dmesg.log)" ;;
 	91) fail_step "$label-rmmod" "rmmod evpoll failed after the tests" ;;
 	92) fail_step "$label-insmod" "insmod evpoll failed" ;;
