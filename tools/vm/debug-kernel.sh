@@ -115,10 +115,10 @@ build() {
 	scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
 	make -s olddefconfig
 	verify .config || die "the fragment did not take effect (see above)"
-	ver=$(make -s kernelrelease)
 	jobs=$(nproc)
-	echo "debug-kernel: building $ver with $jobs jobs (25-50 minutes)"
+	echo "debug-kernel: building with $jobs jobs (25-50 minutes)"
 	make -s -j"$jobs" bzImage modules_prepare
+	ver=$(cat include/config/kernel.release)	# with -evpdbg now
 	out=$cache/$ver
 	mkdir -p "$out"
 	xz -T0 -c arch/x86/boot/bzImage >"$out/bzImage.xz"
@@ -132,8 +132,11 @@ build() {
 		arch/x86/tools tools/objtool/objtool 2>/dev/null |
 		tar -xf - -C "$TOP/build/$kb"
 	tar -cJf "$out/kbuild.tar.xz" -C "$TOP/build" "$kb"
+	# The kit must build evpoll.ko: try it before calling the kit good.
+	make -C "$TOP" -s module KDIR="$TOP/build/$kb" ||
+		die "evpoll.ko does not build against the packaged kbuild tree"
 	rm -rf "$TOP/build/$kb"
-	echo "debug-kernel: kit in $out"
+	echo "debug-kernel: kit in $out (evpoll.ko builds against it)"
 }
 
 case "${1:-}" in
