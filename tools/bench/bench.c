@@ -56,6 +56,7 @@
 #include <evpoll.h>
 #include <evpoll-aio.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_LIST	16
 #define MAX_EVENTS	256
 #define ECHO_MSG	64
@@ -233,8 +234,8 @@ static void insn_open(const char *path)
 	}
 	MARK(0x03);
 	if (!insn_read('H', 0, &a, &s)) {
-		fprintf(stderr, "evpoll-bench: %s: the plugin does not answer: no instruction counts\n",
-			path);
+		fprintf(stderr, "evpoll-bench: %s: no answer from the plugin: %s\n",
+			path, "no instruction counts");
 		close(insn_fd);
 		insn_fd = -1;
 	}
@@ -353,23 +354,18 @@ static void raise_nofile(long want)
 	}
 }
 
+/*
+ * Everything runs on CPU 0 (threads and the echo server inherit it): under
+ * TCG a wakeup that crosses to a halted vCPU costs milliseconds of host
+ * time and a variable number of guest instructions, which would swamp
+ * what is measured.  The other vCPU runs the kernel's own work.
+ */
 static void pin_cpu0(void)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-static void unpin(void)
-{
-	cpu_set_t set;
-	int i;
-
-	CPU_ZERO(&set);
-	for (i = 0; i < CPU_SETSIZE; i++)
-		CPU_SET(i, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
@@ -673,7 +669,7 @@ struct herd {
 	bool exclusive;
 	int efd;
 	int ack;		/* write end: the winner acknowledges */
-	volatile int stop;
+	int stop;		/* __atomic */
 	pthread_barrier_t ready;
 };
 
@@ -699,7 +695,7 @@ static void *herd_main(void *arg)
 	if (ret)
 		die("herd %s: %s", evpoll_backend_name(h->backend), strerror(-ret));
 	pthread_barrier_wait(&h->ready);
-	while (!h->stop) {
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t v;
 		int k = evpoll_poller_wait(p, &ev, 1, 200);
 
@@ -761,7 +757,7 @@ static void bench_herd(enum evpoll_backend b, long nthreads, bool exclusive,
 		sum += w;
 		sq += (double)w * w;
 	}
-	h.stop = 1;
+	__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(t[i].tid, NULL);
 	s->x[0] = (double)wakeups / e;
@@ -783,7 +779,7 @@ struct lat {
 	int rfd;		/* the waiter's end */
 	int ack;		/* waiter -> writer */
 	long rounds;
-	volatile uint64_t t0;
+	uint64_t t0;		/* __atomic: set before each write */
 	uint64_t *ns;
 	pthread_barrier_t ready;
 };
@@ -809,7 +805,7 @@ static void *lat_main(void *arg)
 		do
 			k = evpoll_poller_wait(p, &ev, 1, 5000);
 		while (k == -EINTR);
-		l->ns[i] = now_ns() - l->t0;
+		l->ns[i] = now_ns() - __atomic_load_n(&l->t0, __ATOMIC_ACQUIRE);
 		if (k != 1 || read(l->rfd, &c, 1) != 1)
 			die("latency %s: wait gave %d", evpoll_backend_name(l->backend), k);
 		if (write(l->ack, "a", 1) != 1)
@@ -851,7 +847,7 @@ static void bench_latency(enum evpoll_backend b, int rep)
 	for (i = 0; i < l.rounds; i++) {
 		char c;
 
-		l.t0 = now_ns();
+		__atomic_store_n(&l.t0, now_ns(), __ATOMIC_RELEASE);
 		if (write(sv[1], "l", 1) != 1 || read(ack[0], &c, 1) != 1)
 			die("latency: %s", strerror(errno));
 	}
@@ -1159,7 +1155,6 @@ static void bench_echo(struct echo_cfg *c, int rep)
 	if (pid < 0)
 		die("echo: fork: %s", strerror(errno));
 	if (!pid) {
-		unpin();
 		close(ready[0]);
 		close(ready[1]);
 		_exit(serve(c));
@@ -1239,10 +1234,14 @@ static const char *const slab_caches[] = {
 	"eventpoll_epi", "eventpoll_pwq",
 	"evpoll_item", "evpoll_hook", "evpoll_fref",
 };
-#define NR_SLAB_CACHES (sizeof(slab_caches) / sizeof(slab_caches[0]))
+#define NR_SLAB_CACHES ARRAY_SIZE(slab_caches)
 
-/* Bytes of the caches above in use, and the Slab total of meminfo. */
-static bool slab_bytes(double *caches, double *total)
+/*
+ * Bytes of the caches above in use (and each one's active objects and
+ * object size in @objs, @sizes), and the Slab total of meminfo.
+ */
+static bool slab_bytes(double *caches, double *total, unsigned long *objs,
+		       unsigned long *sizes)
 {
 	char line[512], name[64];
 	FILE *f = fopen("/proc/slabinfo", "r");
@@ -1256,9 +1255,13 @@ static bool slab_bytes(double *caches, double *total)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63s %lu %lu %lu", name, &active, &num, &size) != 4)
 			continue;
-		for (i = 0; i < NR_SLAB_CACHES; i++)
-			if (!strcmp(name, slab_caches[i]))
-				*caches += (double)active * size;
+		for (i = 0; i < NR_SLAB_CACHES; i++) {
+			if (strcmp(name, slab_caches[i]))
+				continue;
+			*caches += (double)active * size;
+			objs[i] = active;
+			sizes[i] = size;
+		}
 	}
 	fclose(f);
 	f = fopen("/proc/meminfo", "r");
@@ -1272,13 +1275,16 @@ static bool slab_bytes(double *caches, double *total)
 
 static void bench_mem(enum evpoll_backend b, long n, int rep)
 {
+	unsigned long o0[NR_SLAB_CACHES] = { 0 }, o1[NR_SLAB_CACHES] = { 0 };
+	unsigned long sz[NR_SLAB_CACHES] = { 0 };
 	double c0, t0, c1, t1;
 	struct evpoll_poller *p;
 	struct sample *s;
 	struct run r;
+	size_t i;
 
 	sleep_ms(100);
-	if (!slab_bytes(&c0, &t0)) {
+	if (!slab_bytes(&c0, &t0, o0, sz)) {
 		fprintf(stderr, "evpoll-bench: mem: /proc/slabinfo unreadable (root?)\n");
 		return;
 	}
@@ -1286,9 +1292,18 @@ static void bench_mem(enum evpoll_backend b, long n, int rep)
 	p = poller_with(b, n);
 	s = run_stop(&r, "mem", "item", evpoll_backend_name(b), n, 0, rep, n);
 	sleep_ms(100);
-	slab_bytes(&c1, &t1);
+	slab_bytes(&c1, &t1, o1, sz);
 	s->x[0] = (c1 - c0) / n;
 	s->x[1] = (t1 - t0) / n;
+	if (rep == 0) {
+		printf("mem %s N=%ld:", evpoll_backend_name(b), n);
+		for (i = 0; i < NR_SLAB_CACHES; i++)
+			if (o1[i] != o0[i])
+				printf(" %s %+.3f objs/item x %lu B",
+				       slab_caches[i], (double)((long)o1[i] - (long)o0[i]) / n,
+				       sz[i]);
+		printf("\n");
+	}
 	evpoll_poller_free(p);
 }
 
@@ -1598,7 +1613,6 @@ static void run_matrix(void)
 		}
 	}
 	pairs_put();
-	unpin();
 
 	if (opt.modes & MODE_HERD) {
 		for (ni = 0; ni < opt.nr_ts; ni++)
@@ -1795,10 +1809,10 @@ static void parse_modes(const char *s)
 			opt.modes = ~0u;
 			continue;
 		}
-		for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(mode_names); i++)
 			if (!strcmp(tok, mode_names[i]))
 				break;
-		if (i == sizeof(mode_names) / sizeof(mode_names[0]))
+		if (i == ARRAY_SIZE(mode_names))
 			die("unknown mode %s", tok);
 		opt.modes |= 1u << i;
 	}
@@ -1843,29 +1857,71 @@ int main(int argc, char **argv)
 	opt.nr_ts = parse_list("4", opt.ts, MAX_LIST, "-t");
 	opt.max_n[EVPOLL_BACKEND_URING] = 10000;
 	opt.max_n[EVPOLL_BACKEND_AIO] = 10000;
-	while ((c = getopt(argc, argv, "m:b:n:a:w:r:k:t:E:L:c:R:T:e:X:p:i:o:Svh")) != -1) {
+	while ((c = getopt(argc, argv,
+			   "m:b:n:a:w:r:k:t:E:L:c:R:T:e:X:p:i:o:Svh")) != -1) {
 		switch (c) {
-		case 'm': parse_modes(optarg); break;
-		case 'b': backends = optarg; break;
-		case 'n': opt.nr_ns = parse_list(optarg, opt.ns, MAX_LIST, "-n"); break;
-		case 'a': opt.nr_as = parse_list(optarg, opt.as, MAX_LIST, "-a"); break;
-		case 't': opt.nr_ts = parse_list(optarg, opt.ts, MAX_LIST, "-t"); break;
-		case 'w': opt.writes = atol(optarg); break;
-		case 'r': opt.repeats = atoi(optarg); break;
-		case 'k': opt.churn_ops = atol(optarg); break;
-		case 'E': opt.herd_events = atol(optarg); break;
-		case 'L': opt.lat_rounds = atol(optarg); break;
-		case 'c': opt.echo_conns = atol(optarg); break;
-		case 'R': opt.echo_reqs = atol(optarg); break;
-		case 'T': opt.echo_secs = atol(optarg); break;
-		case 'e': opt.echo_models = optarg; break;
-		case 'X': parse_max_n(optarg); break;
-		case 'p': opt.pause_ms = atoi(optarg); break;
-		case 'i': opt.insn_log = optarg; break;
-		case 'o': opt.out = optarg; break;
-		case 'S': opt.selfcheck = true; break;
-		case 'v': opt.verbose = true; break;
-		default: usage();
+		case 'm':
+			parse_modes(optarg);
+			break;
+		case 'b':
+			backends = optarg;
+			break;
+		case 'n':
+			opt.nr_ns = parse_list(optarg, opt.ns, MAX_LIST, "-n");
+			break;
+		case 'a':
+			opt.nr_as = parse_list(optarg, opt.as, MAX_LIST, "-a");
+			break;
+		case 't':
+			opt.nr_ts = parse_list(optarg, opt.ts, MAX_LIST, "-t");
+			break;
+		case 'w':
+			opt.writes = atol(optarg);
+			break;
+		case 'r':
+			opt.repeats = atoi(optarg);
+			break;
+		case 'k':
+			opt.churn_ops = atol(optarg);
+			break;
+		case 'E':
+			opt.herd_events = atol(optarg);
+			break;
+		case 'L':
+			opt.lat_rounds = atol(optarg);
+			break;
+		case 'c':
+			opt.echo_conns = atol(optarg);
+			break;
+		case 'R':
+			opt.echo_reqs = atol(optarg);
+			break;
+		case 'T':
+			opt.echo_secs = atol(optarg);
+			break;
+		case 'e':
+			opt.echo_models = optarg;
+			break;
+		case 'X':
+			parse_max_n(optarg);
+			break;
+		case 'p':
+			opt.pause_ms = atoi(optarg);
+			break;
+		case 'i':
+			opt.insn_log = optarg;
+			break;
+		case 'o':
+			opt.out = optarg;
+			break;
+		case 'S':
+			opt.selfcheck = true;
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || opt.writes <= 0 || opt.repeats <= 0 ||

@@ -80,7 +80,7 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 			       int argc, char **argv);
 /* End of the QEMU plugin API. */
 
-#define NR_CPUS		32
+#define VCPU_SLOTS		32
 #define MARK_START	0x01
 #define MARK_STOP	0x02
 #define MARK_HELLO	0x03
@@ -96,7 +96,7 @@ struct cpu_count {
 	uint64_t start;
 } __attribute__((aligned(64)));
 
-static struct cpu_count cpus[NR_CPUS];
+static struct cpu_count cpus[VCPU_SLOTS];
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_file;		/* NULL once QEMU is exiting */
 static uint64_t stops;
@@ -109,7 +109,7 @@ static uint64_t cpu_insns(unsigned int cpu)
 /* Block entry: the whole block is counted at once. */
 static void on_block(unsigned int cpu, void *udata)
 {
-	if (cpu < NR_CPUS)
+	if (cpu < VCPU_SLOTS)
 		__atomic_store_n(&cpus[cpu].insns,
 				 cpus[cpu].insns + (uintptr_t)udata,
 				 __ATOMIC_RELAXED);
@@ -126,19 +126,19 @@ static void on_marker(unsigned int cpu, void *udata)
 	uint64_t self, all = 0;
 	unsigned int i;
 
-	if (cpu >= NR_CPUS)
+	if (cpu >= VCPU_SLOTS)
 		return;
 	pthread_mutex_lock(&log_lock);
 	if (!log_file)
 		goto out_unlock;
 	switch (v & 0xff) {
 	case MARK_START:
-		for (i = 0; i < NR_CPUS; i++)
+		for (i = 0; i < VCPU_SLOTS; i++)
 			cpus[i].start = cpu_insns(i);
 		cpus[cpu].start -= v >> 8;
 		break;
 	case MARK_STOP:
-		for (i = 0; i < NR_CPUS; i++)
+		for (i = 0; i < VCPU_SLOTS; i++)
 			all += cpu_insns(i) - cpus[i].start;
 		all -= v >> 8;
 		self = cpu_insns(cpu) - (v >> 8) - cpus[cpu].start;
@@ -197,7 +197,7 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *udata)
 	unsigned int i;
 
 	pthread_mutex_lock(&log_lock);
-	for (i = 0; i < NR_CPUS; i++)
+	for (i = 0; i < VCPU_SLOTS; i++)
 		if (cpus[i].insns)
 			fprintf(log_file, "T %u %" PRIu64 "\n", i,
 				cpus[i].insns);

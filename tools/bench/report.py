@@ -109,6 +109,47 @@ plot '%s' using 2:xtic(1)
     return png
 
 
+def plot_ratio(rows, png, datdir, term):
+    """evpoll / epoll against N for every chain, idle and churn cell."""
+    series = []
+    for mode, met, param, label in (
+            ("chain", "event", 1, "chain A=1"),
+            ("chain", "event", 100, "chain A=100"),
+            ("idle", "wakeup", None, "idle"),
+            ("churn", "add", None, "churn add"),
+            ("churn", "mod", None, "churn mod"),
+            ("churn", "del", None, "churn del")):
+        pts = sorted((r["n"], r["insn_ratio"] if r["insn_ratio"] > 0
+                      else r["ns_ratio"]) for r in rows
+                     if r["mode"] == mode and r["metric"] == met and
+                     r["backend"] == "evpoll" and
+                     (param is None or r["param"] == param))
+        if not pts:
+            continue
+        dat = os.path.join(datdir, "ratio-%s-%s-%s.dat" % (mode, met, param))
+        with open(dat, "w") as f:
+            for n, v in pts:
+                f.write("%d %g\n" % (n, v))
+        series.append("'%s' using 1:2 with linespoints lw 2 title '%s'"
+                      % (dat, label))
+    if not series:
+        return None
+    script = """
+set terminal %s size 800,520 font ',10'
+set output '%s'
+set title 'evpoll / epoll (guest instructions; target <= 1.15)'
+set logscale x
+set yrange [0.8:1.4]
+set xlabel 'watched fds (N)'
+set ylabel 'ratio to epoll'
+set key top right
+set grid
+plot %s, 1.15 with lines dt 2 lc rgb 'red' title 'target 1.15'
+""" % (term, png, ", ".join(series))
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return png
+
+
 def targets(rows):
     lines = []
     ok = True
@@ -160,6 +201,60 @@ def targets(rows):
     return "\n".join(lines)
 
 
+def rst_table(header, body):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    sep = "  ".join("=" * w for w in widths)
+    fmt = lambda row: "  ".join(str(x).ljust(w) for x, w in
+                                zip(row, widths)).rstrip()
+    return "\n".join([sep, fmt(header), sep] + [fmt(r) for r in body] +
+                     [sep])
+
+
+def rst_tables(rows):
+    """Ratios to epoll per mode: instructions (spread), wall (spread)."""
+    out = []
+    groups = []
+    for r in rows:
+        g = (r["mode"], r["metric"], r["param"])
+        if g not in groups:
+            groups.append(g)
+    for mode, met, param in groups:
+        sel = [r for r in rows if (r["mode"], r["metric"], r["param"]) ==
+               (mode, met, param)]
+        ns = sorted({r["n"] for r in sel})
+        bes = [b for b in ORDER if any(r["backend"] == b for r in sel)]
+        body = []
+        for b in bes:
+            line = [b]
+            for n in ns:
+                c = [r for r in sel if r["backend"] == b and r["n"] == n]
+                if not c:
+                    line.append("-")
+                    continue
+                c = c[0]
+                if mode == "mem":
+                    line.append("%.0f B / %.0f B" % (c["x0"], c["x1"]))
+                elif c["insn_ratio"] > 0:
+                    line.append("%.3f (%.1f%%) | %.2f (%.0f%%)" % (
+                        c["insn_ratio"], 100 * c["insn_spread"],
+                        c["ns_ratio"], 100 * c["ns_spread"]))
+                else:
+                    line.append("%.0f insn | %.0f ns" % (c["insn_per_op"],
+                                                         c["ns_per_op"]))
+            body.append(line)
+        nname = {"herd": "T", "echo": "C"}.get(mode, "N")
+        title = "%s, per %s%s" % (mode, met, "" if mode in (
+            "idle", "mem", "latency", "echo", "quiet") else
+            ", %s=%d" % ({"chain": "A", "churn": "K", "herd": "excl"}
+                         .get(mode, "p"), param))
+        out.append(title)
+        out.append("")
+        out.append(rst_table(["backend"] + ["%s=%d" % (nname, n)
+                                            for n in ns], body))
+        out.append("")
+    return "\n".join(out)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: report.py OUTDIR")
@@ -186,12 +281,16 @@ def main():
                                   "churn: cost per %s" % op,
                                   os.path.join(pdir, "churn-%s.png" % op),
                                   datdir, term, counted))
+        made.append(plot_ratio(rows, os.path.join(pdir, "ratio.png"),
+                               datdir, term))
         made.append(plot_bars(rows, "echo",
                               "TCP echo on loopback: cost per request",
                               os.path.join(pdir, "echo.png"), datdir, term,
                               counted))
     else:
         print("report: no gnuplot: no plots", file=sys.stderr)
+    with open(os.path.join(out, "tables.rst"), "w") as f:
+        f.write(rst_tables(rows))
     text = targets(rows)
     with open(os.path.join(out, "targets.txt"), "w") as f:
         f.write(text + "\n")

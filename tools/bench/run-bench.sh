@@ -41,6 +41,12 @@ out=$(cd "$out" && pwd -P)
 rm -f "$out"/bench-*.csv "$out/table.txt" "$out/targets.txt"
 rm -rf "$out/plots"
 : >"$out/insn.log"
+{
+	echo "host cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "host nproc: $(nproc)"
+	echo "qemu: $(qemu-system-x86_64 --version | head -n 1)"
+	echo "qemu mode: TCG, -accel tcg,thread=multi -cpu max -smp 2 -m 2048"
+} >"$out/host.txt"
 
 echo "bench: booting Debian's $kver under QEMU TCG with evpoll.ko and" \
      "the instruction counter; profile $profile, results in $out"
