@@ -68,11 +68,11 @@
  *     nests               poll_wait.lock of the instance below (see above)
  *     user, file          immutable
  *   struct evpoll_item:
- *     rbn, hooks, data    mtx
+ *     rbn, hook0, data    mtx (hook0.wait: the target's queue lock)
  *     rdllink             wq.lock
  *     events              written with mtx AND wq.lock held; read under either
  *     ws                  written with mtx AND wq.lock held; read under either
- *     evp, fref, file, fd immutable
+ *     evp, fref, fd       immutable (the file is fref's)
  *     nest                immutable (NULL unless the target is an instance)
  *   struct evpoll_hook:
  *     wait                the target's wait-queue lock
@@ -144,18 +144,28 @@ struct evpoll {
 	bool scanning;			/* ready items are on a txlist */
 };
 
+struct evpoll_hook {
+	wait_queue_entry_t wait;	/* on the target's wait queue */
+	wait_queue_head_t *whead;	/* that queue; NULL after POLLFREE */
+	struct evpoll_item *item;
+	struct evpoll_hook *next;
+};
+
 struct evpoll_item {
 	struct rb_node rbn;		/* in evp->items */
 	struct list_head rdllink;	/* in evp->rdllist or a txlist */
 	struct evpoll *evp;
-	struct file *file;		/* key, pinned by fref */
-	int fd;				/* key */
+	int fd;				/* key, with the fref's file */
 	__poll_t events;		/* EPOLL* mask and input flags */
 	u64 data;			/* user data */
-	struct evpoll_hook *hooks;	/* one per wait queue hooked */
-	struct evpoll_fref *fref;	/* keeps file alive */
+	struct evpoll_fref *fref;	/* pins the file (evpi_file()) */
 	struct wakeup_source *ws;	/* EPOLLWAKEUP */
 	struct evpoll_nest *nest;	/* target is an evpoll instance */
+	/*
+	 * Most files expose one wait queue: its hook lives in the item (no
+	 * second allocation per ADD); more are chained from hook0.next.
+	 */
+	struct evpoll_hook hook0;	/* in use once hook0.item is set */
 };
 
 /* The edge "item (in item->evp) watches instance target". */
@@ -164,13 +174,6 @@ struct evpoll_nest {
 	struct list_head parent_link;	/* in target->parents */
 	struct evpoll_item *item;
 	struct evpoll *target;
-};
-
-struct evpoll_hook {
-	wait_queue_entry_t wait;	/* on the target's wait queue */
-	wait_queue_head_t *whead;	/* that queue; NULL after POLLFREE */
-	struct evpoll_item *item;
-	struct evpoll_hook *next;
 };
 
 /* vfs_poll() argument while an item is being hooked. */
@@ -188,6 +191,12 @@ static u64 evpoll_loop_gen;		/* evpoll_nest_lock */
 static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 {
 	return container_of(wait, struct evpoll_hook, wait);
+}
+
+/* The watched file, pinned by the item's fref (reap.c). */
+static inline struct file *evpi_file(const struct evpoll_item *item)
+{
+	return evpoll_fref_file(item->fref);
 }
 
 static inline bool evpi_is_linked(const struct evpoll_item *item)
@@ -329,7 +338,7 @@ out_unlock:
 		 * this is the last access.
 		 */
 		list_del_init(&wait->entry);
-		/* Pairs with smp_load_acquire() in evpi_unhook(). */
+		/* Pairs with smp_load_acquire() in evpi_unhook_one(). */
 		smp_store_release(&hook->whead, NULL);
 	}
 	return ewake;
@@ -345,16 +354,21 @@ static void evp_queue_proc(struct file *file, wait_queue_head_t *whead,
 
 	if (unlikely(!item))	/* an earlier allocation failed */
 		return;
-	hook = kmem_cache_alloc(hook_cache, GFP_KERNEL_ACCOUNT);
-	if (unlikely(!hook)) {
-		epq->item = NULL;
-		return;
+	if (!item->hook0.item) {
+		hook = &item->hook0;
+		hook->next = NULL;
+	} else {
+		hook = kmem_cache_alloc(hook_cache, GFP_KERNEL_ACCOUNT);
+		if (unlikely(!hook)) {
+			epq->item = NULL;
+			return;
+		}
+		hook->next = item->hook0.next;
+		item->hook0.next = hook;
 	}
 	init_waitqueue_func_entry(&hook->wait, evp_wake);
 	hook->whead = whead;
 	hook->item = item;
-	hook->next = item->hooks;
-	item->hooks = hook;
 	if (item->events & EPOLLEXCLUSIVE)
 		add_wait_queue_exclusive(whead, &hook->wait);
 	else
@@ -379,10 +393,10 @@ static __poll_t evpi_poll(struct evpoll_item *item, poll_table *pt,
 	if (item->nest) {
 		struct evpoll *target = item->nest->target;
 
-		poll_wait(item->file, &target->poll_wait, pt);
+		poll_wait(evpi_file(item), &target->poll_wait, pt);
 		res = evp_check_ready(target, depth + 1);
 	} else {
-		res = vfs_poll(item->file, pt);
+		res = vfs_poll(evpi_file(item), pt);
 	}
 	return res & item->events;
 }
@@ -396,22 +410,31 @@ static __poll_t evpi_repoll(struct evpoll_item *item, int depth)
 	return evpi_poll(item, &pt, depth);
 }
 
+static void evpi_unhook_one(struct evpoll_hook *hook)
+{
+	wait_queue_head_t *whead;
+
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in evp_wake() (POLLFREE). */
+	whead = smp_load_acquire(&hook->whead);
+	if (whead)
+		remove_wait_queue(whead, &hook->wait);
+	rcu_read_unlock();
+}
+
 static void evpi_unhook(struct evpoll_item *item)
 {
 	struct evpoll_hook *hook, *next;
-	wait_queue_head_t *whead;
 
-	for (hook = item->hooks; hook; hook = next) {
+	if (!item->hook0.item)
+		return;
+	for (hook = item->hook0.next; hook; hook = next) {
 		next = hook->next;
-		rcu_read_lock();
-		/* Pairs with smp_store_release() in evp_wake() (POLLFREE). */
-		whead = smp_load_acquire(&hook->whead);
-		if (whead)
-			remove_wait_queue(whead, &hook->wait);
-		rcu_read_unlock();
+		evpi_unhook_one(hook);
 		kmem_cache_free(hook_cache, hook);
 	}
-	item->hooks = NULL;
+	evpi_unhook_one(&item->hook0);
+	item->hook0.item = NULL;
 }
 
 static int evpi_set_wakeup(struct evpoll_item *item, __poll_t events)
@@ -551,8 +574,10 @@ static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 
 static int evp_cmp(const struct file *f1, int fd1, const struct evpoll_item *b)
 {
-	if (f1 != b->file)
-		return f1 > b->file ? 1 : -1;
+	const struct file *f2 = evpi_file(b);
+
+	if (f1 != f2)
+		return f1 > f2 ? 1 : -1;
 	return fd1 - b->fd;
 }
 
@@ -583,7 +608,7 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
 
 	while (*p) {
 		parent = *p;
-		if (evp_cmp(item->file, item->fd,
+		if (evp_cmp(evpi_file(item), item->fd,
 			    rb_entry(parent, struct evpoll_item, rbn)) > 0)
 			p = &parent->rb_right;
 		else
@@ -617,7 +642,6 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	}
 	INIT_LIST_HEAD(&item->rdllink);
 	item->evp = evp;
-	item->file = tfile;
 	item->fd = fd;
 	item->events = events;
 	item->data = data;
@@ -1096,10 +1120,10 @@ void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 		struct inode *inode;
 
 		item = rb_entry(rbn, struct evpoll_item, rbn);
-		inode = file_inode(item->file);
+		inode = file_inode(evpi_file(item));
 		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
 			   item->fd, item->events, (long long)item->data,
-			   (long long)item->file->f_pos, inode->i_ino,
+			   (long long)evpi_file(item)->f_pos, inode->i_ino,
 			   inode->i_sb->s_dev);
 		if (seq_has_overflowed(m))
 			break;
@@ -1172,10 +1196,14 @@ void evpoll_destroy(struct evpoll *evp)
 
 int evpoll_core_init(void)
 {
-	/* Keep an item within two cache lines, as epoll keeps epitem. */
-	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct evpoll_item) > 128);
+	/*
+	 * An item with its first wait-queue hook, plus the file's share of
+	 * an fref, must not cost more than epoll's epitem (128) and
+	 * eppoll_entry (64): objects are packed, not cache-line aligned.
+	 */
+	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct evpoll_item) > 152);
 
-	item_cache = KMEM_CACHE(evpoll_item, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	item_cache = KMEM_CACHE(evpoll_item, SLAB_ACCOUNT);
 	if (!item_cache)
 		return -ENOMEM;
 	hook_cache = KMEM_CACHE(evpoll_hook, SLAB_ACCOUNT);

@@ -69,7 +69,13 @@ static const struct rhashtable_params fref_params = {
 	.key_len		= sizeof(struct file *),
 	.key_offset		= offsetof(struct evpoll_fref, file),
 	.head_offset		= offsetof(struct evpoll_fref, node),
-	.automatic_shrinking	= true,
+	/*
+	 * No shrinking: a set that empties and fills again (connection
+	 * churn) would otherwise pay rhashtable's resize on every cycle
+	 * (measured: ADD 1.175x epoll's cost at 100 fds with shrinking, 1.05x
+	 * without).  The table keeps its high-water size, 8 bytes a bucket.
+	 */
+	.automatic_shrinking	= false,
 };
 
 /**
