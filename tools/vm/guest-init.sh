@@ -54,7 +54,7 @@ finish() {
 grep -q ' /sys/kernel/debug ' /proc/mounts ||
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
-# printf, not echo: the boot time is what vm-run.sh reports.
+# The guest's uptime here is its boot time (Documentation/testing.rst).
 printf 'EVPOLL-VM-START (guest uptime %s s)\n' "$(cut -d' ' -f1 /proc/uptime)"
 
 if [ "$LEAK" = 1 ]; then
@@ -79,9 +79,13 @@ status=0
 insmod_failed=0
 loaded=()
 for m in ${MODULES[@]+"${MODULES[@]}"}; do
-	name=$(basename "$m")
-	name=${name%.ko}
-	name=${name//-/_}
+	# The name rmmod needs is the one built in, not the file's.
+	name=$(modinfo -F name "$m" 2>/dev/null)
+	if [ -z "$name" ]; then
+		name=$(basename "$m")
+		name=${name%.ko}
+		name=${name//-/_}
+	fi
 	if ! insmod "$m"; then
 		say "insmod $m failed"
 		insmod_failed=1

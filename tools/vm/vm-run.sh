@@ -144,6 +144,7 @@ case "$outdir$cwd$TOP" in *$'\n'*) die "newline in a path" ;; esac
 jobdir=$(mktemp -d /tmp/evpoll-vm.XXXXXX)
 tpid=
 reader=
+# shellcheck disable=SC2317  # (called through trap)
 cleanup() {
 	set +e
 	[ -z "$tpid" ] || kill -TERM "$tpid" 2>/dev/null
@@ -199,6 +200,7 @@ cmdline="$cmdline evpoll_vm_job=$guestjob$extra"
 # The host root is shared read-only, OUTDIR read-write; QEMU's option
 # syntax needs commas doubled.  No NIC: nothing uses one, and the debug
 # kernel would spend boot time probing it.
+# shellcheck disable=SC2054  # (commas inside QEMU options)
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
       -nographic -no-reboot -nic none
       -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
@@ -231,6 +233,38 @@ filter() {
 	       -e 's/\x1b[=>78c]//g' -e 's/\r//g'
 }
 
+# Watch a running QEMU ($tpid).  A guest that hangs while booting (about
+# 1 boot in 20 under load) is stopped after -b seconds instead of using up
+# the whole time limit; one that printed its exit marker but does not
+# power off within 30 s is stopped too, its result being known.
+watch_qemu() {
+	local t0=$1 t_exit=
+
+	while kill -0 "$tpid" 2>/dev/null; do
+		if [ $started = 0 ]; then
+			if grep -q 'EVPOLL-VM-START' "$console"; then
+				started=1
+				echo "vm-run: COMMAND started $((SECONDS - t0)) s after QEMU did" >&2
+			elif [ $((SECONDS - t0)) -ge "$boot_limit" ]; then
+				echo "vm-run: no start after ${boot_limit} s: stopping QEMU" >&2
+				kill -TERM "$tpid" 2>/dev/null || true
+				return
+			fi
+			sleep 0.5
+			continue
+		fi
+		if [ -z "$t_exit" ]; then
+			tail -c 4096 "$console" | grep -q 'EVPOLL-VM-EXIT: ' &&
+				t_exit=$SECONDS
+		elif [ $((SECONDS - t_exit)) -ge 30 ]; then
+			echo "vm-run: the guest did not power off: stopping QEMU" >&2
+			kill -TERM "$tpid" 2>/dev/null || true
+			return
+		fi
+		sleep 1
+	done
+}
+
 # Boot once; sets qrc (QEMU's status, via timeout) and started (the
 # guest printed EVPOLL-VM-START, i.e. it got as far as running COMMAND).
 boot() {
@@ -252,22 +286,7 @@ boot() {
 	else
 		timeout -k 10 "$left" "${qemu[@]}" </dev/null >"$fifo" 2>&1 &
 		tpid=$!
-		# Watch the boot: a guest that hangs while booting (about 1
-		# boot in 20 under load) is stopped after -b seconds instead of
-		# using up the whole time limit.
-		while kill -0 "$tpid" 2>/dev/null; do
-			if grep -q 'EVPOLL-VM-START' "$console"; then
-				started=1
-				echo "vm-run: COMMAND started $((SECONDS - t0)) s after QEMU did" >&2
-				break
-			fi
-			if [ $((SECONDS - t0)) -ge "$boot_limit" ]; then
-				echo "vm-run: no start after ${boot_limit} s: stopping QEMU" >&2
-				kill -TERM "$tpid" 2>/dev/null || true
-				break
-			fi
-			sleep 0.5
-		done
+		watch_qemu "$t0"
 		wait "$tpid" || qrc=$?
 		tpid=
 	fi
@@ -275,6 +294,7 @@ boot() {
 	reader=
 	[ $started = 1 ] || ! grep -q 'EVPOLL-VM-START' "$console" || started=1
 	rm -f "$fifo"
+	echo "vm-run: QEMU ran $((SECONDS - t0)) s (status $qrc)" >&2
 }
 
 echo "vm-run: booting ${release:-$kernel}: $*"
@@ -312,19 +332,21 @@ done
 if [ -z "$status" ]; then
 	status=93
 	if [ "$qrc" = 124 ]; then
-		echo "vm-run: time limit reached (-t $limit)" >&2
+		why="time limit reached (-t $limit)"
 	else
-		echo "vm-run: no exit marker: the guest crashed, hung or ran out of time" >&2
+		why="no exit marker: the guest crashed or hung"
 	fi
-	echo "vm-run: last 40 lines of $console:" >&2
+	echo "vm-run: $why; last 40 lines of $console:" >&2
 	tail -n 40 "$console" | sed 's/^/  | /' >&2
+elif [ "$status" = 93 ]; then
+	why="the guest could not set up the run (see $console)"
 fi
 case $status in
 0)  ;;
 90) echo "vm-run: FAILED: kernel splat or leak, see $outdir/dmesg.log" >&2 ;;
 91) echo "vm-run: FAILED: rmmod failed" >&2 ;;
 92) echo "vm-run: FAILED: insmod failed" >&2 ;;
-93) echo "vm-run: FAILED: no exit marker (status 93)" >&2 ;;
+93) echo "vm-run: FAILED (93): $why" >&2 ;;
 *)  echo "vm-run: COMMAND exited with status $status" >&2 ;;
 esac
 exit "$status"
