@@ -101,15 +101,13 @@ static inline long long evp_counter(int evfd, const char *name)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
-/* Read a module parameter; -1 if absent. */
-static inline long long evp_param(const char *name)
+/* The number in a small sysfs file; -1 if absent. */
+static inline long long evp_read_ll(const char *path)
 {
-	char path[128], buf[64];
+	char buf[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/module/evpoll/parameters/%s",
-		 name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
@@ -119,6 +117,25 @@ static inline long long evp_param(const char *name)
 		return -1;
 	buf[n] = '\0';
 	return strtoll(buf, NULL, 10);
+}
+
+/* A module parameter; -1 if absent. */
+static inline long long evp_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/evpoll/parameters/%s",
+		 name);
+	return evp_read_ll(path);
+}
+
+/* A device counter, /sys/class/misc/evpoll/NAME; -1 if absent. */
+static inline long long evp_sysfs_stat(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/misc/evpoll/%s", name);
+	return evp_read_ll(path);
 }
 
 static inline int evp_set_param(const char *name, long long val)

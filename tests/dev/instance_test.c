@@ -283,41 +283,23 @@ TEST_F(inst, fdinfo_lists_items)
 	EXPECT_GE(evp_counter(self->evfd, "evpoll-items"), 1);
 }
 
-static long long sysfs_stat(const char *name)
-{
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/evpoll/%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
 /* /sys/class/misc/evpoll/instances{,_created}: opened and closed. */
 TEST(sysfs_instance_counters)
 {
-	long long open0 = sysfs_stat("instances");
-	long long made0 = sysfs_stat("instances_created");
+	long long open0 = evp_sysfs_stat("instances");
+	long long made0 = evp_sysfs_stat("instances_created");
 	int e[3], i;
 
 	ASSERT_GE(open0, 0);
 	ASSERT_GE(made0, 0);
 	for (i = 0; i < 3; i++)
 		ASSERT_GE(e[i] = evp_open(), 0);
-	EXPECT_EQ(sysfs_stat("instances"), open0 + 3);
-	EXPECT_EQ(sysfs_stat("instances_created"), made0 + 3);
+	EXPECT_EQ(evp_sysfs_stat("instances"), open0 + 3);
+	EXPECT_EQ(evp_sysfs_stat("instances_created"), made0 + 3);
 	for (i = 0; i < 3; i++)
 		close(e[i]);
-	EXPECT_EQ(sysfs_stat("instances"), open0);
-	EXPECT_EQ(sysfs_stat("instances_created"), made0 + 3);
+	EXPECT_EQ(evp_sysfs_stat("instances"), open0);
+	EXPECT_EQ(evp_sysfs_stat("instances_created"), made0 + 3);
 }
 
 TEST_HARNESS_MAIN

@@ -178,24 +178,6 @@ static void *waiter_entry(void *arg)
 	return waiter(ta->st);
 }
 
-static long long misc_stat(const char *name)
-{
-	char path[96], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/evpoll/%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return atoll(buf);
-}
-
 FIXTURE(stress) {
 };
 
@@ -213,7 +195,7 @@ TEST_F_TIMEOUT(stress, everything_at_once, 120)
 	static struct stress st;
 	struct tid_arg ta[2] = { { &st, 0 }, { &st, 1 } };
 	pthread_t t[6];
-	long long open_before = misc_stat("instances"), t0;
+	long long open_before = evp_sysfs_stat("instances"), t0;
 	int i, ne;
 
 	ASSERT_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
@@ -276,9 +258,9 @@ TEST_F_TIMEOUT(stress, everything_at_once, 120)
 
 	/* Everything is freed once the last reference is gone. */
 	ne = 0;
-	while (misc_stat("instances") != open_before && ne++ < 50)
+	while (evp_sysfs_stat("instances") != open_before && ne++ < 50)
 		usleep(100 * 1000);
-	EXPECT_EQ(misc_stat("instances"), open_before);
+	EXPECT_EQ(evp_sysfs_stat("instances"), open_before);
 }
 
 /*
