@@ -81,6 +81,7 @@ run_vm() {
 	fi
 	tools/vm/vm-run.sh "$@" -m "$ko" -o "$vmout" -t 2400 -- \
 		env KSFT_EPOLL_LOGS="$vmout/ksft-epoll" KSFT_EPOLL_STRICT="$strict" \
+		EVPOLL_CHECK_KERNEL="$([ "$strict" = 1 ] && echo stock || echo debug)" \
 		tests/guest-run.sh -l "$label" -t 900 -o "$vmout/logs" \
 		-s "$vmout/summary" build/tests/guest
 	rc=$?

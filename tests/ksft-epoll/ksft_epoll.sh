@@ -61,13 +61,16 @@ done <"$logdir/evpoll.res"
 # fail either side by timing alone.  A test that passed on epoll but not
 # on evpoll gets the whole evpoll run once more, and is marked as such.
 declare -A retried
+nretry=0 list=
 while read -r name ref; do
 	if [ "$ref" = ok ] && [ "${evres[$name]:-missing}" != ok ]; then
 		retried[$name]=1
+		nretry=$((nretry + 1))
+		list="$list $name"
 	fi
 done <"$logdir/epoll.res"
-if [ ${#retried[@]} -gt 0 ]; then
-	echo "# evpoll failed ${!retried[*]}: running the evpoll side again"
+if [ "$nretry" -gt 0 ]; then
+	echo "# evpoll failed$list: running the evpoll side again"
 	LD_PRELOAD=$shim timeout -k 10 1200 "$bin" >"$logdir/evpoll-2.log" 2>&1
 	results "$logdir/evpoll-2.log" >"$logdir/evpoll-2.res"
 	while read -r name res; do
