@@ -12,7 +12,7 @@
 # virtio and 9p built in (the debug kit).
 #
 # Nothing is done when OUT is newer than everything it is made from (this
-# script, init, busybox, the kernel's modules.dep), so vm-run.sh can call
+# script, init, busybox, the kernel and its modules.dep), so vm-run.sh can call
 # it before every boot.  OUT is replaced atomically: concurrent runs never
 # see half an archive.
 set -eu
@@ -56,7 +56,8 @@ fi
 up_to_date() {
 	[ -f "$out" ] || return 1
 	for f in "$here/mkinitramfs.sh" "$here/init" "$busybox" \
-		 ${moddir:+"$moddir/modules.dep"}; do
+		 ${moddir:+"$moddir/modules.dep"} ${kver:+"/boot/vmlinuz-$kver"}; do
+		[ -e "$f" ] || continue
 		[ -n "$(find "$f" -newer "$out")" ] && return 1
 	done
 	return 0

@@ -154,6 +154,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 # The guest reads $jobdir/guest only; the console FIFO stays outside it
 # (a guest reading a host FIFO over 9p would block).
 guestjob=$jobdir/guest
