@@ -20,6 +20,7 @@
 #include <linux/atomic.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/refcount.h>
@@ -47,6 +48,20 @@ MODULE_PARM_DESC(max_user_watches,
 static DEFINE_SPINLOCK(evpoll_users_lock);
 static DEFINE_HASHTABLE(evpoll_users, 6);
 
+/* The record of @uid, referenced, or NULL. */
+static struct evpoll_user *evpoll_user_find(kuid_t uid)
+{
+	struct evpoll_user *user;
+
+	lockdep_assert_held(&evpoll_users_lock);
+	hash_for_each_possible(evpoll_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid)) {
+			refcount_inc(&user->ref);
+			return user;
+		}
+	return NULL;
+}
+
 /**
  * evpoll_user_get - the accounting record of the caller's real uid
  *
@@ -57,24 +72,29 @@ struct evpoll_user *evpoll_user_get(void)
 	kuid_t uid = current_uid();
 	struct evpoll_user *user, *new;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	spin_lock(&evpoll_users_lock);
-	hash_for_each_possible(evpoll_users, user, node, __kuid_val(uid)) {
-		if (uid_eq(user->uid, uid)) {
-			refcount_inc(&user->ref);
-			spin_unlock(&evpoll_users_lock);
-			kfree(new);
-			return user;
-		}
-	}
-	if (new) {
-		new->uid = uid;
-		refcount_set(&new->ref, 1);
-		atomic_long_set(&new->watches, 0);
+	user = evpoll_user_find(uid);
+	spin_unlock(&evpoll_users_lock);
+	if (user)
+		return user;
+
+	/* First instance of this uid: allocate outside the lock. */
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+	new->uid = uid;
+	refcount_set(&new->ref, 1);
+	atomic_long_set(&new->watches, 0);
+	spin_lock(&evpoll_users_lock);
+	user = evpoll_user_find(uid);	/* another task may have won */
+	if (!user) {
 		hash_add(evpoll_users, &new->node, __kuid_val(uid));
+		user = new;
+		new = NULL;
 	}
 	spin_unlock(&evpoll_users_lock);
-	return new;
+	kfree(new);
+	return user;
 }
 
 void evpoll_user_put(struct evpoll_user *user)
