@@ -368,94 +368,190 @@ TEST(exclusive_wakes_one_instance_like_epoll)
 }
 
 struct fairw {
-	int efd;
-	atomic_int got;
-	atomic_bool *stop;
+	int efd;		/* the instance this thread waits on */
+	pid_t tid;
+	atomic_int got;		/* events taken from the exclusive eventfd */
+	atomic_bool started;
 	bool evpoll;
 };
+
+#define FAIR_STOP	99	/* user data of the shared, non-exclusive stop fd */
 
 static void *fair_waiter(void *arg)
 {
 	struct fairw *w = arg;
 	struct epoll_event ev;
 
-	while (!atomic_load(w->stop)) {
-		int n = w->evpoll ? evp_wait(w->efd, &ev, 1, 200 * NSEC_PER_MSEC) :
-				    epoll_wait(w->efd, &ev, 1, 200);
+	w->tid = gettid();
+	atomic_store(&w->started, true);
+	for (;;) {
+		int n = w->evpoll ? evp_wait(w->efd, &ev, 1, -1) :
+				    epoll_wait(w->efd, &ev, 1, -1);
 
+		if (n == 1 && ev.data.u64 == FAIR_STOP)
+			break;
 		if (n > 0)
 			atomic_fetch_add(&w->got, n);
 	}
 	return NULL;
 }
 
-/* EVENTS edges on one eventfd watched exclusively by N instances. */
-static void exclusive_spread(bool evpoll, int got[4])
+/* 'S' in /proc/self/task/TID/stat: the waiter sleeps in its wait call. */
+static bool fair_asleep(const struct fairw *w)
+{
+	char path[64], buf[256], *rp;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", w->tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'S';
+}
+
+/* Poll (up to 10 s) until every waiter in @w[0..n) sleeps in its wait. */
+static bool fair_all_asleep(struct fairw *w, int n)
+{
+	int tries, i;
+
+	for (tries = 0; tries < 10000; tries++) {
+		for (i = 0; i < n; i++)
+			if (!atomic_load(&w[i].started) || !fair_asleep(&w[i]))
+				break;
+		if (i == n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static int fair_sum(struct fairw *w, int n)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += atomic_load(&w[i].got);
+	return sum;
+}
+
+/* Poll (up to 10 s) until the waiters have taken @want events in all. */
+static bool fair_wait_sum(struct fairw *w, int n, int want)
+{
+	int tries;
+
+	for (tries = 0; tries < 10000 && fair_sum(w, n) < want; tries++)
+		usleep(1000);
+	return fair_sum(w, n) >= want;
+}
+
+static int fair_add(bool evpoll, int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	return evpoll ? evp_ctl(ep, EVPOLL_CTL_ADD, fd, events, data) :
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/*
+ * EVENTS edges on one eventfd watched EPOLLET|EPOLLEXCLUSIVE by N
+ * instances, one thread waiting on each.  Every edge is written only when
+ * every waiter sleeps in its wait call, so the outcome is deterministic:
+ * the wake-up walks the eventfd's queue from the head and stops at the
+ * first instance with a sleeper.  Then the first waiter is stopped and one
+ * more edge is written: with no sleeper on instance 0 the event is queued
+ * there *and* passed on to instance 1 (epoll's ep_poll_callback returns
+ * "not woken" for an instance without waiters).
+ *
+ * Reports, in @got, the events each waiter took, and in @queued0 whether
+ * the last edge was left ready on instance 0.
+ */
+static void exclusive_spread(struct __test_metadata *_metadata, bool evpoll,
+			     int got[4], int *queued0)
 {
 	enum { N = 4, EVENTS = 40 };
 	static struct fairw w[N];
-	atomic_bool stop = false;
 	pthread_t t[N];
 	uint64_t one = 1;
-	int efd = eventfd(0, EFD_NONBLOCK), i;
+	struct epoll_event ev;
+	int efd = eventfd(0, EFD_NONBLOCK), stop0, stop, i;
 
+	ASSERT_GE(efd, 0);
+	stop0 = eventfd(0, EFD_NONBLOCK);
+	stop = eventfd(0, EFD_NONBLOCK);
+	ASSERT_GE(stop0, 0);
+	ASSERT_GE(stop, 0);
 	for (i = 0; i < N; i++) {
 		w[i].efd = evpoll ? evp_open() : epoll_create1(0);
+		ASSERT_GE(w[i].efd, 0);
 		w[i].evpoll = evpoll;
-		w[i].stop = &stop;
 		atomic_store(&w[i].got, 0);
-		if (evpoll) {
-			evp_ctl(w[i].efd, EVPOLL_CTL_ADD, efd,
-				EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, i);
-		} else {
-			struct epoll_event ev = {
-				.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
-			};
-
-			epoll_ctl(w[i].efd, EPOLL_CTL_ADD, efd, &ev);
-		}
-		pthread_create(&t[i], NULL, fair_waiter, &w[i]);
+		atomic_store(&w[i].started, false);
+		ASSERT_EQ(fair_add(evpoll, w[i].efd, efd,
+				   EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, i), 0);
+		ASSERT_EQ(fair_add(evpoll, w[i].efd, i ? stop : stop0,
+				   EPOLLIN, FAIR_STOP), 0);
+		ASSERT_EQ(pthread_create(&t[i], NULL, fair_waiter, &w[i]), 0);
 	}
-	usleep(200 * 1000);
 	for (i = 0; i < EVENTS; i++) {
-		if (write(efd, &one, 8) != 8)
-			abort();
-		usleep(20 * 1000);
+		ASSERT_TRUE(fair_all_asleep(w, N));
+		ASSERT_EQ(write(efd, &one, 8), 8);
+		ASSERT_TRUE(fair_wait_sum(w, N, i + 1));
 	}
-	usleep(300 * 1000);
-	atomic_store(&stop, true);
+
+	/* Waiter 0 leaves; instance 0 keeps its exclusive hook. */
+	ASSERT_EQ(write(stop0, &one, 8), 8);
+	ASSERT_EQ(pthread_join(t[0], NULL), 0);
+	ASSERT_TRUE(fair_all_asleep(w + 1, N - 1));
+	ASSERT_EQ(write(efd, &one, 8), 8);
+	ASSERT_TRUE(fair_wait_sum(w, N, EVENTS + 1));
+	*queued0 = evpoll ? evp_wait(w[0].efd, &ev, 1, 0) :
+			    epoll_wait(w[0].efd, &ev, 1, 0);
+
+	ASSERT_EQ(write(stop, &one, 8), 8);
 	for (i = 0; i < N; i++) {
-		pthread_join(t[i], NULL);
+		if (i)
+			ASSERT_EQ(pthread_join(t[i], NULL), 0);
 		got[i] = atomic_load(&w[i].got);
 		close(w[i].efd);
 	}
+	close(stop);
+	close(stop0);
 	close(efd);
 }
 
 /*
- * How fair is EPOLLEXCLUSIVE?  Not at all, for epoll: the wake-up walks the
- * target's queue from the head and stops at the first instance with a
- * sleeping waiter, so the instance that registered first takes every event
- * while its waiter is asleep.  evpoll hooks the same way and must spread
- * the events the same way, and never lose or duplicate one.
+ * How fair is EPOLLEXCLUSIVE?  Not at all, for epoll: the instance that
+ * registered first takes every event while its waiter sleeps, and only an
+ * instance without a sleeper lets the wake-up go on to the next one.
+ * evpoll hooks the same way and must spread the events the same way, and
+ * never lose one.
  */
 TEST(exclusive_fairness_like_epoll)
 {
-	int ep[4], ev[4], i, ep_sum = 0, ev_sum = 0;
+	int ep[4], ev[4], ep_q0 = -1, ev_q0 = -1;
 
-	exclusive_spread(false, ep);
-	exclusive_spread(true, ev);
-	for (i = 0; i < 4; i++) {
-		ep_sum += ep[i];
-		ev_sum += ev[i];
-	}
-	TH_LOG("40 events over 4 exclusive instances: epoll %d/%d/%d/%d, evpoll %d/%d/%d/%d",
+	exclusive_spread(_metadata, false, ep, &ep_q0);
+	exclusive_spread(_metadata, true, ev, &ev_q0);
+	TH_LOG("41 edges over 4 exclusive instances (waiter 0 gone before the last): epoll %d/%d/%d/%d, evpoll %d/%d/%d/%d",
 	       ep[0], ep[1], ep[2], ep[3], ev[0], ev[1], ev[2], ev[3]);
-	EXPECT_EQ(ev_sum, 40);
-	EXPECT_EQ(ep_sum, 40);
-	/* Same policy: the first instance takes (nearly) everything. */
-	EXPECT_GE(ev[0], 36);
-	EXPECT_GE(ep[0], 36);
+	TH_LOG("last edge left ready on instance 0: epoll %d evpoll %d",
+	       ep_q0, ev_q0);
+	/* Epoll's own result is the reference; evpoll must equal it. */
+	EXPECT_EQ(ep[0], 40);
+	EXPECT_EQ(ep[1], 1);
+	EXPECT_EQ(ep_q0, 1);
+	EXPECT_EQ(ev[0], ep[0]);
+	EXPECT_EQ(ev[1], ep[1]);
+	EXPECT_EQ(ev[2], ep[2]);
+	EXPECT_EQ(ev[3], ep[3]);
+	EXPECT_EQ(ev_q0, ep_q0);
 }
 
 TEST_HARNESS_MAIN
