@@ -23,14 +23,21 @@
  *    fd table grows.  A cancelled request still posts a completion; it
  *    carries the old generation in aio_data and is dropped.
  *
- * An AIO context has a fixed capacity (io_setup(nr)): one slot per request
- * in flight, i.e. per registered fd, and the system-wide
- * /proc/sys/fs/aio-max-nr bounds the sum over all contexts.  The context
- * starts at AIO_INITIAL_NR and, when the registered fds outgrow it, is
- * replaced by one twice as large: the old one is destroyed (which cancels
- * and reaps its requests) and every armed fd is submitted again, which
- * re-reports whatever is still ready.  Errors: -EAGAIN when aio-max-nr
- * is exhausted.
+ * An AIO context has a fixed capacity (io_setup(nr)): a request holds its
+ * slot until its completion is reaped by io_getevents(), and a cancelled
+ * request ("zombie") holds one too until its completion, posted later by a
+ * kernel worker, is reaped.  So the slots in use are the registered fds
+ * plus the zombies, and a program that does many MOD/DEL between waits
+ * would run the context dry (io_submit() fails with EAGAIN).  Before each
+ * submission aio_room() makes sure count + zombies fit in nr: it reaps
+ * completions without blocking (waiting up to AIO_REAP_MS for cancelled
+ * ones), and parks live completions it reaps on the fd (AIO_DONE, ready
+ * mask in the iocb) to be reported by the next wait.  If that is not
+ * enough, or the registered fds outgrow nr, the context is replaced by
+ * one twice as large: the old one is destroyed (which cancels and reaps
+ * its requests) and every armed fd is submitted again, which re-reports
+ * whatever is still ready.  The system-wide /proc/sys/fs/aio-max-nr
+ * bounds the sum over all contexts: -EAGAIN when it is exhausted.
  *
  * The requests pin their files, as io_uring's do: an fd closed without
  * DEL keeps its file open until the poller is freed.
@@ -47,17 +54,30 @@
 #include "backend.h"
 
 #define AIO_INITIAL_NR	256
+#define AIO_REAP_MS	100	/* longest wait for cancelled completions */
 
 /* evpoll__fd.bidx bits; bu64 is the fd's struct iocb *. */
 #define AIO_INFLIGHT	(1 << 0)	/* its iocb is submitted */
 #define AIO_PENDING	(1 << 1)	/* in the arm list */
+#define AIO_DONE	(1 << 2)	/* completion reaped early, not reported */
+#define AIO_LISTED	(1 << 3)	/* in the done list */
+
+/* The ready mask of an AIO_DONE fd, kept in its own (idle) iocb. */
+#define aio_done_res	aio_offset
+
+/* A list of the fds' iocbs; entries of deleted fds are set to NULL. */
+struct aio_cblist {
+	struct iocb **cb;
+	int n;
+	int cap;
+};
 
 struct evpoll__aio {
 	aio_context_t ctx;
 	int nr;			/* capacity of ctx */
-	struct iocb **arm;	/* iocbs to submit at the next wait */
-	int narm;
-	int armcap;
+	int zombies;		/* cancelled requests not reaped yet */
+	struct aio_cblist arm;	/* iocbs to submit at the next wait */
+	struct aio_cblist done;	/* AIO_DONE iocbs to report at the next wait */
 	struct io_event *evbuf;
 	int evcap;
 };
@@ -145,7 +165,8 @@ static void aio_destroy(struct evpoll_poller *p)
 	for (fd = 0; fd < p->nfds; fd++)
 		if (evpoll__fd_lookup(p, fd))
 			free(aio_cb(&p->fds[fd]));
-	free(a->arm);
+	free(a->arm.cb);
+	free(a->done.cb);
 	free(a->evbuf);
 	free(a);
 }
@@ -179,30 +200,142 @@ static void aio_cancel(struct evpoll__aio *a, struct evpoll__fd *f)
 
 	if (!(f->bidx & AIO_INFLIGHT))
 		return;
-	/* Usually EINPROGRESS: the completion is posted later, and dropped. */
+	/*
+	 * EINPROGRESS, or EINVAL if it completed already: either way one
+	 * completion with the old generation is (or will be) in the ring.
+	 */
 	sys_io_cancel(a->ctx, aio_cb(f), &res);
 	f->bidx &= ~AIO_INFLIGHT;
+	a->zombies++;
+}
+
+static int aio_cblist_add(struct aio_cblist *l, struct iocb *cb)
+{
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		struct iocb **v = realloc(l->cb, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->cb = v;
+		l->cap = cap;
+	}
+	l->cb[l->n++] = cb;
+	return 0;
+}
+
+static void aio_cblist_forget(struct aio_cblist *l, const struct iocb *cb)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->cb[i] == cb)
+			l->cb[i] = NULL;
+}
+
+/* The live registration an iocb in one of the lists belongs to. */
+static struct evpoll__fd *aio_cb_fd(struct evpoll_poller *p,
+				    const struct iocb *cb)
+{
+	struct evpoll__fd *f;
+
+	if (!cb)
+		return NULL;
+	f = evpoll__fd_lookup(p, (int)cb->aio_fildes);
+	return f && aio_cb(f) == cb ? f : NULL;
 }
 
 static int aio_queue_arm(struct evpoll__aio *a, struct evpoll__fd *f)
 {
+	int ret;
+
 	if (f->bidx & AIO_PENDING)
 		return 0;
-	if (a->narm == a->armcap) {
-		int cap = a->armcap ? a->armcap * 2 : 64;
-		struct iocb **arm = realloc(a->arm, (size_t)cap * sizeof(*arm));
+	ret = aio_cblist_add(&a->arm, aio_cb(f));
+	if (ret == 0)
+		f->bidx |= AIO_PENDING;
+	return ret;
+}
 
-		if (!arm)
-			return -ENOMEM;
-		a->arm = arm;
-		a->armcap = cap;
+/*
+ * One completion taken from the ring: a zombie's is dropped; a live one
+ * yields the events to report (0: none, the fd is re-armed).
+ */
+static uint32_t aio_complete(struct evpoll_poller *p, const struct io_event *e)
+{
+	struct evpoll__aio *a = p->priv;
+	struct evpoll__fd *f = evpoll__tag_lookup(p, e->data);
+	int fd = evpoll__tag_fd(e->data);
+	uint32_t events;
+
+	if (!f || !(f->bidx & AIO_INFLIGHT)) {
+		if (a->zombies > 0)
+			a->zombies--;
+		return 0;
 	}
-	a->arm[a->narm++] = aio_cb(f);
-	f->bidx |= AIO_PENDING;
+	f->bidx &= ~AIO_INFLIGHT;
+	if (e->res < 0) {
+		if (!evpoll__fd_is_open(fd))
+			evpoll__fd_forget(p, fd);
+		else
+			aio_queue_arm(a, f);
+		return 0;
+	}
+	events = evpoll__fd_report(f, (uint32_t)e->res);
+	if (!events || !(f->events & EPOLLONESHOT))
+		aio_queue_arm(a, f);
+	return events;
+}
+
+static int aio_evbuf_reserve(struct evpoll__aio *a, int max)
+{
+	struct io_event *buf;
+
+	if (max <= a->evcap)
+		return 0;
+	buf = realloc(a->evbuf, (size_t)max * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	a->evbuf = buf;
+	a->evcap = max;
 	return 0;
 }
 
-/* Replace the context by a larger one and submit every armed fd again. */
+/*
+ * Reap what the ring holds (waiting up to @ms for a first completion)
+ * outside a wait: events of live requests are parked on their fd
+ * (AIO_DONE) for the next wait to report.
+ */
+static void aio_reap(struct evpoll_poller *p, int ms)
+{
+	struct evpoll__aio *a = p->priv;
+	struct timespec ts;
+	int i, nr;
+
+	if (aio_evbuf_reserve(a, 64) < 0)
+		return;
+	evpoll__ms_to_timespec(ms, &ts);
+	nr = sys_io_getevents(a->ctx, 0, a->evcap, a->evbuf, &ts);
+	for (i = 0; i < nr; i++) {
+		struct evpoll__fd *f = evpoll__tag_lookup(p, a->evbuf[i].data);
+		uint32_t events = aio_complete(p, &a->evbuf[i]);
+
+		if (!events)
+			continue;
+		if (!(f->bidx & AIO_LISTED)) {
+			if (aio_cblist_add(&a->done, aio_cb(f)) < 0) {
+				/* Lost the event: poll for it again. */
+				aio_queue_arm(a, f);
+				continue;
+			}
+			f->bidx |= AIO_LISTED;
+		}
+		f->bidx |= AIO_DONE;
+		aio_cb(f)->aio_done_res = events;
+	}
+}
+
+/* Replace the context by a larger one and queue every armed fd again. */
 static int aio_grow(struct evpoll_poller *p)
 {
 	struct evpoll__aio *a = p->priv;
@@ -214,7 +347,9 @@ static int aio_grow(struct evpoll_poller *p)
 	sys_io_destroy(a->ctx);
 	a->ctx = ctx;
 	a->nr *= 2;
-	a->narm = 0;
+	a->zombies = 0;
+	a->arm.n = 0;
+	a->done.n = 0;	/* every armed fd reports again from the new context */
 	for (fd = 0; fd < p->nfds; fd++) {
 		struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
 
@@ -230,6 +365,25 @@ static int aio_grow(struct evpoll_poller *p)
 	return 0;
 }
 
+/*
+ * Make room in the context for @registered requests in flight plus the
+ * zombies: reap cancelled completions, or grow.
+ */
+static int aio_room(struct evpoll_poller *p, int registered)
+{
+	struct evpoll__aio *a = p->priv;
+	int waited;
+
+	if (registered > a->nr)
+		return aio_grow(p);
+	for (waited = 0; registered + a->zombies > a->nr; waited += 10) {
+		if (waited >= AIO_REAP_MS)
+			return aio_grow(p);
+		aio_reap(p, waited ? 10 : 0);
+	}
+	return 0;
+}
+
 static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 		   struct evpoll__fd *f)
 {
@@ -239,11 +393,9 @@ static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		if (p->count + 1 > a->nr) {
-			ret = aio_grow(p);
-			if (ret < 0)
-				return ret;
-		}
+		ret = aio_room(p, p->count + 1);
+		if (ret < 0)
+			return ret;
 		cb = calloc(1, sizeof(*cb));
 		if (!cb)
 			return -ENOMEM;
@@ -257,16 +409,20 @@ static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 		return ret;
 	case EPOLL_CTL_MOD:
 		aio_cancel(a, f);
-		return aio_submit_one(a, fd, f);
+		f->bidx &= ~AIO_DONE;	/* a parked event of the old mask */
+		ret = aio_room(p, p->count);
+		if (ret == 0)
+			ret = aio_submit_one(a, fd, f);
+		/* poller.c restores the old registration: arm that one. */
+		if (ret < 0 && !(f->bidx & AIO_INFLIGHT))
+			aio_queue_arm(a, f);
+		return ret;
 	case EPOLL_CTL_DEL:
 		aio_cancel(a, f);
-		if (f->bidx & AIO_PENDING) {
-			int i;
-
-			for (i = 0; i < a->narm; i++)
-				if (a->arm[i] == aio_cb(f))
-					a->arm[i] = NULL;
-		}
+		if (f->bidx & AIO_PENDING)
+			aio_cblist_forget(&a->arm, aio_cb(f));
+		if (f->bidx & AIO_LISTED)
+			aio_cblist_forget(&a->done, aio_cb(f));
 		free(aio_cb(f));
 		f->bu64 = 0;
 		return 0;
@@ -278,49 +434,80 @@ static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 static void aio_flush_arms(struct evpoll_poller *p)
 {
 	struct evpoll__aio *a = p->priv;
+	struct iocb **arm = a->arm.cb;
 	int i, n = 0, ret;
 
-	for (i = 0; i < a->narm; i++) {
-		struct iocb *cb = a->arm[i];
-		int fd;
-		struct evpoll__fd *f;
+	for (i = 0; i < a->arm.n; i++) {
+		struct iocb *cb = arm[i];
+		struct evpoll__fd *f = aio_cb_fd(p, cb);
 
-		if (!cb)
-			continue;
-		fd = (int)cb->aio_fildes;
-		f = evpoll__fd_lookup(p, fd);
-		if (!f || aio_cb(f) != cb)
+		if (!f)
 			continue;
 		f->bidx &= ~AIO_PENDING;
-		if ((f->bidx & AIO_INFLIGHT) ||
+		/* A parked fd is queued again once its event is reported. */
+		if ((f->bidx & (AIO_INFLIGHT | AIO_DONE)) ||
 		    (f->state & EVPOLL__FD_DISARMED))
 			continue;
-		aio_prep(cb, fd, f);
-		a->arm[n++] = cb;
+		aio_prep(cb, (int)cb->aio_fildes, f);
+		arm[n++] = cb;
 	}
-	a->narm = 0;
+	a->arm.n = 0;
 
 	for (i = 0; i < n; ) {
-		struct iocb *cb = a->arm[i];
+		struct iocb *cb = arm[i];
 		int fd = (int)cb->aio_fildes;
 
-		ret = sys_io_submit(a->ctx, n - i, a->arm + i);
+		ret = sys_io_submit(a->ctx, n - i, arm + i);
 		if (ret > 0) {
 			for (; ret > 0; ret--, i++)
-				p->fds[(int)a->arm[i]->aio_fildes].bidx |=
+				p->fds[(int)arm[i]->aio_fildes].bidx |=
 					AIO_INFLIGHT;
 			continue;
 		}
-		/* a->arm[i] failed: a closed fd is dropped, others retried. */
+		/*
+		 * arm[i] failed: a closed fd is dropped, others are retried at
+		 * the next wait (arm, the list's array, is re-filled from 0:
+		 * entries before i are no longer needed).
+		 */
 		if (errno == EBADF && !evpoll__fd_is_open(fd)) {
 			evpoll__fd_forget(p, fd);
 		} else if (errno == EAGAIN) {
 			for (; i < n; i++)
-				aio_queue_arm(a, &p->fds[(int)a->arm[i]->aio_fildes]);
+				aio_queue_arm(a, &p->fds[(int)arm[i]->aio_fildes]);
 			return;
 		}
 		i++;
 	}
+}
+
+/* Report the events parked by aio_reap(), up to @max. */
+static int aio_report_done(struct evpoll_poller *p,
+			   struct evpoll_poller_event *evs, int max)
+{
+	struct evpoll__aio *a = p->priv;
+	int i, n = 0, left = 0;
+
+	for (i = 0; i < a->done.n; i++) {
+		struct iocb *cb = a->done.cb[i];
+		struct evpoll__fd *f = aio_cb_fd(p, cb);
+
+		if (!f)
+			continue;
+		if (n == max) {
+			a->done.cb[left++] = cb;	/* still listed */
+			continue;
+		}
+		f->bidx &= ~AIO_LISTED;
+		if (!(f->bidx & AIO_DONE))
+			continue;
+		f->bidx &= ~AIO_DONE;
+		evpoll__event_set(&evs[n++], (int)cb->aio_fildes, f,
+				  (uint32_t)cb->aio_done_res);
+		if (!(f->events & EPOLLONESHOT))
+			aio_queue_arm(a, f);
+	}
+	a->done.n = left;
+	return n;
 }
 
 static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
@@ -328,47 +515,33 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 {
 	struct evpoll__aio *a = p->priv;
 	struct timespec ts, *tsp = NULL;
-	int i, nr, n = 0;
+	int i, nr, n;
 
+	if (aio_evbuf_reserve(a, max) < 0)
+		return -ENOMEM;
+	n = aio_report_done(p, evs, max);
+	/* Parked events first; then whatever the ring has, without waiting. */
+	if (n)
+		timeout_ms = 0;
 	aio_flush_arms(p);
-	if (max > a->evcap) {
-		struct io_event *buf = realloc(a->evbuf,
-					       (size_t)max * sizeof(*buf));
-
-		if (!buf)
-			return -ENOMEM;
-		a->evbuf = buf;
-		a->evcap = max;
-	}
+	if (n == max)
+		return n;
 	if (timeout_ms >= 0) {
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
 	}
-	nr = sys_io_getevents(a->ctx, 1, max, a->evbuf, tsp);
+	nr = sys_io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
 	if (nr < 0)
-		return -errno;
+		return n ? n : -errno;
 
 	for (i = 0; i < nr; i++) {
-		struct io_event *e = &a->evbuf[i];
-		struct evpoll__fd *f = evpoll__tag_lookup(p, e->data);
-		int fd = evpoll__tag_fd(e->data);
-		uint32_t events;
+		const struct io_event *e = &a->evbuf[i];
+		uint32_t events = aio_complete(p, e);
 
-		if (!f || !(f->bidx & AIO_INFLIGHT))
-			continue;
-		f->bidx &= ~AIO_INFLIGHT;
-		if (e->res < 0) {
-			if (!evpoll__fd_is_open(fd))
-				evpoll__fd_forget(p, fd);
-			else
-				aio_queue_arm(a, f);
-			continue;
-		}
-		events = evpoll__fd_report(f, (uint32_t)e->res);
-		if (!events || !(f->events & EPOLLONESHOT))
-			aio_queue_arm(a, f);
 		if (events)
-			evpoll__event_set(&evs[n++], fd, f, events);
+			evpoll__event_set(&evs[n++], evpoll__tag_fd(e->data),
+					  evpoll__tag_lookup(p, e->data),
+					  events);
 	}
 	return n;
 }

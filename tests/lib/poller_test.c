@@ -724,6 +724,91 @@ TEST_F(poller, exclusive_wakes_a_waiter)
 	close(sv[1]);
 }
 
+/*
+ * Many MOD/DEL/ADD between two waits must neither fail nor lose or invent
+ * events.  (The aio backend's cancelled requests hold context slots until
+ * their completions are reaped: it must reap, or grow, by itself.)  Half
+ * the pairs stay writable (EPOLLOUT, always ready) while the other half is
+ * churned: every writable pair must still be reported, with its data, and
+ * only the churned pairs that were written to, with their latest data.
+ */
+#define NCHURN	100
+#define OUTTAG	1000000		/* data of the writable pairs: OUTTAG + i */
+
+TEST_F(poller, churn_between_waits_loses_nothing)
+{
+	int out[NCHURN][2], in[NCHURN][2], i, r, n, rounds = 12;
+	static const int hot[] = { 3, 50, 97 };
+	unsigned char seen_out[NCHURN] = { 0 }, seen_in[NCHURN] = { 0 };
+	int nout = 0, nin = 0, tries;
+
+	NEED_POLLER();
+	for (i = 0; i < NCHURN; i++) {
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+					SOCK_NONBLOCK, 0, out[i]));
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+					SOCK_NONBLOCK, 0, in[i]));
+		ASSERT_EQ(0, evpoll_poller_add(self->p, out[i][0], EPOLLOUT,
+					       OUTTAG + i));
+		ASSERT_EQ(0, evpoll_poller_add(self->p, in[i][0], EPOLLIN, i));
+	}
+	for (r = 1; r <= rounds; r++) {
+		for (i = 0; i < NCHURN; i++)
+			ASSERT_EQ(0, evpoll_poller_mod(self->p, in[i][0],
+						       EPOLLOUT, 0));
+		for (i = 0; i < NCHURN; i++)
+			ASSERT_EQ(0, evpoll_poller_mod(self->p, in[i][0],
+						       EPOLLIN, 0));
+		for (i = 0; i < NCHURN; i++)
+			ASSERT_EQ(0, evpoll_poller_del(self->p, in[i][0]));
+		for (i = 0; i < NCHURN; i++)
+			ASSERT_EQ(0, evpoll_poller_add(self->p, in[i][0],
+						       EPOLLIN,
+						       (uint64_t)(r * NCHURN + i)));
+	}
+	for (i = 0; i < 3; i++)
+		put(in[hot[i]][1], 1);
+
+	/* Collect until every expected fd was seen once (LT repeats). */
+	for (tries = 0; tries < 50 && (nout < NCHURN || nin < 3); tries++) {
+		n = WAIT(1000);
+		ASSERT_LE(0, n);
+		for (i = 0; i < n; i++) {
+			uint64_t d = self->ev[i].data;
+
+			if (d >= OUTTAG) {
+				d -= OUTTAG;
+				ASSERT_GT(NCHURN, d);
+				EXPECT_EQ(EPOLLOUT, self->ev[i].events);
+				EXPECT_EQ(out[d][0], self->ev[i].fd);
+				nout += !seen_out[d];
+				seen_out[d] = 1;
+				continue;
+			}
+			/* Only the last round's registration of a hot pair. */
+			ASSERT_LE((uint64_t)rounds * NCHURN, d);
+			d -= (uint64_t)rounds * NCHURN;
+			ASSERT_GT(NCHURN, d);
+			EXPECT_EQ(EPOLLIN, self->ev[i].events);
+			EXPECT_EQ(in[d][0], self->ev[i].fd);
+			EXPECT_TRUE(d == 3 || d == 50 || d == 97) {
+				TH_LOG("churned pair %d reported, never written",
+				       (int)d);
+			}
+			nin += !seen_in[d];
+			seen_in[d] = 1;
+		}
+	}
+	EXPECT_EQ(NCHURN, nout);
+	EXPECT_EQ(3, nin);
+	for (i = 0; i < NCHURN; i++) {
+		close(out[i][0]);
+		close(out[i][1]);
+		close(in[i][0]);
+		close(in[i][1]);
+	}
+}
+
 static void on_alarm(int sig)
 {
 }

@@ -456,10 +456,11 @@ static long scaled_writes(enum evpoll_backend b, long n, long w, long min)
 /*
  * A zero-timeout wait: makes a backend submit what it defers (uring's ADD
  * and MOD, aio's re-arms) and reap the completions of cancelled requests.
- * Nothing is ready when it is called.  The aio backend reaps at most
- * MAX_EVENTS completions per wait, and until they are reaped their slots
- * stay taken (io_submit() fails with EAGAIN): one wait per MAX_EVENTS
- * operations there.
+ * Nothing is ready when it is called.  A cancelled aio request holds a
+ * context slot until its completion is reaped; the backend reaps them
+ * itself when the context fills, and the waits here (one per MAX_EVENTS
+ * operations for aio) reap the rest inside the timed run, so aio's
+ * churn figures include the cost of its cancellations.
  */
 static void flush_wait(struct evpoll_poller *p, long ops)
 {
