@@ -50,12 +50,16 @@ static long long ms_until_eof(int fd, int limit_ms)
 	return (now_ns() - t0) / NSEC_PER_MSEC;
 }
 
-/* Bound promised by the docs: one reaper period plus slack for TCG. */
+/*
+ * The docs promise one reaper period; the tests allow 10 s more, because
+ * a loaded TCG host can stall the guest's workqueues for seconds.  The
+ * latencies seen are logged (a few hundred ms here, see testing.rst).
+ */
 static int eof_bound_ms(void)
 {
 	long long iv = evp_param("reap_interval_ms");
 
-	return (iv > 0 ? iv : 250) + 1000;
+	return (iv > 0 ? iv : 250) + 10000;
 }
 
 TEST(close_without_del_peer_sees_fin)
@@ -88,7 +92,7 @@ TEST(instance_close_releases_files)
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
 	close(sv[0]);
 	close(evfd);
-	EXPECT_GE(ms_until_eof(sv[1], 1000), 0);
+	EXPECT_GE(ms_until_eof(sv[1], 10000), 0);
 	close(sv[1]);
 }
 
@@ -161,6 +165,7 @@ TEST(many_closed_reaped)
 {
 	enum { N = 500 };
 	int evfd = evp_open(), i, e;
+	long long ms;
 
 	ASSERT_GE(evfd, 0);
 	for (i = 0; i < N; i++) {
@@ -169,7 +174,9 @@ TEST(many_closed_reaped)
 		ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, e, EPOLLIN, i), 0);
 		close(e);
 	}
-	usleep(eof_bound_ms() * 1000);
+	ms = evp_counter_settles(evfd, "evpoll-items", 0, eof_bound_ms());
+	EXPECT_GE(ms, 0);
+	TH_LOG("%d closed fds reaped after %lld ms", N, ms);
 	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
 	EXPECT_EQ(evp_counter(evfd, "evpoll-reaped"), N);
 	close(evfd);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,25 @@ static inline long long evp_counter(int evfd, const char *name)
 }
 
 /* The number in a small sysfs file; -1 if absent. */
+/*
+ * Poll an instance's fdinfo counter every ms until it reads @want: the
+ * milliseconds that took, or -1 after @limit_ms.
+ */
+static inline long long evp_counter_settles(int evfd, const char *name,
+					    long long want, long long limit_ms)
+{
+	long long t0 = now_ns(), ms;
+
+	for (;;) {
+		ms = (now_ns() - t0) / NSEC_PER_MSEC;
+		if (evp_counter(evfd, name) == want)
+			return ms;
+		if (ms > limit_ms)
+			return -1;
+		usleep(1000);
+	}
+}
+
 static inline long long evp_read_ll(const char *path)
 {
 	char buf[64];
@@ -152,6 +172,74 @@ static inline int evp_set_param(const char *name, long long val)
 	ok = write(fd, buf, len) == len;
 	close(fd);
 	return ok ? 0 : -EIO;
+}
+
+/*
+ * Thread @tid of this process sleeps ('S' in /proc/self/task/TID/stat).
+ * Tests use it instead of a usleep() to know that a thread has reached
+ * its wait call before they make an event: on a loaded TCG host a thread
+ * may take seconds to get there.  Waits and sleeping syscalls are the
+ * only places where the test threads sleep.
+ */
+static inline bool evp_task_asleep(pid_t tid)
+{
+	char path[64], buf[256], *rp;
+	ssize_t len;
+	int fd;
+
+	if (tid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'S';
+}
+
+/*
+ * Poll (every ms, up to 20 s) until every thread in @tids[0..n) sleeps
+ * (tids from evp_get_tid(); 0 is never asleep).
+ */
+static inline bool evp_tasks_asleep(const pid_t *tids, int n)
+{
+	int tries, i;
+
+	for (tries = 0; tries < 20000; tries++) {
+		for (i = 0; i < n; i++)
+			if (!evp_task_asleep(tids[i]))
+				break;
+		if (i == n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Called by a thread first thing: publishes its tid to the test. */
+static inline void evp_set_tid(pid_t *slot)
+{
+	__atomic_store_n(slot, gettid(), __ATOMIC_RELEASE);
+}
+
+/* The tid a thread published with evp_set_tid() (waits up to 20 s), or 0. */
+static inline pid_t evp_get_tid(const pid_t *slot)
+{
+	pid_t tid;
+	int tries;
+
+	for (tries = 0; tries < 20000; tries++) {
+		tid = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+		if (tid)
+			return tid;
+		usleep(1000);
+	}
+	return 0;
 }
 
 #endif /* _EVPOLL_TESTS_EVP_H */

@@ -100,18 +100,46 @@ TEST_F(inst, poll_sleeper_woken)
 	pthread_join(t, NULL);
 }
 
+#define NOT_RETURNED	(-1000)
+
 struct waiter {
 	int evfd;
-	int ret;
+	long long timeout_ns;
+	pid_t tid;
+	int ret;		/* NOT_RETURNED until the wait returns */
 	struct epoll_event ev;
 };
+
+static void waiter_init(struct waiter *w, int evfd, long long timeout_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->evfd = evfd;
+	w->timeout_ns = timeout_ns;
+	w->ret = NOT_RETURNED;
+}
 
 static void *wait_thread(void *arg)
 {
 	struct waiter *w = arg;
+	int ret;
 
-	w->ret = evp_wait(w->evfd, &w->ev, 1, 5 * NSEC_PER_SEC);
+	evp_set_tid(&w->tid);
+	ret = evp_wait(w->evfd, &w->ev, 1, w->timeout_ns);
+	__atomic_store_n(&w->ret, ret, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+static int waiter_ret(struct waiter *w)
+{
+	return __atomic_load_n(&w->ret, __ATOMIC_ACQUIRE);
+}
+
+/* Both waiters sleep in their wait (up to 20 s). */
+static bool waiters_asleep(struct waiter w[2])
+{
+	pid_t tids[2] = { evp_get_tid(&w[0].tid), evp_get_tid(&w[1].tid) };
+
+	return evp_tasks_asleep(tids, 2);
 }
 
 /*
@@ -130,12 +158,19 @@ TEST(two_threads_one_instance)
 	ASSERT_GE(evfd, 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, efd, EPOLLIN | EPOLLET, 5), 0);
 	for (i = 0; i < 2; i++) {
-		w[i].evfd = evfd;
+		waiter_init(&w[i], evfd, 30 * NSEC_PER_SEC);
 		ASSERT_EQ(pthread_create(&t[i], NULL, wait_thread, &w[i]), 0);
 	}
-	usleep(200 * 1000);	/* both asleep */
+	ASSERT_TRUE(waiters_asleep(w));
 	ASSERT_EQ(write(efd, &one, 8), 8);
-	usleep(200 * 1000);
+	/* One has taken the first edge; the other still sleeps. */
+	for (i = 0; i < 20000 && waiter_ret(&w[0]) == NOT_RETURNED &&
+		    waiter_ret(&w[1]) == NOT_RETURNED; i++)
+		usleep(1000);
+	ASSERT_EQ(waiter_ret(&w[0]) == NOT_RETURNED ||
+		  waiter_ret(&w[1]) == NOT_RETURNED, true);
+	i = waiter_ret(&w[0]) == NOT_RETURNED ? 0 : 1;
+	ASSERT_TRUE(evp_tasks_asleep(&w[i].tid, 1));	/* tid published */
 	ASSERT_EQ(write(efd, &one, 8), 8);
 	for (i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
@@ -160,10 +195,10 @@ TEST(one_event_wakes_one_waiter)
 	ASSERT_GE(evfd, 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, efd, EPOLLIN | EPOLLET, 5), 0);
 	for (i = 0; i < 2; i++) {
-		w[i].evfd = evfd;
+		waiter_init(&w[i], evfd, 2 * NSEC_PER_SEC);
 		ASSERT_EQ(pthread_create(&t[i], NULL, wait_thread, &w[i]), 0);
 	}
-	usleep(200 * 1000);
+	ASSERT_TRUE(waiters_asleep(w));
 	ASSERT_EQ(write(efd, &one, 8), 8);
 	for (i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
@@ -181,12 +216,14 @@ TEST(close_while_waiting)
 	pthread_t t;
 	int evfd = evp_open(), efd = eventfd(0, EFD_NONBLOCK);
 	uint64_t one = 1;
+	pid_t tid;
 
 	ASSERT_GE(evfd, 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, efd, EPOLLIN, 3), 0);
-	w.evfd = evfd;
+	waiter_init(&w, evfd, 30 * NSEC_PER_SEC);
 	ASSERT_EQ(pthread_create(&t, NULL, wait_thread, &w), 0);
-	usleep(200 * 1000);
+	tid = evp_get_tid(&w.tid);
+	ASSERT_TRUE(evp_tasks_asleep(&tid, 1));
 	EXPECT_EQ(close(evfd), 0);
 	/* The waiter holds its own reference: the event still reaches it. */
 	ASSERT_EQ(write(efd, &one, 8), 8);

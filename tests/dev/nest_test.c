@@ -121,7 +121,9 @@ TEST_F(nest, inner_closed_without_del_reaped)
 {
 	close(self->e1);
 	self->e1 = evp_open();
-	usleep((evp_param("reap_interval_ms") + 1000) * 1000);
+	EXPECT_GE(evp_counter_settles(self->e0, "evpoll-items", 0,
+				      evp_param("reap_interval_ms") + 10000),
+		  0);
 	EXPECT_EQ(evp_counter(self->e0, "evpoll-items"), 0);
 }
 
@@ -288,107 +290,43 @@ TEST(depth_limit_matches_epoll)
 	EXPECT_EQ(middle_limit(&evpoll_api), middle_limit(&epoll_api));
 }
 
+/*
+ * A group of N instances, each watching one eventfd (with @events) and
+ * each waited on by one thread.  Every thread waits forever and counts
+ * the events it takes; a second, non-exclusive eventfd (user data
+ * XG_STOP) tells a thread to leave.  Edges are written only when every
+ * waiter sleeps in its wait call (evp_tasks_asleep()), and counted once
+ * every waiter sleeps again, so the counts do not depend on scheduling.
+ */
+#define XG_N		4
+#define XG_STOP		99
+
 struct xwaiter {
-	int efd;
-	int woken;
-	int (*wait)(int efd, struct epoll_event *ev, int ms);
+	int efd;		/* the instance this thread waits on */
+	pid_t tid;
+	atomic_int got;
+	bool evpoll;
 };
 
-static int ep_wait_ms(int efd, struct epoll_event *ev, int ms)
-{
-	return epoll_wait(efd, ev, 1, ms);
-}
+struct xgroup {
+	struct xwaiter w[XG_N];
+	pthread_t t[XG_N];
+	bool joined[XG_N];
+	int efd;		/* the watched eventfd */
+	int stop[XG_N];		/* one stop eventfd per waiter */
+};
 
-static int evp_wait_ms(int efd, struct epoll_event *ev, int ms)
-{
-	return evp_wait(efd, ev, 1, ms * NSEC_PER_MSEC);
-}
-
-static void *xwait(void *arg)
+static void *xwaiter_main(void *arg)
 {
 	struct xwaiter *w = arg;
 	struct epoll_event ev;
 
-	w->woken = w->wait(w->efd, &ev, 1500) > 0;
-	return NULL;
-}
-
-/*
- *   t0  t1  t2  t3
- *   e0  e1  e2  e3      each --(ew)--> one eventfd
- * One write wakes how many of the four?  Count for epoll and evpoll, with
- * and without EPOLLEXCLUSIVE, in the same run.
- */
-static int woken_by_one_event(const struct api *api, bool evpoll, bool excl)
-{
-	enum { N = 4 };
-	struct xwaiter w[N];
-	pthread_t t[N];
-	int efd = eventfd(0, EFD_NONBLOCK), i, woken = 0;
-	uint64_t one = 1;
-	uint32_t events = EPOLLIN | EPOLLET | (excl ? EPOLLEXCLUSIVE : 0);
-
-	for (i = 0; i < N; i++) {
-		w[i].efd = api->create();
-		w[i].wait = evpoll ? evp_wait_ms : ep_wait_ms;
-		if (evpoll) {
-			evp_ctl(w[i].efd, EVPOLL_CTL_ADD, efd, events, i);
-		} else {
-			struct epoll_event ev = { .events = events };
-
-			epoll_ctl(w[i].efd, EPOLL_CTL_ADD, efd, &ev);
-		}
-		pthread_create(&t[i], NULL, xwait, &w[i]);
-	}
-	usleep(300 * 1000);	/* all asleep */
-	if (write(efd, &one, 8) != 8)
-		abort();
-	for (i = 0; i < N; i++) {
-		pthread_join(t[i], NULL);
-		woken += w[i].woken;
-		close(w[i].efd);
-	}
-	close(efd);
-	return woken;
-}
-
-TEST(exclusive_wakes_one_instance_like_epoll)
-{
-	int ep_x = woken_by_one_event(&epoll_api, false, true);
-	int evp_x = woken_by_one_event(&evpoll_api, true, true);
-	int ep_all = woken_by_one_event(&epoll_api, false, false);
-	int evp_all = woken_by_one_event(&evpoll_api, true, false);
-
-	TH_LOG("woken by one event: exclusive epoll %d evpoll %d; shared epoll %d evpoll %d",
-	       ep_x, evp_x, ep_all, evp_all);
-	EXPECT_EQ(evp_x, ep_x);
-	EXPECT_EQ(evp_x, 1);
-	EXPECT_EQ(evp_all, ep_all);
-	EXPECT_EQ(evp_all, 4);
-}
-
-struct fairw {
-	int efd;		/* the instance this thread waits on */
-	pid_t tid;
-	atomic_int got;		/* events taken from the exclusive eventfd */
-	atomic_bool started;
-	bool evpoll;
-};
-
-#define FAIR_STOP	99	/* user data of the shared, non-exclusive stop fd */
-
-static void *fair_waiter(void *arg)
-{
-	struct fairw *w = arg;
-	struct epoll_event ev;
-
-	w->tid = gettid();
-	atomic_store(&w->started, true);
+	evp_set_tid(&w->tid);
 	for (;;) {
 		int n = w->evpoll ? evp_wait(w->efd, &ev, 1, -1) :
 				    epoll_wait(w->efd, &ev, 1, -1);
 
-		if (n == 1 && ev.data.u64 == FAIR_STOP)
+		if (n == 1 && ev.data.u64 == XG_STOP)
 			break;
 		if (n > 0)
 			atomic_fetch_add(&w->got, n);
@@ -396,62 +334,7 @@ static void *fair_waiter(void *arg)
 	return NULL;
 }
 
-/* 'S' in /proc/self/task/TID/stat: the waiter sleeps in its wait call. */
-static bool fair_asleep(const struct fairw *w)
-{
-	char path[64], buf[256], *rp;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", w->tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && rp[2] == 'S';
-}
-
-/* Poll (up to 10 s) until every waiter in @w[0..n) sleeps in its wait. */
-static bool fair_all_asleep(struct fairw *w, int n)
-{
-	int tries, i;
-
-	for (tries = 0; tries < 10000; tries++) {
-		for (i = 0; i < n; i++)
-			if (!atomic_load(&w[i].started) || !fair_asleep(&w[i]))
-				break;
-		if (i == n)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-static int fair_sum(struct fairw *w, int n)
-{
-	int i, sum = 0;
-
-	for (i = 0; i < n; i++)
-		sum += atomic_load(&w[i].got);
-	return sum;
-}
-
-/* Poll (up to 10 s) until the waiters have taken @want events in all. */
-static bool fair_wait_sum(struct fairw *w, int n, int want)
-{
-	int tries;
-
-	for (tries = 0; tries < 10000 && fair_sum(w, n) < want; tries++)
-		usleep(1000);
-	return fair_sum(w, n) >= want;
-}
-
-static int fair_add(bool evpoll, int ep, int fd, uint32_t events, uint64_t data)
+static int xg_add(bool evpoll, int ep, int fd, uint32_t events, uint64_t data)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = data };
 
@@ -459,71 +342,149 @@ static int fair_add(bool evpoll, int ep, int fd, uint32_t events, uint64_t data)
 			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+static bool xg_asleep(struct xgroup *g)
+{
+	int i, n = 0;
+	pid_t tids[XG_N];
+
+	for (i = 0; i < XG_N; i++)
+		if (!g->joined[i])
+			tids[n++] = evp_get_tid(&g->w[i].tid);
+	return evp_tasks_asleep(tids, n);
+}
+
+static int xg_sum(struct xgroup *g)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < XG_N; i++)
+		sum += atomic_load(&g->w[i].got);
+	return sum;
+}
+
+static void xg_start(struct __test_metadata *_metadata, struct xgroup *g,
+		     bool evpoll, uint32_t events)
+{
+	int i;
+
+	memset(g, 0, sizeof(*g));
+	g->efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_GE(g->efd, 0);
+	for (i = 0; i < XG_N; i++) {
+		struct xwaiter *w = &g->w[i];
+
+		g->stop[i] = eventfd(0, EFD_NONBLOCK);
+		ASSERT_GE(g->stop[i], 0);
+		w->efd = evpoll ? evp_open() : epoll_create1(0);
+		ASSERT_GE(w->efd, 0);
+		w->evpoll = evpoll;
+		atomic_store(&w->got, 0);
+		ASSERT_EQ(xg_add(evpoll, w->efd, g->efd, events, i), 0);
+		ASSERT_EQ(xg_add(evpoll, w->efd, g->stop[i], EPOLLIN,
+				 XG_STOP), 0);
+		ASSERT_EQ(pthread_create(&g->t[i], NULL, xwaiter_main, w), 0);
+	}
+	ASSERT_TRUE(xg_asleep(g));
+}
+
+/* One edge, written when all sleep; returns the events taken for it. */
+static int xg_edge(struct __test_metadata *_metadata, struct xgroup *g)
+{
+	uint64_t one = 1;
+	int before = xg_sum(g), tries;
+
+	EXPECT_TRUE(xg_asleep(g));
+	EXPECT_EQ(write(g->efd, &one, 8), 8);
+	/* The wake-ups are done when write() returns; let them count. */
+	for (tries = 0; tries < 20000 && xg_sum(g) == before; tries++)
+		usleep(1000);
+	EXPECT_TRUE(xg_asleep(g));
+	return xg_sum(g) - before;
+}
+
+static void xg_stop_one(struct __test_metadata *_metadata, struct xgroup *g,
+			int i)
+{
+	uint64_t one = 1;
+
+	ASSERT_EQ(write(g->stop[i], &one, 8), 8);
+	ASSERT_EQ(pthread_join(g->t[i], NULL), 0);
+	g->joined[i] = true;
+}
+
+static void xg_stop(struct __test_metadata *_metadata, struct xgroup *g)
+{
+	int i;
+
+	for (i = 0; i < XG_N; i++) {
+		if (!g->joined[i])
+			xg_stop_one(_metadata, g, i);
+		close(g->w[i].efd);
+		close(g->stop[i]);
+	}
+	close(g->efd);
+}
+
 /*
- * EVENTS edges on one eventfd watched EPOLLET|EPOLLEXCLUSIVE by N
- * instances, one thread waiting on each.  Every edge is written only when
- * every waiter sleeps in its wait call, so the outcome is deterministic:
- * the wake-up walks the eventfd's queue from the head and stops at the
- * first instance with a sleeper.  Then the first waiter is stopped and one
- * more edge is written: with no sleeper on instance 0 the event is queued
- * there *and* passed on to instance 1 (epoll's ep_poll_callback returns
- * "not woken" for an instance without waiters).
- *
- * Reports, in @got, the events each waiter took, and in @queued0 whether
- * the last edge was left ready on instance 0.
+ *   t0  t1  t2  t3
+ *   e0  e1  e2  e3      each --(et)--> one eventfd
+ * One write wakes how many of the four?  Count for epoll and evpoll, with
+ * and without EPOLLEXCLUSIVE, in the same run.
+ */
+static int woken_by_one_event(struct __test_metadata *_metadata,
+			      bool evpoll, bool excl)
+{
+	struct xgroup g;
+	int woken;
+
+	xg_start(_metadata, &g, evpoll,
+		 EPOLLIN | EPOLLET | (excl ? EPOLLEXCLUSIVE : 0));
+	woken = xg_edge(_metadata, &g);
+	xg_stop(_metadata, &g);
+	return woken;
+}
+
+TEST(exclusive_wakes_one_instance_like_epoll)
+{
+	int ep_x = woken_by_one_event(_metadata, false, true);
+	int evp_x = woken_by_one_event(_metadata, true, true);
+	int ep_all = woken_by_one_event(_metadata, false, false);
+	int evp_all = woken_by_one_event(_metadata, true, false);
+
+	TH_LOG("woken by one event: exclusive epoll %d evpoll %d; shared epoll %d evpoll %d",
+	       ep_x, evp_x, ep_all, evp_all);
+	EXPECT_EQ(ep_x, 1);
+	EXPECT_EQ(ep_all, XG_N);
+	EXPECT_EQ(evp_x, ep_x);
+	EXPECT_EQ(evp_all, ep_all);
+}
+
+/*
+ * 40 exclusive edges with every waiter asleep, then waiter 0 leaves and
+ * one more edge is written: with no sleeper on instance 0 the event is
+ * queued there *and* passed on to instance 1 (epoll's ep_poll_callback()
+ * returns "not woken" for an instance without waiters).  Reports the
+ * events each waiter took in @got, and whether the last edge was left
+ * ready on instance 0 in @queued0.
  */
 static void exclusive_spread(struct __test_metadata *_metadata, bool evpoll,
-			     int got[4], int *queued0)
+			     int got[XG_N], int *queued0)
 {
-	enum { N = 4, EVENTS = 40 };
-	static struct fairw w[N];
-	pthread_t t[N];
-	uint64_t one = 1;
+	enum { EVENTS = 40 };
 	struct epoll_event ev;
-	int efd = eventfd(0, EFD_NONBLOCK), stop0, stop, i;
+	struct xgroup g;
+	int i;
 
-	ASSERT_GE(efd, 0);
-	stop0 = eventfd(0, EFD_NONBLOCK);
-	stop = eventfd(0, EFD_NONBLOCK);
-	ASSERT_GE(stop0, 0);
-	ASSERT_GE(stop, 0);
-	for (i = 0; i < N; i++) {
-		w[i].efd = evpoll ? evp_open() : epoll_create1(0);
-		ASSERT_GE(w[i].efd, 0);
-		w[i].evpoll = evpoll;
-		atomic_store(&w[i].got, 0);
-		atomic_store(&w[i].started, false);
-		ASSERT_EQ(fair_add(evpoll, w[i].efd, efd,
-				   EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, i), 0);
-		ASSERT_EQ(fair_add(evpoll, w[i].efd, i ? stop : stop0,
-				   EPOLLIN, FAIR_STOP), 0);
-		ASSERT_EQ(pthread_create(&t[i], NULL, fair_waiter, &w[i]), 0);
-	}
-	for (i = 0; i < EVENTS; i++) {
-		ASSERT_TRUE(fair_all_asleep(w, N));
-		ASSERT_EQ(write(efd, &one, 8), 8);
-		ASSERT_TRUE(fair_wait_sum(w, N, i + 1));
-	}
-
-	/* Waiter 0 leaves; instance 0 keeps its exclusive hook. */
-	ASSERT_EQ(write(stop0, &one, 8), 8);
-	ASSERT_EQ(pthread_join(t[0], NULL), 0);
-	ASSERT_TRUE(fair_all_asleep(w + 1, N - 1));
-	ASSERT_EQ(write(efd, &one, 8), 8);
-	ASSERT_TRUE(fair_wait_sum(w, N, EVENTS + 1));
-	*queued0 = evpoll ? evp_wait(w[0].efd, &ev, 1, 0) :
-			    epoll_wait(w[0].efd, &ev, 1, 0);
-
-	ASSERT_EQ(write(stop, &one, 8), 8);
-	for (i = 0; i < N; i++) {
-		if (i)
-			ASSERT_EQ(pthread_join(t[i], NULL), 0);
-		got[i] = atomic_load(&w[i].got);
-		close(w[i].efd);
-	}
-	close(stop);
-	close(stop0);
-	close(efd);
+	xg_start(_metadata, &g, evpoll, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE);
+	for (i = 0; i < EVENTS; i++)
+		EXPECT_EQ(xg_edge(_metadata, &g), 1);
+	xg_stop_one(_metadata, &g, 0);	/* instance 0 keeps its hook */
+	EXPECT_EQ(xg_edge(_metadata, &g), 1);
+	*queued0 = evpoll ? evp_wait(g.w[0].efd, &ev, 1, 0) :
+			    epoll_wait(g.w[0].efd, &ev, 1, 0);
+	for (i = 0; i < XG_N; i++)
+		got[i] = atomic_load(&g.w[i].got);
+	xg_stop(_metadata, &g);
 }
 
 /*
@@ -535,7 +496,7 @@ static void exclusive_spread(struct __test_metadata *_metadata, bool evpoll,
  */
 TEST(exclusive_fairness_like_epoll)
 {
-	int ep[4], ev[4], ep_q0 = -1, ev_q0 = -1;
+	int ep[XG_N], ev[XG_N], ep_q0 = -1, ev_q0 = -1, i;
 
 	exclusive_spread(_metadata, false, ep, &ep_q0);
 	exclusive_spread(_metadata, true, ev, &ev_q0);
@@ -547,10 +508,8 @@ TEST(exclusive_fairness_like_epoll)
 	EXPECT_EQ(ep[0], 40);
 	EXPECT_EQ(ep[1], 1);
 	EXPECT_EQ(ep_q0, 1);
-	EXPECT_EQ(ev[0], ep[0]);
-	EXPECT_EQ(ev[1], ep[1]);
-	EXPECT_EQ(ev[2], ep[2]);
-	EXPECT_EQ(ev[3], ep[3]);
+	for (i = 0; i < XG_N; i++)
+		EXPECT_EQ(ev[i], ep[i]);
 	EXPECT_EQ(ev_q0, ep_q0);
 }
 

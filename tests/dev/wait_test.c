@@ -91,7 +91,8 @@ static void source_fire(enum kind k, struct source *s)
 		struct pollfd pfd = { .fd = s->watch, .events = POLLIN };
 
 		timerfd_settime(s->watch, 0, &its, NULL);
-		poll(&pfd, 1, 1000);	/* wait for the expiry */
+		if (poll(&pfd, 1, 10000) != 1)	/* wait for the expiry */
+			abort();
 		break;
 	}
 	default:
@@ -101,7 +102,8 @@ static void source_fire(enum kind k, struct source *s)
 		if (k == TCP) {
 			struct pollfd pfd = { .fd = s->watch, .events = POLLIN };
 
-			poll(&pfd, 1, 1000);
+			if (poll(&pfd, 1, 10000) != 1)
+				abort();
 		}
 		break;
 	}
@@ -333,8 +335,11 @@ TEST_F(wait, timeout_precision)
 		dt = now_ns() - t0;
 		EXPECT_GE(dt, tmo[i]) TH_LOG("timeout %lld ns took %lld ns",
 					    tmo[i], dt);
-		/* Generous upper bound: TCG guests are slow and jittery. */
-		EXPECT_LT(dt, tmo[i] + 500 * NSEC_PER_MSEC)
+		/*
+		 * Only a sanity bound (never blocks for good): a loaded TCG
+		 * host can stall the guest for seconds.
+		 */
+		EXPECT_LT(dt, tmo[i] + 5 * NSEC_PER_SEC)
 			TH_LOG("timeout %lld ns took %lld ns", tmo[i], dt);
 	}
 }
@@ -365,7 +370,7 @@ TEST_F(wait, timespec_timeout)
 	w.timeout = (uintptr_t)&ts;
 	t0 = now_ns();
 	EXPECT_EQ(evp_wait_args(self->evfd, &w), 0);
-	EXPECT_LT(now_ns() - t0, 100 * NSEC_PER_MSEC);
+	EXPECT_LT(now_ns() - t0, 5 * NSEC_PER_SEC);	/* did not block */
 }
 
 /* Level-triggered items go back at the tail: round-robin across waits. */

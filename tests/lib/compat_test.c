@@ -438,15 +438,19 @@ COMPAT_TEST(ready_sets_sockets)
 	CTL(e, EPOLL_CTL_ADD, l, EPOLLIN, 10);
 	WAIT(e, 4, 0);
 	CALL(connect(c, (struct sockaddr *)&sa, sizeof(sa)));
-	WAIT(e, 4, 1000);
+	await_fd(l, POLLIN, 10000);
+	WAIT(e, 4, 10000);
 	s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
 	CTL(e, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLOUT | EPOLLRDHUP, 11);
 	WAIT(e, 4, 0);
 	put(c, 7);
-	WAIT(e, 4, 1000);
+	/* s is writable already: the wait would not wait for the data. */
+	await_fd(s, POLLIN, 10000);
+	WAIT(e, 4, 10000);
 	drain(s);
 	shutdown(c, SHUT_WR);
-	WAIT(e, 4, 1000);
+	await_fd(s, POLLRDHUP, 10000);
+	WAIT(e, 4, 10000);
 	close(c);
 	close(s);
 	close(l);

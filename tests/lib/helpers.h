@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -27,6 +28,18 @@ static inline int count_open_fds(void)
 			n++;
 	closedir(d);
 	return n - 1;		/* opendir's own fd */
+}
+
+/*
+ * poll() one fd for @events, up to @ms: its revents, 0 on timeout.  For
+ * loopback TCP, whose segments may be processed later by ksoftirqd, before
+ * a zero-timeout check or a comparison of two runs.
+ */
+static inline short await_fd(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	return poll(&pfd, 1, ms) == 1 ? pfd.revents : 0;
 }
 
 static inline int64_t now_ms(void)

@@ -126,7 +126,7 @@ TEST_F(poller, add_wait_del_pipe)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0x1111));
 	EXPECT_EQ(0, WAIT(0));
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(pfd[0], self->ev[0].fd);
 	EXPECT_EQ(EPOLLIN, self->ev[0].events);
 	EXPECT_EQ(0x1111, self->ev[0].data);
@@ -145,10 +145,10 @@ TEST_F(poller, user_data_round_trips)
 	NEED_POLLER();
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLOUT, d1));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(d1, self->ev[0].data);
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLOUT, d2));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(d2, self->ev[0].data);
 	close(sv[0]);
 	close(sv[1]);
@@ -272,11 +272,11 @@ TEST_F(poller, pipe_readable_writable)
 	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[1], EPOLLOUT, 1));
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, pfd[1]));
 	put(pfd[1], 3);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(2, n);
 	EXPECT_EQ(EPOLLIN, events_of(self->ev, n, pfd[0]));
 	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, pfd[1]));
@@ -293,7 +293,7 @@ TEST_F(poller, pipe_writer_closed_is_hangup)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 7));
 	EXPECT_EQ(0, WAIT(0));
 	close(pfd[1]);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(7, self->ev[0].data);
 	/* select can only say "readable" (a read returns EOF at once). */
@@ -312,9 +312,9 @@ TEST_F(poller, pipe_reader_closed_is_error)
 	NEED_POLLER();
 	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[1], EPOLLOUT, 0));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	close(pfd[0]);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	if (self->caps & EVPOLL_CAP_HUP) {
 		EXPECT_EQ(EPOLLOUT | EPOLLERR, self->ev[0].events);
@@ -337,7 +337,7 @@ TEST_F(poller, tcp_loopback_accept_read_write)
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sa, sizeof(sa)));
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLIN, self->ev[0].events);
 	EXPECT_EQ(100, self->ev[0].data);
@@ -346,11 +346,13 @@ TEST_F(poller, tcp_loopback_accept_read_write)
 	EXPECT_EQ(0, WAIT(0));
 
 	ASSERT_EQ(0, evpoll_poller_add(self->p, s, EPOLLIN | EPOLLOUT, 200));
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLOUT, events_of(self->ev, n, s));
 	put(c, 10);
-	n = WAIT(1000);
+	/* Loopback may hand the segment to ksoftirqd: wait until it is in. */
+	ASSERT_TRUE(await_fd(s, POLLIN, 10000) & POLLIN);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLIN | EPOLLOUT, events_of(self->ev, n, s));
 	EXPECT_EQ(200, self->ev[0].data);
@@ -358,7 +360,8 @@ TEST_F(poller, tcp_loopback_accept_read_write)
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, s, EPOLLIN, 200));
 	EXPECT_EQ(0, WAIT(0));
 	close(c);
-	n = WAIT(1000);
+	ASSERT_TRUE(await_fd(s, POLLIN, 10000) & POLLIN);	/* the FIN */
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_TRUE(events_of(self->ev, n, s) & EPOLLIN);
 	close(s);
@@ -375,7 +378,7 @@ TEST_F(poller, tcp_peer_shutdown_is_rdhup)
 				       0));
 	EXPECT_EQ(0, WAIT(0));
 	ASSERT_EQ(0, shutdown(sv[0], SHUT_WR));
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLIN | EPOLLRDHUP, self->ev[0].events);
 	close(sv[0]);
@@ -391,12 +394,12 @@ TEST_F(poller, unix_socket_read_and_hangup)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[1], EPOLLIN, 5));
 	EXPECT_EQ(0, WAIT(0));
 	put(sv[0], 4);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EPOLLIN, self->ev[0].events);
 	EXPECT_EQ(5, self->ev[0].data);
 	close(sv[0]);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	ASSERT_EQ(1, n);
 	if (self->caps & EVPOLL_CAP_HUP) {
 		EXPECT_EQ(EPOLLIN | EPOLLHUP, self->ev[0].events);
@@ -416,10 +419,10 @@ TEST_F(poller, eventfd_readable)
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, evpoll_poller_add(self->p, efd, EPOLLIN | EPOLLOUT, 9));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(EPOLLOUT, self->ev[0].events);
 	ASSERT_EQ(8, write(efd, &one, 8));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(EPOLLIN | EPOLLOUT, self->ev[0].events);
 	EXPECT_EQ(9, self->ev[0].data);
 	close(efd);
@@ -448,11 +451,11 @@ TEST_F(poller, level_triggered_repeats_until_drained)
 	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
 	put(pfd[1], 2);
-	ASSERT_EQ(1, WAIT(1000));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
+	ASSERT_EQ(1, WAIT(10000));
 	ASSERT_EQ(1, WAIT(0));
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
 	EXPECT_EQ(0, WAIT(0));
 	EXPECT_EQ(0, WAIT(20));
@@ -470,7 +473,7 @@ TEST_F(poller, edge_triggered_fires_once_per_edge)
 				       3));
 	EXPECT_EQ(0, WAIT(0));
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(EPOLLIN, self->ev[0].events);
 	EXPECT_EQ(3, self->ev[0].data);
 	/* Still readable, but no new edge. */
@@ -478,12 +481,12 @@ TEST_F(poller, edge_triggered_fires_once_per_edge)
 	EXPECT_EQ(0, WAIT(20));
 	/* New data is a new edge, drained or not. */
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(0, WAIT(0));
 	drain(pfd[0]);
 	EXPECT_EQ(0, WAIT(0));
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -497,7 +500,7 @@ TEST_F(poller, edge_triggered_reports_ready_fd_at_add)
 	put(pfd[1], 1);
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN | EPOLLET,
 				       0));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(0, WAIT(0));
 	close(pfd[0]);
 	close(pfd[1]);
@@ -512,7 +515,7 @@ TEST_F(poller, oneshot_disarms_until_mod)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0],
 				       EPOLLIN | EPOLLONESHOT, 1));
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(1, self->ev[0].data);
 	/* Still readable, more data comes: disarmed all the same. */
 	EXPECT_EQ(0, WAIT(0));
@@ -520,13 +523,13 @@ TEST_F(poller, oneshot_disarms_until_mod)
 	EXPECT_EQ(0, WAIT(20));
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0],
 				       EPOLLIN | EPOLLONESHOT, 2));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(2, self->ev[0].data);
 	EXPECT_EQ(0, WAIT(0));
 	/* Re-armed as a plain level-triggered fd. */
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 3));
-	ASSERT_EQ(1, WAIT(1000));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(3, self->ev[0].data);
 	close(pfd[0]);
 	close(pfd[1]);
@@ -543,7 +546,7 @@ TEST_F(poller, timeout_zero_returns_at_once)
 	EXPECT_EQ(0, WAIT(0));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
 	EXPECT_EQ(0, WAIT(0));
-	EXPECT_GT(500, now_ms() - t0);
+	EXPECT_GT(5000, now_ms() - t0);	/* did not block (generous: TCG) */
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -590,10 +593,10 @@ TEST_F(poller, many_fds_few_active)
 	EXPECT_EQ(0, WAIT(0));
 	for (i = 0; i < 3; i++)
 		put(pfd[active[i]][1], 1);
-	n = WAIT(1000);
+	n = WAIT(10000);
 	if (n < 3 && n > 0) {	/* signals may come in several wakeups */
 		int more = evpoll_poller_wait(self->p, self->ev + n,
-					      MAXEV - n, 1000);
+					      MAXEV - n, 10000);
 
 		ASSERT_LE(0, more);
 		n += more;
@@ -626,7 +629,7 @@ TEST_F(poller, more_ready_than_maxevents_starves_nobody)
 		put(pfd[i][1], 1);
 	}
 	for (round = 0; round < 3; round++) {
-		n = evpoll_poller_wait(self->p, self->ev, 2, 1000);
+		n = evpoll_poller_wait(self->p, self->ev, 2, 10000);
 		ASSERT_LE(1, n);
 		ASSERT_GE(2, n);
 		for (i = 0; i < n; i++)
@@ -648,7 +651,7 @@ TEST_F(poller, mod_changes_events)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
 	EXPECT_EQ(0, WAIT(0));
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLOUT, 2));
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(EPOLLOUT, self->ev[0].events);
 	EXPECT_EQ(2, self->ev[0].data);
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, sv[0], EPOLLIN, 3));
@@ -665,17 +668,17 @@ TEST_F(poller, del_and_readd_reports_only_new_data)
 	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
 	put(pfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));	/* a completion may be queued again */
+	ASSERT_EQ(1, WAIT(10000));	/* a completion may be queued again */
 	ASSERT_EQ(0, evpoll_poller_del(self->p, pfd[0]));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 2));
 	for (i = 0; i < 3; i++) {
-		n = WAIT(1000);
+		n = WAIT(10000);
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(2, self->ev[0].data);
 	}
 	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 3));
 	for (i = 0; i < 3; i++) {
-		n = WAIT(1000);
+		n = WAIT(10000);
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(3, self->ev[0].data);
 	}
@@ -701,7 +704,7 @@ TEST_F(poller, closed_fd_is_forgotten)
 	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
 	EXPECT_EQ(0, WAIT(0));
 	put(qfd[1], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(2, self->ev[0].data);
 	close(qfd[0]);
 	close(qfd[1]);
@@ -718,7 +721,7 @@ TEST_F(poller, exclusive_wakes_a_waiter)
 				       EPOLLIN | EPOLLEXCLUSIVE, 4));
 	EXPECT_EQ(-EINVAL, evpoll_poller_mod(self->p, sv[1], EPOLLIN, 4));
 	put(sv[0], 1);
-	ASSERT_EQ(1, WAIT(1000));
+	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(4, self->ev[0].data);
 	close(sv[0]);
 	close(sv[1]);
@@ -771,7 +774,7 @@ TEST_F(poller, churn_between_waits_loses_nothing)
 
 	/* Collect until every expected fd was seen once (LT repeats). */
 	for (tries = 0; tries < 50 && (nout < NCHURN || nin < 3); tries++) {
-		n = WAIT(1000);
+		n = WAIT(10000);
 		ASSERT_LE(0, n);
 		for (i = 0; i < n; i++) {
 			uint64_t d = self->ev[i].data;
@@ -822,8 +825,10 @@ TEST_F(poller, signal_interrupts_wait)
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
 	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 0));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
-	ualarm(50000, 0);
-	EXPECT_EQ(-EINTR, WAIT(5000));
+	/* Every 50 ms: one may come before the backend is in its wait. */
+	ualarm(50000, 50000);
+	EXPECT_EQ(-EINTR, WAIT(60000));
+	ualarm(0, 0);
 	close(pfd[0]);
 	close(pfd[1]);
 }
