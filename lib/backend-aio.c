@@ -21,7 +21,11 @@
  *    finds it by the address of the user's struct iocb: each registered fd
  *    has its own heap-allocated iocb, whose address does not move when the
  *    fd table grows.  A cancelled request still posts a completion; it
- *    carries the old generation in aio_data and is dropped.
+ *    is dropped, told from a live one by aio_data: every submission gets
+ *    its own tag (a sequence number and the fd), and only a completion
+ *    whose tag is the one in the fd's iocb, in flight, is live.  (The
+ *    registration's generation would not do: poller.c restores the old
+ *    one when a MOD fails after the old request was cancelled.)
  *
  * An AIO context has a fixed capacity (io_setup(nr)): a request holds its
  * slot until its completion is reaped by io_getevents(), and a cancelled
@@ -75,6 +79,7 @@ struct aio_cblist {
 struct evpoll__aio {
 	aio_context_t ctx;
 	int nr;			/* capacity of ctx */
+	uint32_t seq;		/* last submission tag handed out */
 	int zombies;		/* cancelled requests not reaped yet */
 	struct aio_cblist arm;	/* iocbs to submit at the next wait */
 	struct aio_cblist done;	/* AIO_DONE iocbs to report at the next wait */
@@ -171,10 +176,13 @@ static void aio_destroy(struct evpoll_poller *p)
 	free(a);
 }
 
-static void aio_prep(struct iocb *cb, int fd, const struct evpoll__fd *f)
+static void aio_prep(struct evpoll__aio *a, struct iocb *cb, int fd,
+		     const struct evpoll__fd *f)
 {
 	memset(cb, 0, sizeof(*cb));
-	cb->aio_data = evpoll__tag(fd, f);
+	if (++a->seq == 0)
+		a->seq = 1;
+	cb->aio_data = (uint64_t)a->seq << 32 | (uint32_t)fd;
 	cb->aio_lio_opcode = IOCB_CMD_POLL;
 	cb->aio_fildes = (uint32_t)fd;
 	cb->aio_buf = evpoll__fd_want(f);
@@ -187,7 +195,7 @@ static int aio_submit_one(struct evpoll__aio *a, int fd, struct evpoll__fd *f)
 
 	if ((f->bidx & AIO_INFLIGHT) || (f->state & EVPOLL__FD_DISARMED))
 		return 0;
-	aio_prep(cb, fd, f);
+	aio_prep(a, cb, fd, f);
 	if (sys_io_submit(a->ctx, 1, &cb) != 1)
 		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	f->bidx |= AIO_INFLIGHT;
@@ -257,6 +265,18 @@ static int aio_queue_arm(struct evpoll__aio *a, struct evpoll__fd *f)
 	return ret;
 }
 
+/* The registration whose request in flight posted @e, or NULL (zombie). */
+static struct evpoll__fd *aio_live(struct evpoll_poller *p,
+				   const struct io_event *e)
+{
+	struct evpoll__fd *f = evpoll__fd_lookup(p, (int)(uint32_t)e->data);
+
+	if (!f || !f->bu64 || !(f->bidx & AIO_INFLIGHT) ||
+	    aio_cb(f)->aio_data != e->data)
+		return NULL;
+	return f;
+}
+
 /*
  * One completion taken from the ring: a zombie's is dropped; a live one
  * yields the events to report (0: none, the fd is re-armed).
@@ -264,11 +284,11 @@ static int aio_queue_arm(struct evpoll__aio *a, struct evpoll__fd *f)
 static uint32_t aio_complete(struct evpoll_poller *p, const struct io_event *e)
 {
 	struct evpoll__aio *a = p->priv;
-	struct evpoll__fd *f = evpoll__tag_lookup(p, e->data);
-	int fd = evpoll__tag_fd(e->data);
+	struct evpoll__fd *f = aio_live(p, e);
+	int fd = (int)(uint32_t)e->data;
 	uint32_t events;
 
-	if (!f || !(f->bidx & AIO_INFLIGHT)) {
+	if (!f) {
 		if (a->zombies > 0)
 			a->zombies--;
 		return 0;
@@ -315,9 +335,10 @@ static void aio_reap(struct evpoll_poller *p, int ms)
 	if (aio_evbuf_reserve(a, 64) < 0)
 		return;
 	evpoll__ms_to_timespec(ms, &ts);
-	nr = sys_io_getevents(a->ctx, 0, a->evcap, a->evbuf, &ts);
+	/* With min_nr 0 io_getevents() never sleeps: 1 to wait @ms. */
+	nr = sys_io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
 	for (i = 0; i < nr; i++) {
-		struct evpoll__fd *f = evpoll__tag_lookup(p, a->evbuf[i].data);
+		struct evpoll__fd *f = aio_live(p, &a->evbuf[i]);
 		uint32_t events = aio_complete(p, &a->evbuf[i]);
 
 		if (!events)
@@ -340,8 +361,18 @@ static int aio_grow(struct evpoll_poller *p)
 {
 	struct evpoll__aio *a = p->priv;
 	aio_context_t ctx = 0;
-	int fd, ret;
+	int fd;
 
+	/* Room for every fd in the arm list first: the loop cannot fail. */
+	while (a->arm.cap < p->count + 1) {
+		int cap = a->arm.cap ? a->arm.cap * 2 : 64;
+		struct iocb **v = realloc(a->arm.cb, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->arm.cb = v;
+		a->arm.cap = cap;
+	}
 	if (sys_io_setup((unsigned int)a->nr * 2, &ctx) < 0)
 		return -errno;
 	sys_io_destroy(a->ctx);
@@ -356,11 +387,8 @@ static int aio_grow(struct evpoll_poller *p)
 		if (!f || !f->bu64)
 			continue;
 		f->bidx = 0;
-		if (!(f->state & EVPOLL__FD_DISARMED)) {
-			ret = aio_queue_arm(a, f);
-			if (ret < 0)
-				return ret;
-		}
+		if (!(f->state & EVPOLL__FD_DISARMED))
+			aio_queue_arm(a, f);
 	}
 	return 0;
 }
@@ -372,14 +400,22 @@ static int aio_grow(struct evpoll_poller *p)
 static int aio_room(struct evpoll_poller *p, int registered)
 {
 	struct evpoll__aio *a = p->priv;
-	int waited;
+	struct timespec t0, now;
+	int waited = 0;
 
 	if (registered > a->nr)
 		return aio_grow(p);
-	for (waited = 0; registered + a->zombies > a->nr; waited += 10) {
+	if (registered + a->zombies <= a->nr)
+		return 0;
+	aio_reap(p, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (registered + a->zombies > a->nr) {
 		if (waited >= AIO_REAP_MS)
 			return aio_grow(p);
-		aio_reap(p, waited ? 10 : 0);
+		aio_reap(p, 10);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (int)((now.tv_sec - t0.tv_sec) * 1000 +
+			       (now.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	return 0;
 }
@@ -448,7 +484,7 @@ static void aio_flush_arms(struct evpoll_poller *p)
 		if ((f->bidx & (AIO_INFLIGHT | AIO_DONE)) ||
 		    (f->state & EVPOLL__FD_DISARMED))
 			continue;
-		aio_prep(cb, (int)cb->aio_fildes, f);
+		aio_prep(a, cb, (int)cb->aio_fildes, f);
 		arm[n++] = cb;
 	}
 	a->arm.n = 0;
@@ -519,13 +555,18 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 
 	if (aio_evbuf_reserve(a, max) < 0)
 		return -ENOMEM;
-	n = aio_report_done(p, evs, max);
-	/* Parked events first; then whatever the ring has, without waiting. */
-	if (n)
-		timeout_ms = 0;
+	/*
+	 * Re-arms first: the fds reported from the parked list below are
+	 * queued again for the next wait, not submitted now, or a still-ready
+	 * fd would complete at once and be reported twice in one batch.
+	 */
 	aio_flush_arms(p);
+	/* Parked events first; then whatever the ring has, without waiting. */
+	n = aio_report_done(p, evs, max);
 	if (n == max)
 		return n;
+	if (n)
+		timeout_ms = 0;
 	if (timeout_ms >= 0) {
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
@@ -536,12 +577,12 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 
 	for (i = 0; i < nr; i++) {
 		const struct io_event *e = &a->evbuf[i];
+		struct evpoll__fd *f = aio_live(p, e);
 		uint32_t events = aio_complete(p, e);
 
 		if (events)
-			evpoll__event_set(&evs[n++], evpoll__tag_fd(e->data),
-					  evpoll__tag_lookup(p, e->data),
-					  events);
+			evpoll__event_set(&evs[n++], (int)(uint32_t)e->data,
+					  f, events);
 	}
 	return n;
 }
