@@ -502,8 +502,9 @@ static void aio_flush_arms(struct evpoll_poller *p)
 		}
 		/*
 		 * arm[i] failed: a closed fd is dropped, others are retried at
-		 * the next wait (arm, the list's array, is re-filled from 0:
-		 * entries before i are no longer needed).
+		 * the next wait (EAGAIN: all the rest).  The list's array is
+		 * re-filled from 0 while it is read: at most one entry is
+		 * written per entry read, so nothing unread is overwritten.
 		 */
 		if (errno == EBADF && !evpoll__fd_is_open(fd)) {
 			evpoll__fd_forget(p, fd);
@@ -511,6 +512,8 @@ static void aio_flush_arms(struct evpoll_poller *p)
 			for (; i < n; i++)
 				aio_queue_arm(a, &p->fds[(int)arm[i]->aio_fildes]);
 			return;
+		} else {
+			aio_queue_arm(a, &p->fds[fd]);
 		}
 		i++;
 	}
