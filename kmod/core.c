@@ -1075,29 +1075,69 @@ __poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
 	return evp_check_ready(evp, 0);
 }
 
-/* Reaper work: drop items whose file only evpoll still holds (reap.c). */
+/* Items the reaper checks per hold of evp->mtx. */
+#define EVP_REAP_BATCH	1024
+
+/* The first item whose key is greater than (@file, @fd), or NULL. */
+static struct rb_node *evp_next_after(struct evpoll *evp,
+				      const struct file *file, int fd)
+{
+	struct rb_node *rbp = evp->items.rb_node, *best = NULL;
+
+	lockdep_assert_held(&evp->mtx);
+	while (rbp) {
+		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
+						    rbn);
+
+		if (evp_cmp(file, fd, item) < 0) {
+			best = rbp;
+			rbp = rbp->rb_left;
+		} else {
+			rbp = rbp->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Reaper work: drop items whose file only evpoll still holds (reap.c).
+ * It walks the interest set in key order, EVP_REAP_BATCH items per hold
+ * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
+ * large set never wait for a whole walk.  Items added behind the cursor
+ * meanwhile are checked by the next period's walk.  @last_file is only
+ * compared, never dereferenced (its item may be gone).
+ */
 static void evp_reap_fn(struct work_struct *work)
 {
 	struct evpoll *evp = container_of(to_delayed_work(work),
 					  struct evpoll, reap_work);
-	struct rb_node *rbn, *next;
-	unsigned int n = 0;
+	const struct file *last_file = NULL;
+	struct rb_node *rbn;
+	int last_fd = 0;
 
-	mutex_lock(&evp->mtx);
-	for (rbn = rb_first(&evp->items); rbn; rbn = next) {
-		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
-						    rbn);
+	do {
+		unsigned int n = 0;
 
-		next = rb_next(rbn);
-		if (evpoll_fref_orphaned(item->fref)) {
-			evp_remove(evp, item);
-			evp->nr_reaped++;
+		mutex_lock(&evp->mtx);
+		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
+				  rb_first(&evp->items);
+		for (; rbn && n < EVP_REAP_BATCH; n++) {
+			struct evpoll_item *item = rb_entry(rbn,
+						struct evpoll_item, rbn);
+
+			rbn = rb_next(rbn);
+			last_file = evpi_file(item);
+			last_fd = item->fd;
+			if (evpoll_fref_orphaned(item->fref)) {
+				evp_remove(evp, item);
+				evp->nr_reaped++;
+			}
 		}
-		if (!(++n % 1024))
-			cond_resched();
-	}
-	evp_reap_arm(evp);
-	mutex_unlock(&evp->mtx);
+		if (!rbn)
+			evp_reap_arm(evp);
+		mutex_unlock(&evp->mtx);
+		cond_resched();
+	} while (rbn);
 }
 
 /**

@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -180,6 +182,77 @@ TEST(many_closed_reaped)
 	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
 	EXPECT_EQ(evp_counter(evfd, "evpoll-reaped"), N);
 	close(evfd);
+}
+
+/*
+ * A set larger than the reaper's batch (it walks 1024 items per hold of
+ * the instance's lock and resumes after the last key): every closed fd
+ * of many is reaped, no open one is, while another thread adds and
+ * deletes items all along (so the walk resumes in a changing tree).
+ */
+struct churner {
+	int evfd;
+	atomic_bool stop;
+	long ops;
+};
+
+static void *churn_items(void *arg)
+{
+	struct churner *c = arg;
+	int fds[64], i;
+
+	for (i = 0; i < 64; i++)
+		fds[i] = eventfd(0, 0);
+	while (!atomic_load(&c->stop)) {
+		for (i = 0; i < 64; i++)
+			if (evp_ctl(c->evfd, EVPOLL_CTL_ADD, fds[i], EPOLLIN,
+				    0) == 0)
+				c->ops++;
+		for (i = 0; i < 64; i++)
+			if (evp_ctl(c->evfd, EVPOLL_CTL_DEL, fds[i], 0, 0) == 0)
+				c->ops++;
+	}
+	for (i = 0; i < 64; i++)
+		close(fds[i]);
+	return NULL;
+}
+
+TEST(reaper_walks_large_set_in_batches)
+{
+	enum { N = 5000 };
+	static int fds[N];
+	struct churner c = { .evfd = evp_open() };
+	int i, nclosed = 0;
+	pthread_t t;
+	long long ms;
+
+	ASSERT_GE(c.evfd, 0);
+	for (i = 0; i < N; i++) {
+		fds[i] = eventfd(0, 0);
+		ASSERT_GE(fds[i], 0);
+		ASSERT_EQ(evp_ctl(c.evfd, EVPOLL_CTL_ADD, fds[i], EPOLLIN, i),
+			  0);
+	}
+	ASSERT_EQ(pthread_create(&t, NULL, churn_items, &c), 0);
+	for (i = 0; i < N; i += 3) {
+		close(fds[i]);
+		fds[i] = -1;
+		nclosed++;
+	}
+	ms = evp_counter_settles(c.evfd, "evpoll-reaped", nclosed,
+				 eof_bound_ms());
+	atomic_store(&c.stop, true);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_GE(ms, 0);
+	TH_LOG("%d of %d closed fds reaped after %lld ms, %ld ctl ops beside",
+	       nclosed, N, ms, c.ops);
+	EXPECT_EQ(evp_counter(c.evfd, "evpoll-reaped"), nclosed);
+	EXPECT_EQ(evp_counter(c.evfd, "evpoll-items"), N - nclosed);
+	EXPECT_GT(c.ops, 0);
+	for (i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	close(c.evfd);
 }
 
 TEST_HARNESS_MAIN
