@@ -182,6 +182,7 @@ static void aio_prep(struct evpoll__aio *a, struct iocb *cb, int fd,
 	memset(cb, 0, sizeof(*cb));
 	if (++a->seq == 0)
 		a->seq = 1;
+	/* evpoll__tag()'s layout, with a sequence number for the generation. */
 	cb->aio_data = (uint64_t)a->seq << 32 | (uint32_t)fd;
 	cb->aio_lio_opcode = IOCB_CMD_POLL;
 	cb->aio_fildes = (uint32_t)fd;
@@ -210,16 +211,17 @@ static void aio_cancel(struct evpoll__aio *a, struct evpoll__fd *f)
 		return;
 	/*
 	 * EINPROGRESS, or EINVAL if it completed already: either way one
-	 * completion with the old generation is (or will be) in the ring.
+	 * completion with the old tag is (or will be) in the ring.
 	 */
 	sys_io_cancel(a->ctx, aio_cb(f), &res);
 	f->bidx &= ~AIO_INFLIGHT;
 	a->zombies++;
 }
 
-static int aio_cblist_add(struct aio_cblist *l, struct iocb *cb)
+/* Capacity for @want entries (doubling from 64). */
+static int aio_cblist_reserve(struct aio_cblist *l, int want)
 {
-	if (l->n == l->cap) {
+	while (l->cap < want) {
 		int cap = l->cap ? l->cap * 2 : 64;
 		struct iocb **v = realloc(l->cb, (size_t)cap * sizeof(*v));
 
@@ -228,8 +230,16 @@ static int aio_cblist_add(struct aio_cblist *l, struct iocb *cb)
 		l->cb = v;
 		l->cap = cap;
 	}
-	l->cb[l->n++] = cb;
 	return 0;
+}
+
+static int aio_cblist_add(struct aio_cblist *l, struct iocb *cb)
+{
+	int ret = aio_cblist_reserve(l, l->n + 1);
+
+	if (ret == 0)
+		l->cb[l->n++] = cb;
+	return ret;
 }
 
 static void aio_cblist_forget(struct aio_cblist *l, const struct iocb *cb)
@@ -269,7 +279,7 @@ static int aio_queue_arm(struct evpoll__aio *a, struct evpoll__fd *f)
 static struct evpoll__fd *aio_live(struct evpoll_poller *p,
 				   const struct io_event *e)
 {
-	struct evpoll__fd *f = evpoll__fd_lookup(p, (int)(uint32_t)e->data);
+	struct evpoll__fd *f = evpoll__fd_lookup(p, evpoll__tag_fd(e->data));
 
 	if (!f || !f->bu64 || !(f->bidx & AIO_INFLIGHT) ||
 	    aio_cb(f)->aio_data != e->data)
@@ -278,14 +288,15 @@ static struct evpoll__fd *aio_live(struct evpoll_poller *p,
 }
 
 /*
- * One completion taken from the ring: a zombie's is dropped; a live one
- * yields the events to report (0: none, the fd is re-armed).
+ * One completion taken from the ring, @f its aio_live(): a zombie's is
+ * dropped; a live one yields the events to report (0: none, the fd is
+ * re-armed).
  */
-static uint32_t aio_complete(struct evpoll_poller *p, const struct io_event *e)
+static uint32_t aio_complete(struct evpoll_poller *p, struct evpoll__fd *f,
+			     const struct io_event *e)
 {
 	struct evpoll__aio *a = p->priv;
-	struct evpoll__fd *f = aio_live(p, e);
-	int fd = (int)(uint32_t)e->data;
+	int fd = evpoll__tag_fd(e->data);
 	uint32_t events;
 
 	if (!f) {
@@ -339,7 +350,7 @@ static void aio_reap(struct evpoll_poller *p, int ms)
 	nr = sys_io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
 	for (i = 0; i < nr; i++) {
 		struct evpoll__fd *f = aio_live(p, &a->evbuf[i]);
-		uint32_t events = aio_complete(p, &a->evbuf[i]);
+		uint32_t events = aio_complete(p, f, &a->evbuf[i]);
 
 		if (!events)
 			continue;
@@ -364,15 +375,8 @@ static int aio_grow(struct evpoll_poller *p)
 	int fd;
 
 	/* Room for every fd in the arm list first: the loop cannot fail. */
-	while (a->arm.cap < p->count + 1) {
-		int cap = a->arm.cap ? a->arm.cap * 2 : 64;
-		struct iocb **v = realloc(a->arm.cb, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->arm.cb = v;
-		a->arm.cap = cap;
-	}
+	if (aio_cblist_reserve(&a->arm, p->count + 1) < 0)
+		return -ENOMEM;
 	if (sys_io_setup((unsigned int)a->nr * 2, &ctx) < 0)
 		return -errno;
 	sys_io_destroy(a->ctx);
@@ -581,10 +585,10 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	for (i = 0; i < nr; i++) {
 		const struct io_event *e = &a->evbuf[i];
 		struct evpoll__fd *f = aio_live(p, e);
-		uint32_t events = aio_complete(p, e);
+		uint32_t events = aio_complete(p, f, e);
 
 		if (events)
-			evpoll__event_set(&evs[n++], (int)(uint32_t)e->data,
+			evpoll__event_set(&evs[n++], evpoll__tag_fd(e->data),
 					  f, events);
 	}
 	return n;
