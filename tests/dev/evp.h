@@ -68,6 +68,28 @@ static inline long long now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/*
+ * Evaluate @cond every ms until it holds: the milliseconds that took, or
+ * -1 once @limit_ms have passed.  How the tests wait for another thread
+ * or the module's work instead of sleeping a fixed time.
+ */
+#define evp_poll_until(cond, limit_ms)					\
+({									\
+	long long __t0 = now_ns(), __ms;				\
+									\
+	for (;;) {							\
+		__ms = (now_ns() - __t0) / NSEC_PER_MSEC;		\
+		if (cond)						\
+			break;						\
+		if (__ms > (limit_ms)) {				\
+			__ms = -1;					\
+			break;						\
+		}							\
+		usleep(1000);						\
+	}								\
+	__ms;								\
+})
+
 /* Read /proc/self/fdinfo/FD of an instance into buf; returns length. */
 static inline int evp_fdinfo(int evfd, char *buf, size_t size)
 {
@@ -102,7 +124,6 @@ static inline long long evp_counter(int evfd, const char *name)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
-/* The number in a small sysfs file; -1 if absent. */
 /*
  * Poll an instance's fdinfo counter every ms until it reads @want: the
  * milliseconds that took, or -1 after @limit_ms.
@@ -110,18 +131,10 @@ static inline long long evp_counter(int evfd, const char *name)
 static inline long long evp_counter_settles(int evfd, const char *name,
 					    long long want, long long limit_ms)
 {
-	long long t0 = now_ns(), ms;
-
-	for (;;) {
-		ms = (now_ns() - t0) / NSEC_PER_MSEC;
-		if (evp_counter(evfd, name) == want)
-			return ms;
-		if (ms > limit_ms)
-			return -1;
-		usleep(1000);
-	}
+	return evp_poll_until(evp_counter(evfd, name) == want, limit_ms);
 }
 
+/* The number in a small sysfs file; -1 if absent. */
 static inline long long evp_read_ll(const char *path)
 {
 	char buf[64];
@@ -202,23 +215,23 @@ static inline bool evp_task_asleep(pid_t tid)
 	return rp && rp[1] == ' ' && rp[2] == 'S';
 }
 
+static inline bool evp_all_asleep(const pid_t *tids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!evp_task_asleep(tids[i]))
+			return false;
+	return true;
+}
+
 /*
  * Poll (every ms, up to 20 s) until every thread in @tids[0..n) sleeps
  * (tids from evp_get_tid(); 0 is never asleep).
  */
 static inline bool evp_tasks_asleep(const pid_t *tids, int n)
 {
-	int tries, i;
-
-	for (tries = 0; tries < 20000; tries++) {
-		for (i = 0; i < n; i++)
-			if (!evp_task_asleep(tids[i]))
-				break;
-		if (i == n)
-			return true;
-		usleep(1000);
-	}
-	return false;
+	return evp_poll_until(evp_all_asleep(tids, n), 20000) >= 0;
 }
 
 /* Called by a thread first thing: publishes its tid to the test. */
@@ -230,16 +243,8 @@ static inline void evp_set_tid(pid_t *slot)
 /* The tid a thread published with evp_set_tid() (waits up to 20 s), or 0. */
 static inline pid_t evp_get_tid(const pid_t *slot)
 {
-	pid_t tid;
-	int tries;
-
-	for (tries = 0; tries < 20000; tries++) {
-		tid = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-		if (tid)
-			return tid;
-		usleep(1000);
-	}
-	return 0;
+	evp_poll_until(__atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0, 20000);
+	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 }
 
 #endif /* _EVPOLL_TESTS_EVP_H */

@@ -164,9 +164,8 @@ TEST(two_threads_one_instance)
 	ASSERT_TRUE(waiters_asleep(w));
 	ASSERT_EQ(write(efd, &one, 8), 8);
 	/* One has taken the first edge; the other still sleeps. */
-	for (i = 0; i < 20000 && waiter_ret(&w[0]) == NOT_RETURNED &&
-		    waiter_ret(&w[1]) == NOT_RETURNED; i++)
-		usleep(1000);
+	evp_poll_until(waiter_ret(&w[0]) != NOT_RETURNED ||
+		       waiter_ret(&w[1]) != NOT_RETURNED, 20000);
 	ASSERT_EQ(waiter_ret(&w[0]) == NOT_RETURNED ||
 		  waiter_ret(&w[1]) == NOT_RETURNED, true);
 	i = waiter_ret(&w[0]) == NOT_RETURNED ? 0 : 1;

@@ -391,13 +391,12 @@ static void xg_start(struct __test_metadata *_metadata, struct xgroup *g,
 static int xg_edge(struct __test_metadata *_metadata, struct xgroup *g)
 {
 	uint64_t one = 1;
-	int before = xg_sum(g), tries;
+	int before = xg_sum(g);
 
 	EXPECT_TRUE(xg_asleep(g));
 	EXPECT_EQ(write(g->efd, &one, 8), 8);
 	/* The wake-ups are done when write() returns; let them count. */
-	for (tries = 0; tries < 20000 && xg_sum(g) == before; tries++)
-		usleep(1000);
+	evp_poll_until(xg_sum(g) != before, 20000);
 	EXPECT_TRUE(xg_asleep(g));
 	return xg_sum(g) - before;
 }
