@@ -10,17 +10,8 @@
 
 ifeq ($(KBUILD_EXTMOD),)
 
-TOP	:= $(CURDIR)
-BUILD	:= $(TOP)/build
-export TOP BUILD
-
-ifeq ($(V),1)
-Q :=
-else
-Q := @
-MAKEFLAGS += --no-print-directory
-endif
-export Q V
+include $(CURDIR)/mk/common.mk
+export BUILD V
 
 # KDIR: the running kernel's build dir if there is one, else the newest
 # installed Debian linux-headers-*-amd64.
@@ -33,14 +24,6 @@ VM_KDIR ?= /usr/src/linux-headers-$(VM_KVER)
 # Extra header trees the module must also compile against (6.12).
 COMPAT_KDIRS ?= $(shell $(TOP)/tools/vm/kernels.sh compat-kdirs 2>/dev/null)
 
-CC	?= cc
-WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	   -Wmissing-prototypes -Wno-unused-parameter
-CFLAGS	?= -O2 -g
-CFLAGS	+= $(WARN) -D_GNU_SOURCE -I$(TOP)/include -I$(TOP)/include/uapi \
-	   -I$(BUILD)/ksft
-export CC CFLAGS
-
 .PHONY: all deps ksft module module-% modules-compat lib tests tools \
 	check run style clean install debug-kernel
 
@@ -49,20 +32,11 @@ all: module lib tests tools
 deps:
 	$(Q)$(TOP)/tools/vm/deps.sh
 
-# kselftest_harness.h and kselftest.h, extracted from Debian's
-# linux-source-6.1 at build time (never committed).
-KSFT_TARBALL ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.1*.tar.xz)))
-ksft: $(BUILD)/ksft/kselftest_harness.h
-$(BUILD)/ksft/kselftest_harness.h:
-	$(Q)test -n "$(KSFT_TARBALL)" || { echo "linux-source-6.1 missing: run make deps" >&2; exit 1; }
-	$(Q)mkdir -p $(BUILD)/ksft
-	@echo "  KSFT    $(notdir $(KSFT_TARBALL))"
-	$(Q)tar -xJf $(KSFT_TARBALL) -C $(BUILD)/ksft --strip-components=4 \
-		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
-		'*/tools/testing/selftests/kselftest.h'
-	$(Q)touch $@
+ksft: $(KSFT_H)
 
-# module: build against $(KDIR) with W=1, warnings are errors (kmod/Kbuild).
+# module: build against $(KDIR) with W=1; a warning fails the build here
+# (the project's recipe), not in kmod/Kbuild, so that a DKMS user with a
+# newer compiler is not stopped by a new warning.
 module:
 	$(Q)$(MAKE) module-build MKDIR=$(KDIR)
 
@@ -72,8 +46,10 @@ module-build:
 		$(MKDIR)/include/generated/utsrelease.h); \
 	out=$(BUILD)/mod/$$rel; mkdir -p $$out; \
 	cp -a $(TOP)/Kbuild $(TOP)/kmod $(TOP)/include $$out/; \
+	echo $(VERSION) >$$out/VERSION; \
 	echo "  MODULE  $$rel"; \
-	$(MAKE) -C $(MKDIR) M=$$out W=1 $(if $(V),V=$(V)) modules \
+	$(MAKE) -C $(MKDIR) M=$$out W=1 KCFLAGS=-Werror \
+		EVPOLL_VERSION=$(VERSION) $(if $(V),V=$(V)) modules \
 		$(if $(filter 1,$(V)),,>$$out/build.log 2>&1) || \
 		{ cat $$out/build.log 2>/dev/null; exit 1; }; \
 	if grep -q 'warning:' $$out/build.log 2>/dev/null; then \
@@ -82,10 +58,10 @@ module-build:
 modules-compat:
 	$(Q)for d in $(COMPAT_KDIRS); do $(MAKE) module-build MKDIR=$$d || exit 1; done
 
-lib: ksft
+lib:
 	$(Q)$(MAKE) -C lib
 
-tests: ksft lib
+tests: lib
 	$(Q)$(MAKE) -C tests
 
 tools: lib
