@@ -13,6 +13,8 @@ set -u
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 TOP=$(cd "$here/.." && pwd -P)
 cd "$TOP"
+# shellcheck source=vm/protocol.sh
+. tools/vm/protocol.sh
 
 MAKE=${MAKE:-make}
 out=$TOP/build/check
@@ -90,9 +92,9 @@ run_vm() {
 	0|1)	# the tests themselves are counted above
 		pass_step "$label-kernel-log-clean"	# dmesg scan (+kmemleak, -L)
 		pass_step "$label-rmmod" ;;
-	90) fail_step "$label-dmesg" "kernel splat or leak in the guest (see $vmout/dmesg.log)" ;;
-	91) fail_step "$label-rmmod" "rmmod evpoll failed after the tests" ;;
-	92) fail_step "$label-insmod" "insmod evpoll failed" ;;
+	"$VM_ST_SPLAT") fail_step "$label-dmesg" "kernel splat or leak in the guest (see $vmout/dmesg.log)" ;;
+	"$VM_ST_RMMOD") fail_step "$label-rmmod" "rmmod evpoll failed after the tests" ;;
+	"$VM_ST_INSMOD") fail_step "$label-insmod" "insmod evpoll failed" ;;
 	*) fail_step "$label" "the VM run ended with status $rc (see $vmout/console.log)" ;;
 	esac
 }

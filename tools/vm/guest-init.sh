@@ -10,19 +10,21 @@
 # MODULES (array of host paths), LEAK (0/1), INTERACTIVE (0/1) and CMD
 # (array).  Order of work, and why:
 #
-#   EVPOLL-VM-START        vm-run.sh retries a boot only before this line
+#   VM_START line          vm-run.sh retries a boot only before this line
 #   kmemleak scan + clear  (-L) forget what boot leaked
 #   "evpoll-vm: begin"     into the kernel log: the splat scan starts here,
 #                          so module load is covered and boot noise is not
-#   insmod MODULES         (-m) failure: 92; evpoll.ko must make /dev/evpoll
+#   insmod MODULES         (-m) failure: VM_ST_INSMOD; evpoll.ko must make /dev/evpoll
 #   COMMAND                in CWD, stdin /dev/null, output to the console
 #   kill its leftovers     they could hold a module busy
-#   rmmod MODULES          (-m) reverse order; failure: 91
+#   rmmod MODULES          (-m) reverse order; failure: VM_ST_RMMOD
 #   kmemleak scan x2       (-L) after rmmod: what the module still had is
 #                          then a real leak
-#   splat scan             tools/vm/splat-patterns; any hit: 90
+#   splat scan             tools/vm/splat-patterns; any hit: VM_ST_SPLAT
 #   dmesg > OUTDIR/dmesg.log
-#   EVPOLL-VM-EXIT: N      the last line; vm-run.sh exits with N
+#   VM_EXIT N              the last line; vm-run.sh exits with N
+#
+# The lines and statuses are defined in tools/vm/protocol.sh.
 #
 # No "set -e": every step must run to the end so that the exit marker is
 # always printed; failures are collected in $status instead.
@@ -33,6 +35,8 @@ job=$1
 . "$job"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=protocol.sh
+. "$here/protocol.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 EVPOLL_VM=1 EVPOLL_VM_OUT=$OUTDIR
 [ "$INTERACTIVE" = 1 ] || export TERM=dumb
@@ -41,13 +45,13 @@ marker="evpoll-vm: begin $RUN_ID"
 kmemleak=/sys/kernel/debug/kmemleak
 
 say() {
-	echo "EVPOLL-VM: $*"
+	echo "$VM_SAY $*"
 }
 
 finish() {
 	dmesg >"$OUTDIR/dmesg.log" 2>/dev/null
 	sync
-	printf '\nEVPOLL-VM-EXIT: %d\n' "$1"
+	printf '\n%s %d\n' "$VM_EXIT" "$1"
 	exit 0
 }
 
@@ -55,12 +59,12 @@ grep -q ' /sys/kernel/debug ' /proc/mounts ||
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 # The guest's uptime here is its boot time (Documentation/testing.rst).
-printf 'EVPOLL-VM-START (guest uptime %s s)\n' "$(cut -d' ' -f1 /proc/uptime)"
+printf '%s (guest uptime %s s)\n' "$VM_START" "$(cut -d' ' -f1 /proc/uptime)"
 
 if [ "$LEAK" = 1 ]; then
 	if [ ! -w "$kmemleak" ]; then
 		say "-L: $kmemleak missing: this kernel has no kmemleak, or it is off"
-		finish 90
+		finish $VM_ST_SPLAT
 	fi
 	say "kmemleak: scanning what boot left (takes a while under TCG)"
 	# No automatic scans during the run: only ours, at known points.
@@ -110,7 +114,7 @@ done
 if [ $insmod_failed = 0 ]; then
 	if ! cd "$CWD"; then
 		say "cannot cd to $CWD"
-		status=93
+		status=$VM_ST_NOEXIT
 	elif [ "$INTERACTIVE" = 1 ]; then
 		# A session with the serial port as controlling terminal, so
 		# that job control and ^C work.
@@ -171,14 +175,14 @@ hits=$(printf '%s\n' "$after" |
        grep -F -f <(grep -v -e '^#' -e '^$' "$here/splat-patterns"))
 if [ -n "$hits" ]; then
 	say "dmesg: kernel reported problems:"
-	printf '%s\n' "$hits" | sed 's/^/EVPOLL-VM: dmesg: /'
+	printf '%s\n' "$hits" | sed "s/^/$VM_SAY dmesg: /"
 fi
 
 if [ $insmod_failed = 1 ]; then
-	finish 92
+	finish $VM_ST_INSMOD
 elif [ -n "$hits" ] || [ $leaked = 1 ]; then
-	finish 90
+	finish $VM_ST_SPLAT
 elif [ $rmmod_failed = 1 ]; then
-	finish 91
+	finish $VM_ST_RMMOD
 fi
 finish $status

@@ -55,7 +55,8 @@ fi
 
 up_to_date() {
 	[ -f "$out" ] || return 1
-	for f in "$here/mkinitramfs.sh" "$here/init" "$busybox" \
+	for f in "$here/mkinitramfs.sh" "$here/init" "$here/protocol.sh" \
+		 "$busybox" \
 		 ${moddir:+"$moddir/modules.dep"} ${kver:+"/boot/vmlinuz-$kver"}; do
 		[ -e "$f" ] || continue
 		[ -n "$(find "$f" -newer "$out")" ] && return 1
@@ -75,6 +76,7 @@ for a in $("$busybox" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
 done
 cp "$here/init" "$stage/init"
+cp "$here/protocol.sh" "$stage/protocol.sh"
 chmod 755 "$stage/init"
 
 # Copy one module, uncompressed: busybox insmod reads only plain ELF.

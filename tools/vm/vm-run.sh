@@ -25,7 +25,8 @@ usage: vm-run.sh [options] [--] COMMAND [ARGS...]
   -L            leak check with kmemleak (a kernel that has it: -K)
   -i            interactive: COMMAND gets the serial console as its tty
 exit status: COMMAND's, or 90 kernel splat or leak, 91 rmmod failed,
-  92 insmod failed, 93 no exit marker (crash, hang, time limit, setup)
+  92 insmod failed, 93 no exit marker (crash, hang, time limit, setup):
+  tools/vm/protocol.sh
 EOF
 	exit 2
 }
@@ -38,6 +39,8 @@ die() {
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 TOP=$(cd "$here/../.." && pwd -P)
 build=$TOP/build/vm
+# shellcheck source=protocol.sh
+. "$here/protocol.sh"
 
 kver=
 image=
@@ -129,7 +132,7 @@ for i in "${!modules[@]}"; do
 	vm=$(modinfo -F vermagic "$m" 2>/dev/null | cut -d' ' -f1) || true
 	if [ -n "$release" ] && [ -n "$vm" ] && [ "$vm" != "$release" ]; then
 		echo "vm-run: $m is built for $vm, the VM boots $release" >&2
-		exit 92
+		exit $VM_ST_INSMOD
 	fi
 done
 
@@ -243,7 +246,7 @@ watch_qemu() {
 
 	while kill -0 "$tpid" 2>/dev/null; do
 		if [ $started = 0 ]; then
-			if grep -q 'EVPOLL-VM-START' "$console"; then
+			if grep -qF "$VM_START" "$console"; then
 				started=1
 				echo "vm-run: COMMAND started $((SECONDS - t0)) s after QEMU did" >&2
 			elif [ $((SECONDS - t0)) -ge "$boot_limit" ]; then
@@ -255,7 +258,7 @@ watch_qemu() {
 			continue
 		fi
 		if [ -z "$t_exit" ]; then
-			tail -c 4096 "$console" | grep -q 'EVPOLL-VM-EXIT: ' &&
+			tail -c 4096 "$console" | grep -qF "$VM_EXIT " &&
 				t_exit=$SECONDS
 		elif [ $((SECONDS - t_exit)) -ge 30 ]; then
 			echo "vm-run: the guest did not power off: stopping QEMU" >&2
@@ -267,7 +270,7 @@ watch_qemu() {
 }
 
 # Boot once; sets qrc (QEMU's status, via timeout) and started (the
-# guest printed EVPOLL-VM-START, i.e. it got as far as running COMMAND).
+# guest printed the VM_START line, i.e. it got as far as running COMMAND).
 boot() {
 	local left=$1 fifo=$jobdir/console.fifo t0=$SECONDS
 
@@ -283,7 +286,7 @@ boot() {
 		# the guest, ^A x quits QEMU).
 		timeout --foreground -k 10 "$left" "${qemu[@]}" >"$fifo" 2>&1 ||
 			qrc=$?
-		grep -q 'EVPOLL-VM-START' "$console" && started=1
+		grep -qF "$VM_START" "$console" && started=1
 	else
 		timeout -k 10 "$left" "${qemu[@]}" </dev/null >"$fifo" 2>&1 &
 		tpid=$!
@@ -293,7 +296,7 @@ boot() {
 	fi
 	wait "$reader" || true
 	reader=
-	[ $started = 1 ] || ! grep -q 'EVPOLL-VM-START' "$console" || started=1
+	[ $started = 1 ] || ! grep -qF "$VM_START" "$console" || started=1
 	rm -f "$fifo"
 	echo "vm-run: QEMU ran $((SECONDS - t0)) s (status $qrc)" >&2
 }
@@ -312,7 +315,7 @@ while :; do
 		break
 	fi
 	boot "$left"
-	marker=$(grep -ao 'EVPOLL-VM-EXIT: [0-9]*' "$console" | tail -n 1) || true
+	marker=$(grep -ao "$VM_EXIT [0-9]*" "$console" | tail -n 1) || true
 	if [ -n "$marker" ]; then
 		status=${marker##* }
 		break
@@ -331,7 +334,7 @@ while :; do
 done
 
 if [ -z "$status" ]; then
-	status=93
+	status=$VM_ST_NOEXIT
 	if [ "$qrc" = 124 ]; then
 		why="time limit reached (-t $limit)"
 	else
@@ -339,15 +342,15 @@ if [ -z "$status" ]; then
 	fi
 	echo "vm-run: $why; last 40 lines of $console:" >&2
 	tail -n 40 "$console" | sed 's/^/  | /' >&2
-elif [ "$status" = 93 ]; then
+elif [ "$status" = $VM_ST_NOEXIT ]; then
 	why="the guest could not set up the run (see $console)"
 fi
 case $status in
 0)  ;;
-90) echo "vm-run: FAILED: kernel splat or leak, see $outdir/dmesg.log" >&2 ;;
-91) echo "vm-run: FAILED: rmmod failed" >&2 ;;
-92) echo "vm-run: FAILED: insmod failed" >&2 ;;
-93) echo "vm-run: FAILED (93): $why" >&2 ;;
+"$VM_ST_SPLAT") echo "vm-run: FAILED: kernel splat or leak, see $outdir/dmesg.log" >&2 ;;
+"$VM_ST_RMMOD") echo "vm-run: FAILED: rmmod failed" >&2 ;;
+"$VM_ST_INSMOD") echo "vm-run: FAILED: insmod failed" >&2 ;;
+"$VM_ST_NOEXIT") echo "vm-run: FAILED ($status): $why" >&2 ;;
 *)  echo "vm-run: COMMAND exited with status $status" >&2 ;;
 esac
 exit "$status"
