@@ -81,8 +81,9 @@
  *                         under rcu_read_lock() at removal
  *
  * Context of each entry point (see Documentation/locking.rst):
- *   evpoll_ctl, evpoll_wait, evpoll_poll, evpoll_show_fdinfo,
- *   evpoll_destroy, evp_reap_fn:   process context, may sleep
+ *   evpoll_core_ctl, evpoll_core_wait, evpoll_core_poll,
+ *   evpoll_core_show_fdinfo, evpoll_core_destroy,
+ *   evp_reap_fn:                   process context, may sleep
  *   evp_wake:                      any context, under a target's wq lock
  *
  * Ready-list states of an item (rdllink, under wq.lock):
@@ -272,11 +273,11 @@ static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item)
 	/*
 	 * Sleepers queue themselves under wq.lock (held here) after checking
 	 * the ready list, and poll_wait() callers re-check through
-	 * evpoll_poll(): neither check can miss the item just queued.
+	 * evpoll_core_poll(): neither check can miss the item just queued.
 	 */
 	if (waitqueue_active(&evp->wq))
 		wake_up_locked(&evp->wq);
-	/* poll_wait() sleepers re-check the list in evpoll_poll(). */
+	/* poll_wait() sleepers re-check the list in evpoll_core_poll(). */
 	return waitqueue_active(&evp->poll_wait);
 }
 
@@ -729,7 +730,7 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 }
 
 /**
- * evpoll_ctl - add, modify or remove a watched fd (epoll_ctl(2))
+ * evpoll_core_ctl - add, modify or remove a watched fd (epoll_ctl(2))
  * @evp:	the instance
  * @op:		EVPOLL_CTL_ADD, _MOD or _DEL
  * @fd:		the fd to watch, in the caller's fd table
@@ -741,7 +742,8 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
  *
  * Return: 0 or -EBADF, -EPERM, -EINVAL, -EEXIST, -ENOENT, -ENOSPC, -ENOMEM.
  */
-int evpoll_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events, u64 data)
+int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		    u64 data)
 {
 	struct evpoll_item *item;
 	struct file *tfile;
@@ -905,7 +907,7 @@ static int evp_send_events(struct evpoll *evp,
 		 */
 		if (waitqueue_active(&evp->wq))
 			wake_up_locked(&evp->wq);
-		/* poll_wait() sleepers re-check in evpoll_poll(). */
+		/* poll_wait() sleepers re-check in evpoll_core_poll(). */
 		pwake = waitqueue_active(&evp->poll_wait);
 	}
 	spin_unlock_irq(&evp->wq.lock);
@@ -947,7 +949,7 @@ static u64 evp_timer_slack(ktime_t expires)
 }
 
 /**
- * evpoll_wait - wait for events and copy them out (epoll_pwait2(2))
+ * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
@@ -958,8 +960,8 @@ static u64 evp_timer_slack(ktime_t expires)
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
-int evpoll_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		int maxevents, ktime_t *end)
+int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		     int maxevents, ktime_t *end)
 {
 	ktime_t expires, *to = NULL;
 	wait_queue_entry_t wait;
@@ -1058,7 +1060,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 }
 
 /**
- * evpoll_poll - ->poll() of the instance file
+ * evpoll_core_poll - ->poll() of the instance file
  * @evp:	the instance
  * @file:	its file
  * @wait:	the caller's poll table
@@ -1069,7 +1071,8 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
  *
  * Return: EPOLLIN | EPOLLRDNORM or 0.
  */
-__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
+__poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
+			  poll_table *wait)
 {
 	poll_wait(file, &evp->poll_wait, wait);
 	return evp_check_ready(evp, 0);
@@ -1141,14 +1144,14 @@ static void evp_reap_fn(struct work_struct *work)
 }
 
 /**
- * evpoll_show_fdinfo - /proc/PID/fdinfo/FD of an instance
+ * evpoll_core_show_fdinfo - /proc/PID/fdinfo/FD of an instance
  * @evp:	the instance
  * @m:		the seq_file
  *
  * One line per item in epoll's format (ep_show_fdinfo()), in key order,
  * then evpoll's counters.
  */
-void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
+void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 {
 	struct evpoll_item *item;
 	struct rb_node *rbn;
@@ -1185,12 +1188,12 @@ void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 }
 
 /**
- * evpoll_create - a new, empty instance for @file
+ * evpoll_core_create - a new, empty instance for @file
  * @file: the /dev/evpoll file being opened
  *
  * Return: the instance or ERR_PTR(-ENOMEM).
  */
-struct evpoll *evpoll_create(struct file *file)
+struct evpoll *evpoll_core_create(struct file *file)
 {
 	struct evpoll *evp;
 
@@ -1215,11 +1218,11 @@ struct evpoll *evpoll_create(struct file *file)
 }
 
 /**
- * evpoll_destroy - free an instance and everything it holds
+ * evpoll_core_destroy - free an instance and everything it holds
  * @evp: the instance; its file is being released, so no ioctl or poll can
  *	 run on it any more
  */
-void evpoll_destroy(struct evpoll *evp)
+void evpoll_core_destroy(struct evpoll *evp)
 {
 	struct rb_node *rbn;
 
