@@ -28,7 +28,7 @@
  *    across delivery (which calls vfs_poll() and writes to user memory,
  *    both of which may sleep), across the ->poll() re-check, fdinfo and the
  *    reaper.  Other evpoll locks nest inside it: evpoll_fref_mutex
- *    (reap.c), then the wait-queue locks of target files (add/remove of our
+ *    (fref.c), then the wait-queue locks of target files (add/remove of our
  *    hooks).
  * 2) evp->wq.lock (spinlock, IRQ-safe): "the ready lock".  The wait queue
  *    head of WAIT sleepers doubles as the lock of the ready list, so waking
@@ -98,15 +98,17 @@
  *
  * Removal paths (all under evp->mtx, so they exclude each other and
  * delivery): EVPOLL_CTL_DEL; insert rollback; instance destroy; orphaned
- * file (at delivery, and from the reaper work, see reap.c).  Each unhooks
- * the item from the target wait queues first (after which no callback can
- * see it), then unlinks it from the ready list, then frees it.
+ * file (at delivery, and from the reaper work, see "Reaper" below).  Each
+ * unhooks the item from the target wait queues first (after which no
+ * callback can see it), then unlinks it from the ready list, then frees it.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/device.h>	/* wakeup sources */
 #include <linux/poll.h>
@@ -194,7 +196,7 @@ static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 	return container_of(wait, struct evpoll_hook, wait);
 }
 
-/* The watched file, pinned by the item's fref (reap.c). */
+/* The watched file, pinned by the item's fref (fref.c). */
 static inline struct file *evpi_file(const struct evpoll_item *item)
 {
 	return evpoll_fref_file(item->fref);
@@ -462,15 +464,6 @@ static int evpi_set_wakeup(struct evpoll_item *item, __poll_t events)
 	return 0;
 }
 
-static void evp_reap_arm(struct evpoll *evp)
-{
-	unsigned long delay = evpoll_reap_delay();
-
-	lockdep_assert_held(&evp->mtx);
-	if (delay && evp->nr_items)
-		queue_delayed_work(system_unbound_wq, &evp->reap_work, delay);
-}
-
 /*
  * Longest chain of nesting edges below @evp, memoised per check; the
  * graph is kept acyclic and at most EVPOLL_MAX_NESTS deep, so the recursion
@@ -617,6 +610,96 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
 	}
 	rb_link_node(&item->rbn, parent, p);
 	rb_insert_color(&item->rbn, &evp->items);
+}
+
+/*
+ * Reaper
+ * ------
+ * A module has no hook in __fput(), so items whose file was closed without
+ * EVPOLL_CTL_DEL (orphaned, see fref.c) are found by looking: at delivery
+ * (evp_send_events()), and by this per-instance delayed work, armed while
+ * the instance watches anything, every reap_interval_ms.  Its period, its
+ * arming and its walk are all here.
+ */
+static unsigned int reap_interval_ms = 250;
+module_param(reap_interval_ms, uint, 0644);
+MODULE_PARM_DESC(reap_interval_ms,
+		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
+
+/* Queue the next reaper pass, unless reaping is off or the set is empty. */
+static void evp_reap_arm(struct evpoll *evp)
+{
+	unsigned int ms = READ_ONCE(reap_interval_ms);
+
+	lockdep_assert_held(&evp->mtx);
+	if (ms && evp->nr_items)
+		queue_delayed_work(system_unbound_wq, &evp->reap_work,
+				   msecs_to_jiffies(ms));
+}
+
+/* Items the reaper checks per hold of evp->mtx. */
+#define EVP_REAP_BATCH	1024
+
+/* The first item whose key is greater than (@file, @fd), or NULL. */
+static struct rb_node *evp_next_after(struct evpoll *evp,
+				      const struct file *file, int fd)
+{
+	struct rb_node *rbp = evp->items.rb_node, *best = NULL;
+
+	lockdep_assert_held(&evp->mtx);
+	while (rbp) {
+		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
+						    rbn);
+
+		if (evp_cmp(file, fd, item) < 0) {
+			best = rbp;
+			rbp = rbp->rb_left;
+		} else {
+			rbp = rbp->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Reaper work: drop items whose file only evpoll still holds (fref.c).
+ * It walks the interest set in key order, EVP_REAP_BATCH items per hold
+ * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
+ * large set never wait for a whole walk.  Items added behind the cursor
+ * meanwhile are checked by the next period's walk.  @last_file is only
+ * compared, never dereferenced (its item may be gone).
+ */
+static void evp_reap_fn(struct work_struct *work)
+{
+	struct evpoll *evp = container_of(to_delayed_work(work),
+					  struct evpoll, reap_work);
+	const struct file *last_file = NULL;
+	struct rb_node *rbn;
+	int last_fd = 0;
+
+	do {
+		unsigned int n = 0;
+
+		mutex_lock(&evp->mtx);
+		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
+				  rb_first(&evp->items);
+		for (; rbn && n < EVP_REAP_BATCH; n++) {
+			struct evpoll_item *item = rb_entry(rbn,
+						struct evpoll_item, rbn);
+
+			rbn = rb_next(rbn);
+			last_file = evpi_file(item);
+			last_fd = item->fd;
+			if (evpoll_fref_orphaned(item->fref)) {
+				evp_remove(evp, item);
+				evp->nr_reaped++;
+			}
+		}
+		if (!rbn)
+			evp_reap_arm(evp);
+		mutex_unlock(&evp->mtx);
+		cond_resched();
+	} while (rbn);
 }
 
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
@@ -1076,71 +1159,6 @@ __poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
 {
 	poll_wait(file, &evp->poll_wait, wait);
 	return evp_check_ready(evp, 0);
-}
-
-/* Items the reaper checks per hold of evp->mtx. */
-#define EVP_REAP_BATCH	1024
-
-/* The first item whose key is greater than (@file, @fd), or NULL. */
-static struct rb_node *evp_next_after(struct evpoll *evp,
-				      const struct file *file, int fd)
-{
-	struct rb_node *rbp = evp->items.rb_node, *best = NULL;
-
-	lockdep_assert_held(&evp->mtx);
-	while (rbp) {
-		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
-						    rbn);
-
-		if (evp_cmp(file, fd, item) < 0) {
-			best = rbp;
-			rbp = rbp->rb_left;
-		} else {
-			rbp = rbp->rb_right;
-		}
-	}
-	return best;
-}
-
-/*
- * Reaper work: drop items whose file only evpoll still holds (reap.c).
- * It walks the interest set in key order, EVP_REAP_BATCH items per hold
- * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
- * large set never wait for a whole walk.  Items added behind the cursor
- * meanwhile are checked by the next period's walk.  @last_file is only
- * compared, never dereferenced (its item may be gone).
- */
-static void evp_reap_fn(struct work_struct *work)
-{
-	struct evpoll *evp = container_of(to_delayed_work(work),
-					  struct evpoll, reap_work);
-	const struct file *last_file = NULL;
-	struct rb_node *rbn;
-	int last_fd = 0;
-
-	do {
-		unsigned int n = 0;
-
-		mutex_lock(&evp->mtx);
-		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
-				  rb_first(&evp->items);
-		for (; rbn && n < EVP_REAP_BATCH; n++) {
-			struct evpoll_item *item = rb_entry(rbn,
-						struct evpoll_item, rbn);
-
-			rbn = rb_next(rbn);
-			last_file = evpi_file(item);
-			last_fd = item->fd;
-			if (evpoll_fref_orphaned(item->fref)) {
-				evp_remove(evp, item);
-				evp->nr_reaped++;
-			}
-		}
-		if (!rbn)
-			evp_reap_arm(evp);
-		mutex_unlock(&evp->mtx);
-		cond_resched();
-	} while (rbn);
 }
 
 /**

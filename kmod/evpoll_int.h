@@ -41,14 +41,13 @@ void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m);
 int evpoll_core_init(void);
 void evpoll_core_exit(void);
 
-/* reap.c: pinned target files, and when an item's file is orphaned */
+/* fref.c: pinned target files, and when an item's file is orphaned */
 struct evpoll_fref *evpoll_fref_get(struct file *file);
 void evpoll_fref_put(struct evpoll_fref *fref);
 struct file *evpoll_fref_file(const struct evpoll_fref *fref);
 bool evpoll_fref_orphaned(const struct evpoll_fref *fref);
-unsigned long evpoll_reap_delay(void);
-int evpoll_reap_init(void);
-void evpoll_reap_exit(void);
+int evpoll_fref_init(void);
+void evpoll_fref_exit(void);
 
 /* limits.c: the per-user watch limit */
 struct evpoll_user *evpoll_user_get(void);

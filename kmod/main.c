@@ -230,16 +230,16 @@ static int __init evpoll_module_init(void)
 	err = evpoll_core_init();
 	if (err)
 		return err;
-	err = evpoll_reap_init();
+	err = evpoll_fref_init();
 	if (err)
 		goto err_core;
 	err = misc_register(&evpoll_misc);
 	if (err)
-		goto err_reap;
+		goto err_fref;
 	return 0;
 
-err_reap:
-	evpoll_reap_exit();
+err_fref:
+	evpoll_fref_exit();
 err_core:
 	evpoll_core_exit();
 	return err;
@@ -248,7 +248,7 @@ err_core:
 static void __exit evpoll_module_exit(void)
 {
 	misc_deregister(&evpoll_misc);
-	evpoll_reap_exit();
+	evpoll_fref_exit();
 	evpoll_core_exit();
 }
 
