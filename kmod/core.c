@@ -357,6 +357,7 @@ static void evp_queue_proc(struct file *file, wait_queue_head_t *whead,
 
 	if (unlikely(!item))	/* an earlier allocation failed */
 		return;
+	lockdep_assert_held(&item->evp->mtx);	/* hook0 and its chain */
 	if (!item->hook0.item) {
 		hook = &item->hook0;
 		hook->next = NULL;
@@ -429,6 +430,7 @@ static void evpi_unhook(struct evpoll_item *item)
 {
 	struct evpoll_hook *hook, *next;
 
+	lockdep_assert_held(&item->evp->mtx);
 	if (!item->hook0.item)
 		return;
 	for (hook = item->hook0.next; hook; hook = next) {
@@ -600,6 +602,7 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
 {
 	struct rb_node **p = &evp->items.rb_node, *parent = NULL;
 
+	lockdep_assert_held(&evp->mtx);
 	while (*p) {
 		parent = *p;
 		if (evp_cmp(evpi_file(item), item->fd,
