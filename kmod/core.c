@@ -28,7 +28,7 @@
  *    across delivery (which calls vfs_poll() and writes to user memory,
  *    both of which may sleep), across the ->poll() re-check, fdinfo and the
  *    reaper.  Other evpoll locks nest inside it: evpoll_fref_mutex
- *    (reap.c), then the wait-queue locks of target files (add/remove of our
+ *    (fref.c), then the wait-queue locks of target files (add/remove of our
  *    hooks).
  * 2) evp->wq.lock (spinlock, IRQ-safe): "the ready lock".  The wait queue
  *    head of WAIT sleepers doubles as the lock of the ready list, so waking
@@ -81,8 +81,9 @@
  *                         under rcu_read_lock() at removal
  *
  * Context of each entry point (see Documentation/locking.rst):
- *   evpoll_ctl, evpoll_wait, evpoll_poll, evpoll_show_fdinfo,
- *   evpoll_destroy, evp_reap_fn:   process context, may sleep
+ *   evpoll_core_ctl, evpoll_core_wait, evpoll_core_poll,
+ *   evpoll_core_show_fdinfo, evpoll_core_destroy,
+ *   evp_reap_fn:                   process context, may sleep
  *   evp_wake:                      any context, under a target's wq lock
  *
  * Ready-list states of an item (rdllink, under wq.lock):
@@ -97,15 +98,17 @@
  *
  * Removal paths (all under evp->mtx, so they exclude each other and
  * delivery): EVPOLL_CTL_DEL; insert rollback; instance destroy; orphaned
- * file (at delivery, and from the reaper work, see reap.c).  Each unhooks
- * the item from the target wait queues first (after which no callback can
- * see it), then unlinks it from the ready list, then frees it.
+ * file (at delivery, and from the reaper work, see "Reaper" below).  Each
+ * unhooks the item from the target wait queues first (after which no
+ * callback can see it), then unlinks it from the ready list, then frees it.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/device.h>	/* wakeup sources */
 #include <linux/poll.h>
@@ -193,7 +196,7 @@ static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 	return container_of(wait, struct evpoll_hook, wait);
 }
 
-/* The watched file, pinned by the item's fref (reap.c). */
+/* The watched file, pinned by the item's fref (fref.c). */
 static inline struct file *evpi_file(const struct evpoll_item *item)
 {
 	return evpoll_fref_file(item->fref);
@@ -272,11 +275,11 @@ static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item)
 	/*
 	 * Sleepers queue themselves under wq.lock (held here) after checking
 	 * the ready list, and poll_wait() callers re-check through
-	 * evpoll_poll(): neither check can miss the item just queued.
+	 * evpoll_core_poll(): neither check can miss the item just queued.
 	 */
 	if (waitqueue_active(&evp->wq))
 		wake_up_locked(&evp->wq);
-	/* poll_wait() sleepers re-check the list in evpoll_poll(). */
+	/* poll_wait() sleepers re-check the list in evpoll_core_poll(). */
 	return waitqueue_active(&evp->poll_wait);
 }
 
@@ -354,6 +357,7 @@ static void evp_queue_proc(struct file *file, wait_queue_head_t *whead,
 
 	if (unlikely(!item))	/* an earlier allocation failed */
 		return;
+	lockdep_assert_held(&item->evp->mtx);	/* hook0 and its chain */
 	if (!item->hook0.item) {
 		hook = &item->hook0;
 		hook->next = NULL;
@@ -426,6 +430,7 @@ static void evpi_unhook(struct evpoll_item *item)
 {
 	struct evpoll_hook *hook, *next;
 
+	lockdep_assert_held(&item->evp->mtx);
 	if (!item->hook0.item)
 		return;
 	for (hook = item->hook0.next; hook; hook = next) {
@@ -459,15 +464,6 @@ static int evpi_set_wakeup(struct evpoll_item *item, __poll_t events)
 		wakeup_source_unregister(old);
 	}
 	return 0;
-}
-
-static void evp_reap_arm(struct evpoll *evp)
-{
-	unsigned long delay = evpoll_reap_delay();
-
-	lockdep_assert_held(&evp->mtx);
-	if (delay && evp->nr_items)
-		queue_delayed_work(system_unbound_wq, &evp->reap_work, delay);
 }
 
 /*
@@ -606,6 +602,7 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
 {
 	struct rb_node **p = &evp->items.rb_node, *parent = NULL;
 
+	lockdep_assert_held(&evp->mtx);
 	while (*p) {
 		parent = *p;
 		if (evp_cmp(evpi_file(item), item->fd,
@@ -616,6 +613,96 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
 	}
 	rb_link_node(&item->rbn, parent, p);
 	rb_insert_color(&item->rbn, &evp->items);
+}
+
+/*
+ * Reaper
+ * ------
+ * A module has no hook in __fput(), so items whose file was closed without
+ * EVPOLL_CTL_DEL (orphaned, see fref.c) are found by looking: at delivery
+ * (evp_send_events()), and by this per-instance delayed work, armed while
+ * the instance watches anything, every reap_interval_ms.  Its period, its
+ * arming and its walk are all here.
+ */
+static unsigned int reap_interval_ms = 250;
+module_param(reap_interval_ms, uint, 0644);
+MODULE_PARM_DESC(reap_interval_ms,
+		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
+
+/* Queue the next reaper pass, unless reaping is off or the set is empty. */
+static void evp_reap_arm(struct evpoll *evp)
+{
+	unsigned int ms = READ_ONCE(reap_interval_ms);
+
+	lockdep_assert_held(&evp->mtx);
+	if (ms && evp->nr_items)
+		queue_delayed_work(system_unbound_wq, &evp->reap_work,
+				   msecs_to_jiffies(ms));
+}
+
+/* Items the reaper checks per hold of evp->mtx. */
+#define EVP_REAP_BATCH	1024
+
+/* The first item whose key is greater than (@file, @fd), or NULL. */
+static struct rb_node *evp_next_after(struct evpoll *evp,
+				      const struct file *file, int fd)
+{
+	struct rb_node *rbp = evp->items.rb_node, *best = NULL;
+
+	lockdep_assert_held(&evp->mtx);
+	while (rbp) {
+		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
+						    rbn);
+
+		if (evp_cmp(file, fd, item) < 0) {
+			best = rbp;
+			rbp = rbp->rb_left;
+		} else {
+			rbp = rbp->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Reaper work: drop items whose file only evpoll still holds (fref.c).
+ * It walks the interest set in key order, EVP_REAP_BATCH items per hold
+ * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
+ * large set never wait for a whole walk.  Items added behind the cursor
+ * meanwhile are checked by the next period's walk.  @last_file is only
+ * compared, never dereferenced (its item may be gone).
+ */
+static void evp_reap_fn(struct work_struct *work)
+{
+	struct evpoll *evp = container_of(to_delayed_work(work),
+					  struct evpoll, reap_work);
+	const struct file *last_file = NULL;
+	struct rb_node *rbn;
+	int last_fd = 0;
+
+	do {
+		unsigned int n = 0;
+
+		mutex_lock(&evp->mtx);
+		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
+				  rb_first(&evp->items);
+		for (; rbn && n < EVP_REAP_BATCH; n++) {
+			struct evpoll_item *item = rb_entry(rbn,
+						struct evpoll_item, rbn);
+
+			rbn = rb_next(rbn);
+			last_file = evpi_file(item);
+			last_fd = item->fd;
+			if (evpoll_fref_orphaned(item->fref)) {
+				evp_remove(evp, item);
+				evp->nr_reaped++;
+			}
+		}
+		if (!rbn)
+			evp_reap_arm(evp);
+		mutex_unlock(&evp->mtx);
+		cond_resched();
+	} while (rbn);
 }
 
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
@@ -729,7 +816,7 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 }
 
 /**
- * evpoll_ctl - add, modify or remove a watched fd (epoll_ctl(2))
+ * evpoll_core_ctl - add, modify or remove a watched fd (epoll_ctl(2))
  * @evp:	the instance
  * @op:		EVPOLL_CTL_ADD, _MOD or _DEL
  * @fd:		the fd to watch, in the caller's fd table
@@ -741,7 +828,8 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
  *
  * Return: 0 or -EBADF, -EPERM, -EINVAL, -EEXIST, -ENOENT, -ENOSPC, -ENOMEM.
  */
-int evpoll_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events, u64 data)
+int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		    u64 data)
 {
 	struct evpoll_item *item;
 	struct file *tfile;
@@ -905,7 +993,7 @@ static int evp_send_events(struct evpoll *evp,
 		 */
 		if (waitqueue_active(&evp->wq))
 			wake_up_locked(&evp->wq);
-		/* poll_wait() sleepers re-check in evpoll_poll(). */
+		/* poll_wait() sleepers re-check in evpoll_core_poll(). */
 		pwake = waitqueue_active(&evp->poll_wait);
 	}
 	spin_unlock_irq(&evp->wq.lock);
@@ -947,7 +1035,7 @@ static u64 evp_timer_slack(ktime_t expires)
 }
 
 /**
- * evpoll_wait - wait for events and copy them out (epoll_pwait2(2))
+ * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
@@ -958,8 +1046,8 @@ static u64 evp_timer_slack(ktime_t expires)
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
-int evpoll_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		int maxevents, ktime_t *end)
+int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		     int maxevents, ktime_t *end)
 {
 	ktime_t expires, *to = NULL;
 	wait_queue_entry_t wait;
@@ -1058,7 +1146,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 }
 
 /**
- * evpoll_poll - ->poll() of the instance file
+ * evpoll_core_poll - ->poll() of the instance file
  * @evp:	the instance
  * @file:	its file
  * @wait:	the caller's poll table
@@ -1069,86 +1157,22 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
  *
  * Return: EPOLLIN | EPOLLRDNORM or 0.
  */
-__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait)
+__poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
+			  poll_table *wait)
 {
 	poll_wait(file, &evp->poll_wait, wait);
 	return evp_check_ready(evp, 0);
 }
 
-/* Items the reaper checks per hold of evp->mtx. */
-#define EVP_REAP_BATCH	1024
-
-/* The first item whose key is greater than (@file, @fd), or NULL. */
-static struct rb_node *evp_next_after(struct evpoll *evp,
-				      const struct file *file, int fd)
-{
-	struct rb_node *rbp = evp->items.rb_node, *best = NULL;
-
-	lockdep_assert_held(&evp->mtx);
-	while (rbp) {
-		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
-						    rbn);
-
-		if (evp_cmp(file, fd, item) < 0) {
-			best = rbp;
-			rbp = rbp->rb_left;
-		} else {
-			rbp = rbp->rb_right;
-		}
-	}
-	return best;
-}
-
-/*
- * Reaper work: drop items whose file only evpoll still holds (reap.c).
- * It walks the interest set in key order, EVP_REAP_BATCH items per hold
- * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
- * large set never wait for a whole walk.  Items added behind the cursor
- * meanwhile are checked by the next period's walk.  @last_file is only
- * compared, never dereferenced (its item may be gone).
- */
-static void evp_reap_fn(struct work_struct *work)
-{
-	struct evpoll *evp = container_of(to_delayed_work(work),
-					  struct evpoll, reap_work);
-	const struct file *last_file = NULL;
-	struct rb_node *rbn;
-	int last_fd = 0;
-
-	do {
-		unsigned int n = 0;
-
-		mutex_lock(&evp->mtx);
-		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
-				  rb_first(&evp->items);
-		for (; rbn && n < EVP_REAP_BATCH; n++) {
-			struct evpoll_item *item = rb_entry(rbn,
-						struct evpoll_item, rbn);
-
-			rbn = rb_next(rbn);
-			last_file = evpi_file(item);
-			last_fd = item->fd;
-			if (evpoll_fref_orphaned(item->fref)) {
-				evp_remove(evp, item);
-				evp->nr_reaped++;
-			}
-		}
-		if (!rbn)
-			evp_reap_arm(evp);
-		mutex_unlock(&evp->mtx);
-		cond_resched();
-	} while (rbn);
-}
-
 /**
- * evpoll_show_fdinfo - /proc/PID/fdinfo/FD of an instance
+ * evpoll_core_show_fdinfo - /proc/PID/fdinfo/FD of an instance
  * @evp:	the instance
  * @m:		the seq_file
  *
  * One line per item in epoll's format (ep_show_fdinfo()), in key order,
  * then evpoll's counters.
  */
-void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
+void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 {
 	struct evpoll_item *item;
 	struct rb_node *rbn;
@@ -1185,12 +1209,12 @@ void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 }
 
 /**
- * evpoll_create - a new, empty instance for @file
+ * evpoll_core_create - a new, empty instance for @file
  * @file: the /dev/evpoll file being opened
  *
  * Return: the instance or ERR_PTR(-ENOMEM).
  */
-struct evpoll *evpoll_create(struct file *file)
+struct evpoll *evpoll_core_create(struct file *file)
 {
 	struct evpoll *evp;
 
@@ -1215,11 +1239,11 @@ struct evpoll *evpoll_create(struct file *file)
 }
 
 /**
- * evpoll_destroy - free an instance and everything it holds
+ * evpoll_core_destroy - free an instance and everything it holds
  * @evp: the instance; its file is being released, so no ioctl or poll can
  *	 run on it any more
  */
-void evpoll_destroy(struct evpoll *evp)
+void evpoll_core_destroy(struct evpoll *evp)
 {
 	struct rb_node *rbn;
 

@@ -29,24 +29,25 @@ struct seq_file;
 #define EVPOLL_MAX_EVENTS	(INT_MAX / sizeof(struct epoll_event))
 
 /* core.c: instances */
-struct evpoll *evpoll_create(struct file *file);
-void evpoll_destroy(struct evpoll *evp);
-int evpoll_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events, u64 data);
-int evpoll_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		int maxevents, ktime_t *end);
-__poll_t evpoll_poll(struct evpoll *evp, struct file *file, poll_table *wait);
-void evpoll_show_fdinfo(struct evpoll *evp, struct seq_file *m);
+struct evpoll *evpoll_core_create(struct file *file);
+void evpoll_core_destroy(struct evpoll *evp);
+int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		    u64 data);
+int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		     int maxevents, ktime_t *end);
+__poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
+			  poll_table *wait);
+void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m);
 int evpoll_core_init(void);
 void evpoll_core_exit(void);
 
-/* reap.c: pinned target files, and when an item's file is orphaned */
+/* fref.c: pinned target files, and when an item's file is orphaned */
 struct evpoll_fref *evpoll_fref_get(struct file *file);
 void evpoll_fref_put(struct evpoll_fref *fref);
 struct file *evpoll_fref_file(const struct evpoll_fref *fref);
 bool evpoll_fref_orphaned(const struct evpoll_fref *fref);
-unsigned long evpoll_reap_delay(void);
-int evpoll_reap_init(void);
-void evpoll_reap_exit(void);
+int evpoll_fref_init(void);
+void evpoll_fref_exit(void);
 
 /* limits.c: the per-user watch limit */
 struct evpoll_user *evpoll_user_get(void);

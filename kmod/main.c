@@ -38,7 +38,7 @@ static int evpoll_open(struct inode *inode, struct file *file)
 {
 	struct evpoll *evp;
 
-	evp = evpoll_create(file);
+	evp = evpoll_core_create(file);
 	if (IS_ERR(evp))
 		return PTR_ERR(evp);
 	file->private_data = evp;
@@ -49,19 +49,19 @@ static int evpoll_open(struct inode *inode, struct file *file)
 
 static int evpoll_release(struct inode *inode, struct file *file)
 {
-	evpoll_destroy(file->private_data);
+	evpoll_core_destroy(file->private_data);
 	atomic_long_dec(&evpoll_nr_open);
 	return 0;
 }
 
 static __poll_t evpoll_fop_poll(struct file *file, poll_table *wait)
 {
-	return evpoll_poll(file->private_data, file, wait);
+	return evpoll_core_poll(file->private_data, file, wait);
 }
 
 static void evpoll_fop_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	evpoll_show_fdinfo(file->private_data, m);
+	evpoll_core_show_fdinfo(file->private_data, m);
 }
 
 static long evpoll_ioctl_ctl(struct evpoll *evp, struct evpoll_ctl __user *uc)
@@ -72,7 +72,8 @@ static long evpoll_ioctl_ctl(struct evpoll *evp, struct evpoll_ctl __user *uc)
 		return -EFAULT;
 	if (c.flags)
 		return -EINVAL;
-	return evpoll_ctl(evp, c.op, c.fd, (__force __poll_t)c.events, c.data);
+	return evpoll_core_ctl(evp, c.op, c.fd, (__force __poll_t)c.events,
+			       c.data);
 }
 
 /*
@@ -153,7 +154,7 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	else if (!access_ok(events, w.maxevents * sizeof(*events)))
 		ret = -EFAULT;
 	else
-		ret = evpoll_wait(evp, events, w.maxevents, endp);
+		ret = evpoll_core_wait(evp, events, w.maxevents, endp);
 
 	evpoll_restore_sigmask(ret == -EINTR);
 	return ret;
@@ -215,7 +216,7 @@ static struct miscdevice evpoll_misc = {
 	.groups	= evpoll_groups,
 };
 
-static int __init evpoll_init(void)
+static int __init evpoll_module_init(void)
 {
 	int err;
 
@@ -229,30 +230,30 @@ static int __init evpoll_init(void)
 	err = evpoll_core_init();
 	if (err)
 		return err;
-	err = evpoll_reap_init();
+	err = evpoll_fref_init();
 	if (err)
 		goto err_core;
 	err = misc_register(&evpoll_misc);
 	if (err)
-		goto err_reap;
+		goto err_fref;
 	return 0;
 
-err_reap:
-	evpoll_reap_exit();
+err_fref:
+	evpoll_fref_exit();
 err_core:
 	evpoll_core_exit();
 	return err;
 }
 
-static void __exit evpoll_exit(void)
+static void __exit evpoll_module_exit(void)
 {
 	misc_deregister(&evpoll_misc);
-	evpoll_reap_exit();
+	evpoll_fref_exit();
 	evpoll_core_exit();
 }
 
-module_init(evpoll_init);
-module_exit(evpoll_exit);
+module_init(evpoll_module_init);
+module_exit(evpoll_module_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("evpoll developers");

@@ -4,7 +4,8 @@
  *
  * evpoll pins watched files (a module cannot hook __fput() as epoll does),
  * and drops an item once nobody but evpoll holds its file: at the next
- * delivery, or from the reaper within reap_interval_ms (see kmod/reap.c).
+ * delivery, or from the reaper within reap_interval_ms (see kmod/fref.c,
+ * and the reaper's section of kmod/core.c).
  * These tests hold the module to that bound.
  *
  *   t0 --> e0 --(lt)--> tcp s0 <==== loopback ====> s1 (peer, t0)

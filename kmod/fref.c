@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * reap.c - pinned target files and the rule that drops orphaned items.
+ * fref.c - pinned target files, and the rule that tells an orphaned one.
  *
  * Overview
  * --------
@@ -23,9 +23,10 @@
  * Orphans are found in two places (core.c):
  *  - at delivery: a ready item whose file is orphaned is removed instead of
  *    being reported, so a closed fd never produces an event;
- *  - by each instance's reaper work, every reap_interval_ms while the
- *    instance watches anything: an idle orphan (no events) is dropped
- *    within reap_interval_ms plus the time of one pass over the instance.
+ *  - by each instance's reaper work (core.c's "Reaper" section: its period,
+ *    arming and walk), every reap_interval_ms while the instance watches
+ *    anything: an idle orphan (no events) is dropped within
+ *    reap_interval_ms plus the time of one pass over the instance.
  *
  * Locking
  * -------
@@ -41,9 +42,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/jiffies.h>
 #include <linux/lockdep.h>
-#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -55,11 +54,6 @@ struct evpoll_fref {
 	struct file *file;	/* the file, pinned by one reference */
 	unsigned long nr;	/* items watching it, all instances */
 };
-
-static unsigned int reap_interval_ms = 250;
-module_param(reap_interval_ms, uint, 0644);
-MODULE_PARM_DESC(reap_interval_ms,
-		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
 
 static DEFINE_MUTEX(evpoll_fref_mutex);
 static struct rhashtable evpoll_frefs;
@@ -155,15 +149,7 @@ bool evpoll_fref_orphaned(const struct evpoll_fref *fref)
 	return evpoll_file_refs(fref->file) == 1;
 }
 
-/* The reaper period in jiffies, 0 when periodic reaping is off. */
-unsigned long evpoll_reap_delay(void)
-{
-	unsigned int ms = READ_ONCE(reap_interval_ms);
-
-	return ms ? msecs_to_jiffies(ms) : 0;
-}
-
-int evpoll_reap_init(void)
+int evpoll_fref_init(void)
 {
 	int err;
 
@@ -176,7 +162,7 @@ int evpoll_reap_init(void)
 	return err;
 }
 
-void evpoll_reap_exit(void)
+void evpoll_fref_exit(void)
 {
 	/* Every instance is gone (the module is busy while one is open). */
 	WARN_ON_ONCE(atomic_read(&evpoll_frefs.nelems));
