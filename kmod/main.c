@@ -258,3 +258,4 @@ module_exit(evpoll_module_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("evpoll developers");
 MODULE_DESCRIPTION("evpoll: an epoll-like readiness notification device");
+MODULE_VERSION(EVPOLL_VERSION);
