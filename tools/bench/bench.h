@@ -179,7 +179,6 @@ struct run {
 
 extern struct sample *samples;
 extern size_t nr_samples;
-extern int failures;
 
 uint64_t now_ns(void);
 void insn_open(const char *path);
@@ -187,7 +186,6 @@ void run_start(struct run *r);
 struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 			const char *metric, const char *backend, long n,
 			long param, int rep, long ops);
-void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void percentiles(uint64_t *v, long n, union bench_extra *x);
 void format_percentiles(char *buf, size_t len, const union bench_extra *x);
 void summarize(void);
@@ -202,9 +200,11 @@ struct pair {
 };
 
 extern struct pair *pairs;
+extern int failures;		/* fail() calls */
 
 void die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 void sleep_ms(int ms);
 void pin_cpu0(void);

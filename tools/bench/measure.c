@@ -117,7 +117,6 @@ void insn_open(const char *path)
 struct sample *samples;
 size_t nr_samples;
 static size_t cap_samples;
-int failures;
 
 void run_start(struct run *r)
 {
@@ -161,18 +160,6 @@ struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 			mode->name, metric, backend, n, param, rep, ops,
 			ops ? s->ns / ops : 0, ops && s->insn >= 0 ? s->insn / ops : -1);
 	return s;
-}
-
-void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "evpoll-bench: FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	failures++;
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * evpoll-bench: set-up helpers.  Errors, the watched socketpairs (kept
- * across backends), pollers watching them, and the limits and CPU the
- * runs need.
+ * evpoll-bench: set-up helpers.  Errors (fatal or counted), the watched
+ * socketpairs (kept across backends), pollers watching them, and the
+ * limits and CPU the runs need.
  */
 #include <errno.h>
 #include <sched.h>
@@ -20,17 +20,36 @@
 
 struct pair *pairs;
 static long nr_pairs;
+int failures;
 
+/* "evpoll-bench: <what><message>" on stderr. */
+static void report(const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "evpoll-bench: %s", what);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* A set-up error: the run cannot go on. */
 void die(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "evpoll-bench: ");
-	vfprintf(stderr, fmt, ap);
+	report("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(2);
+}
+
+/* A run that went wrong: counted, and the others carry on. */
+void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("FAIL: ", fmt, ap);
+	va_end(ap);
+	failures++;
 }
 
 void *xcalloc(size_t n, size_t size)
