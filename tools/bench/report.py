@@ -44,6 +44,14 @@ def gnuplot_terminal():
     return "pngcairo" if "pngcairo" in text else "png"
 
 
+def write_series(dat, pts, title):
+    """Write (n, value) points to DAT; return gnuplot's clause plotting it."""
+    with open(dat, "w") as f:
+        for n, v in pts:
+            f.write("%d %g\n" % (n, v))
+    return "'%s' using 1:2 with linespoints lw 2 title '%s'" % (dat, title)
+
+
 def plot_vs_n(rows, mode, metric_name, param, title, png, datdir, term,
               counted):
     sel = [r for r in rows if r["mode"] == mode and r["metric"] == metric_name
@@ -55,11 +63,7 @@ def plot_vs_n(rows, mode, metric_name, param, title, png, datdir, term,
     for b in backends:
         pts = sorted((r["n"], metric(r)) for r in sel if r["backend"] == b)
         dat = os.path.join(datdir, "%s-%s-%s.dat" % (mode, metric_name, b))
-        with open(dat, "w") as f:
-            for n, v in pts:
-                f.write("%d %g\n" % (n, v))
-        plots.append("'%s' using 1:2 with linespoints lw 2 title '%s'"
-                     % (dat, b))
+        plots.append(write_series(dat, pts, b))
     ylabel = ("guest instructions per %s" if counted else "ns per %s") \
         % metric_name
     script = """
@@ -127,11 +131,7 @@ def plot_ratio(rows, png, datdir, term):
         if not pts:
             continue
         dat = os.path.join(datdir, "ratio-%s-%s-%s.dat" % (mode, met, param))
-        with open(dat, "w") as f:
-            for n, v in pts:
-                f.write("%d %g\n" % (n, v))
-        series.append("'%s' using 1:2 with linespoints lw 2 title '%s'"
-                      % (dat, label))
+        series.append(write_series(dat, pts, label))
     if not series:
         return None
     script = """
