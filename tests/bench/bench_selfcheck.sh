@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # bench_selfcheck - evpoll-bench -S in the VM: every backend and mode on a
-# tiny workload, checked for exact event counts (tools/bench/bench.c).
+# tiny workload, checked for exact event counts (selfcheck() in
+# tools/bench/main.c).
 # On the debug kernel (EVPOLL_CHECK_KERNEL=debug) it is a skip: that run is
 # for the sanitizers, and the benchmark's timing loops are not its subject.
 set -u
