@@ -105,7 +105,7 @@ struct evpoll_backend_ops {
 extern const struct evpoll_backend_ops evpoll__backend_evpoll;
 extern const struct evpoll_backend_ops evpoll__backend_epoll;
 extern const struct evpoll_backend_ops evpoll__backend_uring;
-extern const struct evpoll_backend_ops evpoll__backend_aio;
+extern const struct evpoll_backend_ops evpoll__backend_linuxaio;
 extern const struct evpoll_backend_ops evpoll__backend_poll;
 extern const struct evpoll_backend_ops evpoll__backend_select;
 extern const struct evpoll_backend_ops evpoll__backend_sigio;

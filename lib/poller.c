@@ -43,7 +43,7 @@ evpoll__backends[EVPOLL_BACKEND_COUNT] = {
 	[EVPOLL_BACKEND_EVPOLL]	= &evpoll__backend_evpoll,
 	[EVPOLL_BACKEND_EPOLL]	= &evpoll__backend_epoll,
 	[EVPOLL_BACKEND_URING]	= &evpoll__backend_uring,
-	[EVPOLL_BACKEND_AIO]	= &evpoll__backend_aio,
+	[EVPOLL_BACKEND_AIO]	= &evpoll__backend_linuxaio,
 	[EVPOLL_BACKEND_POLL]	= &evpoll__backend_poll,
 	[EVPOLL_BACKEND_SELECT]	= &evpoll__backend_select,
 	[EVPOLL_BACKEND_SIGIO]	= &evpoll__backend_sigio,
@@ -90,7 +90,7 @@ const char *evpoll_backend_name(enum evpoll_backend backend)
 /**
  * evpoll_backend_by_name() - look a backend up by name
  * @name: a name as returned by evpoll_backend_name(); "io_uring" is also
- *	  accepted for "uring"
+ *	  accepted for "uring", and "linuxaio" for "aio"
  *
  * Return: the enum evpoll_backend value (EVPOLL_BACKEND_DEFAULT for
  * "default"), or -EINVAL if @name is NULL or unknown.
@@ -105,6 +105,8 @@ int evpoll_backend_by_name(const char *name)
 		return EVPOLL_BACKEND_DEFAULT;
 	if (!strcmp(name, "io_uring"))
 		return EVPOLL_BACKEND_URING;
+	if (!strcmp(name, "linuxaio"))
+		return EVPOLL_BACKEND_AIO;
 	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
 		if (!strcmp(name, evpoll__backends[b]->name))
 			return b;
