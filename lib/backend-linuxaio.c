@@ -50,13 +50,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/aio_abi.h>
-
 #include "backend.h"
+#include "syscall.h"
 
 #define LINUXAIO_INITIAL_NR	256
 /* The longest wait for cancelled completions. */
@@ -96,33 +94,6 @@ struct linuxaio {
 	int evcap;
 };
 
-static int sys_io_setup(unsigned int nr, aio_context_t *ctx)
-{
-	return (int)syscall(SYS_io_setup, nr, ctx);
-}
-
-static int sys_io_destroy(aio_context_t ctx)
-{
-	return (int)syscall(SYS_io_destroy, ctx);
-}
-
-static int sys_io_submit(aio_context_t ctx, long n, struct iocb **cbs)
-{
-	return (int)syscall(SYS_io_submit, ctx, n, cbs);
-}
-
-static int sys_io_cancel(aio_context_t ctx, struct iocb *cb,
-			 struct io_event *res)
-{
-	return (int)syscall(SYS_io_cancel, ctx, cb, res);
-}
-
-static int sys_io_getevents(aio_context_t ctx, long min, long max,
-			    struct io_event *evs, struct timespec *ts)
-{
-	return (int)syscall(SYS_io_getevents, ctx, min, max, evs, ts);
-}
-
 static struct iocb *linuxaio_cb(const struct evpoll__fd *f)
 {
 	return (struct iocb *)(uintptr_t)f->bu64;
@@ -134,8 +105,9 @@ static int linuxaio_probe(void)
 	struct iocb cb, *cbs[1] = { &cb };
 	int pfd[2], ret;
 
-	if (sys_io_setup(1, &ctx) < 0)
-		return -errno;
+	ret = evpoll__io_setup(1, &ctx);
+	if (ret < 0)
+		return ret;
 	ret = pipe(pfd);
 	if (ret < 0) {
 		ret = -errno;
@@ -145,23 +117,23 @@ static int linuxaio_probe(void)
 	cb.aio_lio_opcode = IOCB_CMD_POLL;
 	cb.aio_fildes = (uint32_t)pfd[0];
 	cb.aio_buf = EPOLLIN;
-	ret = sys_io_submit(ctx, 1, cbs) == 1 ? 0 : -EOPNOTSUPP;
+	ret = evpoll__io_submit(ctx, 1, cbs) == 1 ? 0 : -EOPNOTSUPP;
 	close(pfd[0]);
 	close(pfd[1]);
 out_destroy:
-	sys_io_destroy(ctx);
+	evpoll__io_destroy(ctx);
 	return ret;
 }
 
 static int linuxaio_init(struct evpoll_poller *p)
 {
 	struct linuxaio *a = calloc(1, sizeof(*a));
+	int ret;
 
 	if (!a)
 		return -ENOMEM;
-	if (sys_io_setup(LINUXAIO_INITIAL_NR, &a->ctx) < 0) {
-		int ret = -errno;
-
+	ret = evpoll__io_setup(LINUXAIO_INITIAL_NR, &a->ctx);
+	if (ret < 0) {
 		free(a);
 		return ret;
 	}
@@ -175,7 +147,7 @@ static void linuxaio_destroy(struct evpoll_poller *p)
 	struct linuxaio *a = p->priv;
 	int fd;
 
-	sys_io_destroy(a->ctx);
+	evpoll__io_destroy(a->ctx);
 	for (fd = 0; fd < p->nfds; fd++)
 		if (evpoll__fd_lookup(p, fd))
 			free(linuxaio_cb(&p->fds[fd]));
@@ -202,12 +174,16 @@ static void linuxaio_prep(struct linuxaio *a, struct iocb *cb, int fd,
 static int linuxaio_submit_one(struct linuxaio *a, int fd, struct evpoll__fd *f)
 {
 	struct iocb *cb = linuxaio_cb(f);
+	int ret;
 
 	if ((f->bidx & LINUXAIO_INFLIGHT) || (f->state & EVPOLL__FD_DISARMED))
 		return 0;
 	linuxaio_prep(a, cb, fd, f);
-	if (sys_io_submit(a->ctx, 1, &cb) != 1)
-		return errno == EINVAL ? -EOPNOTSUPP : -errno;
+	ret = evpoll__io_submit(a->ctx, 1, &cb);
+	if (ret == -EINVAL)
+		return -EOPNOTSUPP;
+	if (ret != 1)
+		return ret < 0 ? ret : -EAGAIN;
 	f->bidx |= LINUXAIO_INFLIGHT;
 	return 0;
 }
@@ -222,7 +198,7 @@ static void linuxaio_cancel(struct linuxaio *a, struct evpoll__fd *f)
 	 * EINPROGRESS, or EINVAL if it completed already: either way one
 	 * completion with the old tag is (or will be) in the ring.
 	 */
-	sys_io_cancel(a->ctx, linuxaio_cb(f), &res);
+	evpoll__io_cancel(a->ctx, linuxaio_cb(f), &res);
 	f->bidx &= ~LINUXAIO_INFLIGHT;
 	a->zombies++;
 }
@@ -357,7 +333,7 @@ static void linuxaio_reap(struct evpoll_poller *p, int ms)
 		return;
 	evpoll__ms_to_timespec(ms, &ts);
 	/* With min_nr 0 io_getevents() never sleeps: 1 to wait @ms. */
-	nr = sys_io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
+	nr = evpoll__io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
 	for (i = 0; i < nr; i++) {
 		struct evpoll__fd *f = linuxaio_live(p, &a->evbuf[i]);
 		uint32_t events = linuxaio_complete(p, f, &a->evbuf[i]);
@@ -382,14 +358,15 @@ static int linuxaio_grow(struct evpoll_poller *p)
 {
 	struct linuxaio *a = p->priv;
 	aio_context_t ctx = 0;
-	int fd;
+	int fd, ret;
 
 	/* Room for every fd in the arm list first: the loop cannot fail. */
 	if (linuxaio_cblist_reserve(&a->arm, p->count + 1) < 0)
 		return -ENOMEM;
-	if (sys_io_setup((unsigned int)a->nr * 2, &ctx) < 0)
-		return -errno;
-	sys_io_destroy(a->ctx);
+	ret = evpoll__io_setup((unsigned int)a->nr * 2, &ctx);
+	if (ret < 0)
+		return ret;
+	evpoll__io_destroy(a->ctx);
 	a->ctx = ctx;
 	a->nr *= 2;
 	a->zombies = 0;
@@ -509,7 +486,7 @@ static void linuxaio_flush_arms(struct evpoll_poller *p)
 		struct iocb *cb = arm[i];
 		int fd = (int)cb->aio_fildes;
 
-		ret = sys_io_submit(a->ctx, n - i, arm + i);
+		ret = evpoll__io_submit(a->ctx, n - i, arm + i);
 		if (ret > 0) {
 			for (; ret > 0; ret--, i++)
 				p->fds[(int)arm[i]->aio_fildes].bidx |=
@@ -522,9 +499,9 @@ static void linuxaio_flush_arms(struct evpoll_poller *p)
 		 * re-filled from 0 while it is read: at most one entry is
 		 * written per entry read, so nothing unread is overwritten.
 		 */
-		if (errno == EBADF && !evpoll__fd_is_open(fd)) {
+		if (ret == -EBADF && !evpoll__fd_is_open(fd)) {
 			evpoll__fd_forget(p, fd);
-		} else if (errno == EAGAIN) {
+		} else if (ret == -EAGAIN) {
 			for (; i < n; i++) {
 				fd = (int)arm[i]->aio_fildes;
 				linuxaio_queue_arm(a, &p->fds[fd]);
@@ -593,9 +570,9 @@ static int linuxaio_wait(struct evpoll_poller *p,
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
 	}
-	nr = sys_io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
+	nr = evpoll__io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
 	if (nr < 0)
-		return n ? n : -errno;
+		return n ? n : nr;
 
 	for (i = 0; i < nr; i++) {
 		const struct io_event *e = &a->evbuf[i];
