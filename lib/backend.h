@@ -9,6 +9,27 @@
  * it, and loops on empty wakeups until the timeout expires; a backend only
  * translates ADD/MOD/DEL and wait into its mechanism.  Nothing here is
  * exported: internal cross-file names start with "evpoll__".
+ *
+ * Names in lib/ (functions, variables, macros; upper case for macros),
+ * one rule, so that a name tells its scope:
+ *
+ *   evpoll_*	public API, declared in include/evpoll.h or
+ *		include/evpoll-aio.h and exported by libevpoll.map.
+ *   evpoll__*	shared between library files: declared in a header of lib/
+ *		(backend.h, aio.h, syscall.h, uring.h), hidden by the
+ *		version script.  Never used for a static.
+ *   <file>_*	file-local statics: a short prefix for the file or its
+ *		mechanism, never evpoll_: epoll_, evpdev_ (backend-evpoll.c),
+ *		linuxaio_, poll_, select_, sigio_, uring_ (backend-*.c);
+ *		uring_, posix_, linux_ (aio-*.c); caio_ (aio.c, the
+ *		completion API); poller_ (poller.c); wrap_ (evpoll.c, the
+ *		/dev/evpoll wrapper); preload.c, which has no ops table,
+ *		uses plain names and preload_ (cfg(), real(), route_*()).
+ *
+ * Struct tags are not symbols: the opaque public handles are struct
+ * evpoll_poller and struct evpoll_aio; the internal ops tables keep the
+ * names STYLE.md gives them (struct evpoll_backend_ops, and in aio.h
+ * struct evpoll_aio_ops and struct evpoll_aio_slot).
  */
 #ifndef _EVPOLL_BACKEND_H
 #define _EVPOLL_BACKEND_H
