@@ -132,11 +132,7 @@ static int epoll_init(struct evpoll_poller *p)
 const struct evpoll_backend_ops evpoll__backend_epoll = {
 	.name		= "epoll",
 	.id		= EVPOLL_BACKEND_EPOLL,
-	.caps		= EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT |
-			  EVPOLL_CAP_EXCLUSIVE | EVPOLL_CAP_RDHUP |
-			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
-			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
-			  EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT,
+	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
 	.probe		= epoll_probe,
 	.init		= epoll_init,
 	.ctl		= evpoll__epoll_like_ctl,

@@ -196,8 +196,14 @@ static inline int evpoll__tag_fd(uint64_t tag)
 
 /*
  * epoll and evpoll share one implementation (backend-epoll.c), over
- * different system call wrappers.
+ * different system call wrappers, and so offer the same capabilities.
  */
+#define EVPOLL__EPOLL_LIKE_CAPS						\
+	(EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT | EVPOLL_CAP_EXCLUSIVE |	\
+	 EVPOLL_CAP_RDHUP | EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |	\
+	 EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |			\
+	 EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT)
+
 struct evpoll__epoll_calls {
 	int (*create1)(int flags);
 	int (*ctl)(int epfd, int op, int fd, struct epoll_event *ev);
