@@ -26,10 +26,15 @@
  *		/dev/evpoll wrapper); preload.c, which has no ops table,
  *		uses plain names and preload_ (cfg(), real(), route_*()).
  *
- * Struct tags are not symbols: the opaque public handles are struct
- * evpoll_poller and struct evpoll_aio; the internal ops tables keep the
- * names STYLE.md gives them (struct evpoll_backend_ops, and in aio.h
- * struct evpoll_aio_ops and struct evpoll_aio_slot).
+ * Struct tags follow the same rule (a backend's private state is struct
+ * <prefix>_poller), with two kinds of exception: the opaque public
+ * handles struct evpoll_poller and struct evpoll_aio, defined here and in
+ * aio.h; and the internal ops tables, which keep the names STYLE.md gives
+ * them (struct evpoll_backend_ops, and in aio.h struct evpoll_aio_ops and
+ * struct evpoll_aio_slot).
+ *
+ * A static also avoids names that mean something else nearby: libc's
+ * (aio_cancel(3)), and the kernel API that kmod/ calls (poll_wait()).
  */
 #ifndef _EVPOLL_BACKEND_H
 #define _EVPOLL_BACKEND_H
