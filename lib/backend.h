@@ -14,10 +14,13 @@
  * one rule, so that a name tells its scope:
  *
  *   evpoll_*	public API, declared in include/evpoll.h or
- *		include/evpoll-aio.h and exported by libevpoll.map.
+ *		include/evpoll-aio.h, marked EVPOLL_API/EVPOLL_AIO_API and
+ *		listed by libevpoll.map.
  *   evpoll__*	shared between library files: declared in a header of lib/
- *		(backend.h, aio.h, syscall.h, uring.h), hidden by the
- *		version script.  Never used for a static.
+ *		(backend.h, aio.h, syscall.h, uring.h), never exported
+ *		(not marked EVPOLL_API in a -fvisibility=hidden build;
+ *		libevpoll.map's "evpoll_*" alone would let them through).
+ *		Never used for a static.
  *   <file>_*	file-local statics: a short prefix for the file or its
  *		mechanism, never evpoll_: epoll_, evpdev_ (backend-evpoll.c),
  *		linuxaio_, poll_, select_, sigio_, uring_ (backend-*.c);
