@@ -52,12 +52,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/aio_abi.h>
-
 #include "aio.h"
+#include "syscall.h"
 
 #define LINUX_BATCH	64
 
@@ -72,45 +70,14 @@ struct linux_slot {
 	bool polling;		/* in the poll stage */
 };
 
-static int sys_io_setup(unsigned int nr, aio_context_t *id)
-{
-	return syscall(__NR_io_setup, nr, id) ? -errno : 0;
-}
-
-static int sys_io_destroy(aio_context_t id)
-{
-	return syscall(__NR_io_destroy, id) ? -errno : 0;
-}
-
-static int sys_io_submit(aio_context_t id, long nr, struct iocb **iocbs)
-{
-	long ret = syscall(__NR_io_submit, id, nr, iocbs);
-
-	return ret < 0 ? -errno : (int)ret;
-}
-
-static int sys_io_getevents(aio_context_t id, long min_nr, long nr,
-			    struct io_event *events, struct timespec *timeout)
-{
-	long ret = syscall(__NR_io_getevents, id, min_nr, nr, events, timeout);
-
-	return ret < 0 ? -errno : (int)ret;
-}
-
-static int sys_io_cancel(aio_context_t id, struct iocb *iocb,
-			 struct io_event *result)
-{
-	return syscall(__NR_io_cancel, id, iocb, result) ? -errno : 0;
-}
-
 static int linux_probe(void)
 {
 	aio_context_t id = 0;
-	int ret = sys_io_setup(1, &id);
+	int ret = evpoll__io_setup(1, &id);
 
 	if (ret)
 		return ret;
-	sys_io_destroy(id);
+	evpoll__io_destroy(id);
 	return 0;
 }
 
@@ -123,7 +90,7 @@ static int linux_init(struct evpoll_aio *ctx)
 	if (!l->events)
 		return -ENOMEM;
 	l->id = 0;
-	ret = sys_io_setup(ctx->depth, &l->id);
+	ret = evpoll__io_setup(ctx->depth, &l->id);
 	if (ret) {
 		free(l->events);
 		l->events = NULL;
@@ -135,7 +102,7 @@ static void linux_exit(struct evpoll_aio *ctx)
 {
 	struct linux_ctx *l = ctx->priv;
 
-	sys_io_destroy(l->id);
+	evpoll__io_destroy(l->id);
 	free(l->events);
 }
 
@@ -184,7 +151,7 @@ static int linux_submit(struct evpoll_aio *ctx, struct evpoll_aio_slot **slots,
 	}
 	if (!i)
 		return err;
-	ret = sys_io_submit(l->id, i, iocbs);
+	ret = evpoll__io_submit(l->id, i, iocbs);
 	return ret;
 }
 
@@ -199,7 +166,7 @@ static unsigned int linux_second_stage(struct evpoll_aio *ctx,
 	unsigned int i = 0, got = 0;
 
 	while (i < n) {
-		int ret = sys_io_submit(l->id, n - i, iocbs + i);
+		int ret = evpoll__io_submit(l->id, n - i, iocbs + i);
 
 		if (ret > 0) {
 			i += (unsigned int)ret;
@@ -236,7 +203,7 @@ static int linux_reap(struct evpoll_aio *ctx, unsigned int want,
 		}
 		if (max > LINUX_BATCH)
 			max = LINUX_BATCH;	/* room in again[] */
-		ret = sys_io_getevents(l->id, min, max, l->events, tsp);
+		ret = evpoll__io_getevents(l->id, min, max, l->events, tsp);
 		if (ret < 0)
 			return ret;	/* -EINTR */
 		for (i = 0; i < ret; i++) {
@@ -278,7 +245,7 @@ static int linux_cancel(struct evpoll_aio *ctx, struct evpoll_aio_slot *slot)
 	struct io_event ev;
 	int ret;
 
-	ret = sys_io_cancel(l->id, &ls->iocb, &ev);
+	ret = evpoll__io_cancel(l->id, &ls->iocb, &ev);
 	if (!ret || ret == -EINPROGRESS)
 		return ls->polling ? 0 : -EALREADY;
 	if (ret == -EINVAL)

@@ -43,11 +43,9 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <string.h>
-
-#include <liburing.h>
 
 #include "aio.h"
+#include "uring.h"
 
 /*
  * user_data of our cancel SQEs.  Not ~0ULL: liburing uses that
@@ -63,37 +61,6 @@ struct uring_ctx {
 	bool cancel_done;
 };
 
-static int uring_setup(struct io_uring *ring, unsigned int sq,
-		       unsigned int cq)
-{
-	struct io_uring_params p;
-	int ret;
-
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
-	p.cq_entries = cq;
-	ret = io_uring_queue_init_params(sq, ring, &p);
-	if (ret == -EINVAL) {
-		/* before 5.18: no SUBMIT_ALL */
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE;
-		p.cq_entries = cq;
-		ret = io_uring_queue_init_params(sq, ring, &p);
-	}
-	return ret;
-}
-
-static int uring_probe(void)
-{
-	struct io_uring ring;
-	int ret = uring_setup(&ring, 2, 4);
-
-	if (ret)
-		return ret;
-	io_uring_queue_exit(&ring);
-	return 0;
-}
-
 static int uring_init(struct evpoll_aio *ctx)
 {
 	struct uring_ctx *u = ctx->priv;
@@ -104,7 +71,8 @@ static int uring_init(struct evpoll_aio *ctx)
 	/* IORING_MAX_CQ_ENTRIES; beyond, IORING_FEAT_NODROP keeps CQEs */
 	if (cq > 65536)
 		cq = 65536;
-	return uring_setup(&u->ring, sq, cq);
+	/* before 5.18, no SUBMIT_ALL: set up without it */
+	return evpoll__uring_init(&u->ring, sq, cq, IORING_SETUP_SUBMIT_ALL);
 }
 
 static void uring_exit(struct evpoll_aio *ctx)
@@ -112,17 +80,6 @@ static void uring_exit(struct evpoll_aio *ctx)
 	struct uring_ctx *u = ctx->priv;
 
 	io_uring_queue_exit(&u->ring);
-}
-
-static struct io_uring_sqe *uring_get_sqe(struct io_uring *ring)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe) {
-		io_uring_submit(ring);
-		sqe = io_uring_get_sqe(ring);
-	}
-	return sqe;
 }
 
 static int uring_submit(struct evpoll_aio *ctx, struct evpoll_aio_slot **slots,
@@ -134,7 +91,7 @@ static int uring_submit(struct evpoll_aio *ctx, struct evpoll_aio_slot **slots,
 
 	for (i = 0; i < nr; i++) {
 		const struct evpoll_aio_req *r = &slots[i]->req;
-		struct io_uring_sqe *sqe = uring_get_sqe(&u->ring);
+		struct io_uring_sqe *sqe = evpoll__uring_sqe(&u->ring);
 
 		if (!sqe)
 			break;
@@ -228,7 +185,7 @@ static int uring_reap(struct evpoll_aio *ctx, unsigned int want,
 static int uring_cancel(struct evpoll_aio *ctx, struct evpoll_aio_slot *slot)
 {
 	struct uring_ctx *u = ctx->priv;
-	struct io_uring_sqe *sqe = uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe = evpoll__uring_sqe(&u->ring);
 	int ret;
 
 	if (!sqe)
@@ -264,7 +221,7 @@ const struct evpoll_aio_ops evpoll__aio_uring = {
 	.name		= "uring",
 	.ctx_size	= sizeof(struct uring_ctx),
 	.slot_size	= 0,
-	.probe		= uring_probe,
+	.probe		= evpoll__uring_probe,
 	.init		= uring_init,
 	.exit		= uring_exit,
 	.submit		= uring_submit,

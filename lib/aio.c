@@ -18,19 +18,19 @@
 #include "aio.h"
 
 /* Linux never transfers more than this in one read or write. */
-#define EVPOLL_AIO_MAX_LEN	0x7ffff000UL
-#define EVPOLL_AIO_MAX_DEPTH	65536U
+#define CAIO_MAX_LEN	0x7ffff000UL
+#define CAIO_MAX_DEPTH	65536U
 #define NSEC_PER_SEC		1000000000L
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* Indexed by enum evpoll_aio_backend; the order of preference. */
-static const struct evpoll_aio_ops *const evpoll_aio_backend_ops[] = {
+static const struct evpoll_aio_ops *const caio_backend_ops[] = {
 	[EVPOLL_AIO_URING] = &evpoll__aio_uring,
 	[EVPOLL_AIO_POSIX] = &evpoll__aio_posix,
 	[EVPOLL_AIO_LINUX] = &evpoll__aio_linux,
 };
 
-static int evpoll_aio_valid_backend(int backend)
+static int caio_valid_backend(int backend)
 {
 	return backend > EVPOLL_AIO_DEFAULT && backend < EVPOLL_AIO_NR_BACKENDS;
 }
@@ -46,9 +46,9 @@ EVPOLL_AIO_API const char *evpoll_aio_backend_name(int backend)
 {
 	if (backend == EVPOLL_AIO_DEFAULT)
 		return "default";
-	if (!evpoll_aio_valid_backend(backend))
+	if (!caio_valid_backend(backend))
 		return NULL;
-	return evpoll_aio_backend_ops[backend]->name;
+	return caio_backend_ops[backend]->name;
 }
 
 /**
@@ -66,7 +66,7 @@ EVPOLL_AIO_API int evpoll_aio_backend_by_name(const char *name)
 	if (!strcmp(name, "default"))
 		return EVPOLL_AIO_DEFAULT;
 	for (b = EVPOLL_AIO_DEFAULT + 1; b < EVPOLL_AIO_NR_BACKENDS; b++)
-		if (!strcmp(name, evpoll_aio_backend_ops[b]->name))
+		if (!strcmp(name, caio_backend_ops[b]->name))
 			return b;
 	return -EINVAL;
 }
@@ -86,7 +86,7 @@ EVPOLL_AIO_API int evpoll_aio_backends(int *list, unsigned int nr)
 	int b;
 
 	for (b = EVPOLL_AIO_DEFAULT + 1; b < EVPOLL_AIO_NR_BACKENDS; b++) {
-		if (evpoll_aio_backend_ops[b]->probe())
+		if (caio_backend_ops[b]->probe())
 			continue;
 		if (list && n < nr)
 			list[n] = b;
@@ -140,16 +140,16 @@ EVPOLL_AIO_API int evpoll_aio_create(struct evpoll_aio **ctxp,
 	int b = backend;
 	int ret;
 
-	if (!ctxp || flags || depth > EVPOLL_AIO_MAX_DEPTH)
+	if (!ctxp || flags || depth > CAIO_MAX_DEPTH)
 		return -EINVAL;
 	if (b == EVPOLL_AIO_DEFAULT) {
 		b = evpoll_aio_default_backend();
 		if (b < 0)
 			return b;
 	}
-	if (!evpoll_aio_valid_backend(b))
+	if (!caio_valid_backend(b))
 		return -EINVAL;
-	ops = evpoll_aio_backend_ops[b];
+	ops = caio_backend_ops[b];
 	if (!depth)
 		depth = EVPOLL_AIO_DEFAULT_DEPTH;
 
@@ -284,8 +284,8 @@ int evpoll__aio_stream_check(int fd)
 	return 1;
 }
 
-static void evpoll_aio_put_slot(struct evpoll_aio *ctx,
-				struct evpoll_aio_slot *slot)
+static void caio_put_slot(struct evpoll_aio *ctx,
+			  struct evpoll_aio_slot *slot)
 {
 	slot->state = EVPOLL_AIO_SLOT_FREE;
 	slot->cancelled = false;
@@ -350,8 +350,8 @@ EVPOLL_AIO_API int evpoll_aio_submit(struct evpoll_aio *ctx,
 			slot->state = EVPOLL_AIO_SLOT_INFLIGHT;
 			slot->cancelled = false;
 			slot->req = *r;
-			if (slot->req.len > EVPOLL_AIO_MAX_LEN)
-				slot->req.len = EVPOLL_AIO_MAX_LEN;
+			if (slot->req.len > CAIO_MAX_LEN)
+				slot->req.len = CAIO_MAX_LEN;
 			memset(slot->priv, 0, ctx->ops->slot_size);
 			batch[n++] = slot;
 		}
@@ -360,7 +360,7 @@ EVPOLL_AIO_API int evpoll_aio_submit(struct evpoll_aio *ctx,
 
 		started = ctx->ops->submit(ctx, batch, n);
 		for (i = started > 0 ? (unsigned int)started : 0; i < n; i++)
-			evpoll_aio_put_slot(ctx, batch[i]);
+			caio_put_slot(ctx, batch[i]);
 		if (started < 0) {
 			err = started;
 			break;
@@ -429,9 +429,9 @@ EVPOLL_AIO_API int evpoll_aio_write(struct evpoll_aio *ctx, int fd,
 }
 
 /* Copy up to @max finished requests out, in completion order. */
-static unsigned int evpoll_aio_drain(struct evpoll_aio *ctx,
-				     struct evpoll_aio_cqe *cqes,
-				     unsigned int max)
+static unsigned int caio_drain(struct evpoll_aio *ctx,
+			       struct evpoll_aio_cqe *cqes,
+			       unsigned int max)
 {
 	unsigned int n = 0;
 
@@ -441,7 +441,7 @@ static unsigned int evpoll_aio_drain(struct evpoll_aio *ctx,
 
 		cqes[n].res = ctx->res[idx];
 		cqes[n].user_data = slot->req.user_data;
-		evpoll_aio_put_slot(ctx, slot);
+		caio_put_slot(ctx, slot);
 		n++;
 	}
 	return n;
@@ -497,7 +497,7 @@ EVPOLL_AIO_API int evpoll_aio_wait(struct evpoll_aio *ctx,
 		ret = 0;
 	if (ret < 0 && ctx->done_head == ctx->done_tail)
 		return ret;
-	return (int)evpoll_aio_drain(ctx, cqes, max_nr);
+	return (int)caio_drain(ctx, cqes, max_nr);
 }
 
 /**

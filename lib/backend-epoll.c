@@ -26,7 +26,7 @@
 
 #include "backend.h"
 
-struct evpoll__epoll {
+struct epoll_poller {
 	const struct evpoll__epoll_calls *calls;
 	int epfd;
 	struct epoll_event *buf;	/* wait buffer */
@@ -36,7 +36,7 @@ struct evpoll__epoll {
 int evpoll__epoll_like_init(struct evpoll_poller *p,
 			    const struct evpoll__epoll_calls *calls)
 {
-	struct evpoll__epoll *ep = calloc(1, sizeof(*ep));
+	struct epoll_poller *ep = calloc(1, sizeof(*ep));
 
 	if (!ep)
 		return -ENOMEM;
@@ -54,7 +54,7 @@ int evpoll__epoll_like_init(struct evpoll_poller *p,
 
 void evpoll__epoll_like_destroy(struct evpoll_poller *p)
 {
-	struct evpoll__epoll *ep = p->priv;
+	struct epoll_poller *ep = p->priv;
 
 	close(ep->epfd);
 	free(ep->buf);
@@ -64,7 +64,7 @@ void evpoll__epoll_like_destroy(struct evpoll_poller *p)
 int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
 			   struct evpoll__fd *f)
 {
-	struct evpoll__epoll *ep = p->priv;
+	struct epoll_poller *ep = p->priv;
 	struct epoll_event ev = {
 		.events = f->events,
 		.data.u64 = evpoll__tag(fd, f),
@@ -79,7 +79,7 @@ int evpoll__epoll_like_wait(struct evpoll_poller *p,
 			    struct evpoll_poller_event *evs, int max,
 			    int timeout_ms)
 {
-	struct evpoll__epoll *ep = p->priv;
+	struct epoll_poller *ep = p->priv;
 	int i, nr, n = 0;
 
 	if (max > ep->bufcap) {
@@ -132,11 +132,7 @@ static int epoll_init(struct evpoll_poller *p)
 const struct evpoll_backend_ops evpoll__backend_epoll = {
 	.name		= "epoll",
 	.id		= EVPOLL_BACKEND_EPOLL,
-	.caps		= EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT |
-			  EVPOLL_CAP_EXCLUSIVE | EVPOLL_CAP_RDHUP |
-			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
-			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
-			  EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT,
+	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
 	.probe		= epoll_probe,
 	.init		= epoll_init,
 	.ctl		= evpoll__epoll_like_ctl,

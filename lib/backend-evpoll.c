@@ -26,46 +26,42 @@
 
 #include "backend.h"
 
-static const struct evpoll__epoll_calls evpoll_calls = {
+static const struct evpoll__epoll_calls evpdev_calls = {
 	.create1	= evpoll_create1,
 	.ctl		= evpoll_ctl,
 	.wait		= evpoll_wait,
 };
 
-static int evpoll_errno_to_probe(int err)
+static int evpdev_errno_to_probe(int err)
 {
 	if (err == ENOENT || err == ENXIO || err == ENODEV)
 		return -ENODEV;
 	return -err;
 }
 
-static int evpoll_probe(void)
+static int evpdev_probe(void)
 {
 	int fd = evpoll_create1(EPOLL_CLOEXEC);
 
 	if (fd < 0)
-		return evpoll_errno_to_probe(errno);
+		return evpdev_errno_to_probe(errno);
 	close(fd);
 	return 0;
 }
 
-static int evpoll_init(struct evpoll_poller *p)
+static int evpdev_init(struct evpoll_poller *p)
 {
-	int ret = evpoll__epoll_like_init(p, &evpoll_calls);
+	int ret = evpoll__epoll_like_init(p, &evpdev_calls);
 
-	return ret < 0 ? evpoll_errno_to_probe(-ret) : 0;
+	return ret < 0 ? evpdev_errno_to_probe(-ret) : 0;
 }
 
 const struct evpoll_backend_ops evpoll__backend_evpoll = {
 	.name		= "evpoll",
 	.id		= EVPOLL_BACKEND_EVPOLL,
-	.caps		= EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT |
-			  EVPOLL_CAP_EXCLUSIVE | EVPOLL_CAP_RDHUP |
-			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
-			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
-			  EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT,
-	.probe		= evpoll_probe,
-	.init		= evpoll_init,
+	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
+	.probe		= evpdev_probe,
+	.init		= evpdev_init,
 	.ctl		= evpoll__epoll_like_ctl,
 	.wait		= evpoll__epoll_like_wait,
 	.destroy	= evpoll__epoll_like_destroy,

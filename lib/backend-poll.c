@@ -34,7 +34,7 @@ _Static_assert(POLLIN == EPOLLIN && POLLPRI == EPOLLPRI &&
 	       POLLHUP == EPOLLHUP && POLLRDHUP == EPOLLRDHUP,
 	       "POLL* and EPOLL* differ");
 
-struct evpoll__poll {
+struct poll_poller {
 	struct pollfd *pfds;	/* the set, pfds[0 .. n - 1] */
 	int *fdof;		/* fd of each slot (pfds[].fd may be < 0) */
 	int n;
@@ -49,20 +49,20 @@ static int poll_probe(void)
 
 static int poll_init(struct evpoll_poller *p)
 {
-	p->priv = calloc(1, sizeof(struct evpoll__poll));
+	p->priv = calloc(1, sizeof(struct poll_poller));
 	return p->priv ? 0 : -ENOMEM;
 }
 
 static void poll_destroy(struct evpoll_poller *p)
 {
-	struct evpoll__poll *pp = p->priv;
+	struct poll_poller *pp = p->priv;
 
 	free(pp->pfds);
 	free(pp->fdof);
 	free(pp);
 }
 
-static int poll_grow(struct evpoll__poll *pp)
+static int poll_grow(struct poll_poller *pp)
 {
 	int cap = pp->cap ? pp->cap * 2 : 64;
 	struct pollfd *pfds;
@@ -80,7 +80,7 @@ static int poll_grow(struct evpoll__poll *pp)
 	return 0;
 }
 
-static void poll_set_slot(struct evpoll__poll *pp, int fd,
+static void poll_set_slot(struct poll_poller *pp, int fd,
 			  const struct evpoll__fd *f)
 {
 	struct pollfd *pfd = &pp->pfds[f->bidx];
@@ -93,7 +93,7 @@ static void poll_set_slot(struct evpoll__poll *pp, int fd,
 static int poll_ctl(struct evpoll_poller *p, int op, int fd,
 		    struct evpoll__fd *f)
 {
-	struct evpoll__poll *pp = p->priv;
+	struct poll_poller *pp = p->priv;
 	int last, ret;
 
 	switch (op) {
@@ -124,10 +124,11 @@ static int poll_ctl(struct evpoll_poller *p, int op, int fd,
 	return -EINVAL;
 }
 
-static int poll_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
-		     int max, int timeout_ms)
+static int poll_wait_fds(struct evpoll_poller *p,
+			 struct evpoll_poller_event *evs, int max,
+			 int timeout_ms)
 {
-	struct evpoll__poll *pp = p->priv;
+	struct poll_poller *pp = p->priv;
 	int i, k, start, nready, n = 0;
 
 	nready = poll(pp->pfds, (nfds_t)pp->n, timeout_ms);
@@ -170,6 +171,6 @@ const struct evpoll_backend_ops evpoll__backend_poll = {
 	.probe		= poll_probe,
 	.init		= poll_init,
 	.ctl		= poll_ctl,
-	.wait		= poll_wait,
+	.wait		= poll_wait_fds,
 	.destroy	= poll_destroy,
 };

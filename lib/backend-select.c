@@ -31,7 +31,7 @@
 
 #include "backend.h"
 
-struct evpoll__select {
+struct select_poller {
 	fd_set rd;
 	fd_set wr;
 	fd_set ex;
@@ -46,7 +46,7 @@ static int select_probe(void)
 
 static int select_init(struct evpoll_poller *p)
 {
-	struct evpoll__select *sp = calloc(1, sizeof(*sp));
+	struct select_poller *sp = calloc(1, sizeof(*sp));
 
 	if (!sp)
 		return -ENOMEM;
@@ -63,7 +63,7 @@ static void select_destroy(struct evpoll_poller *p)
 	free(p->priv);
 }
 
-static void select_set(struct evpoll__select *sp, int fd, uint32_t want)
+static void select_set(struct select_poller *sp, int fd, uint32_t want)
 {
 	FD_CLR(fd, &sp->rd);
 	FD_CLR(fd, &sp->wr);
@@ -79,7 +79,7 @@ static void select_set(struct evpoll__select *sp, int fd, uint32_t want)
 static int select_ctl(struct evpoll_poller *p, int op, int fd,
 		      struct evpoll__fd *f)
 {
-	struct evpoll__select *sp = p->priv;
+	struct select_poller *sp = p->priv;
 
 	if (fd >= FD_SETSIZE)
 		return -ERANGE;
@@ -108,7 +108,7 @@ static int select_ctl(struct evpoll_poller *p, int op, int fd,
 /* select() said EBADF: drop the registered fds that were closed. */
 static void select_drop_closed(struct evpoll_poller *p)
 {
-	struct evpoll__select *sp = p->priv;
+	struct select_poller *sp = p->priv;
 	int fd;
 
 	for (fd = sp->maxfd; fd >= 0; fd--)
@@ -120,7 +120,7 @@ static int select_wait(struct evpoll_poller *p,
 		       struct evpoll_poller_event *evs, int max,
 		       int timeout_ms)
 {
-	struct evpoll__select *sp = p->priv;
+	struct select_poller *sp = p->priv;
 	struct timeval tv, *tvp = NULL;
 	fd_set rd = sp->rd, wr = sp->wr, ex = sp->ex;
 	int k, start, nfds = sp->maxfd + 1, n = 0, ret;

@@ -73,7 +73,7 @@ static unsigned long sigio_overflows;
 static __thread int sigio_thread_users;
 static __thread int sigio_thread_unblock;
 
-struct evpoll__sigio {
+struct sigio_poller {
 	int sig;		/* our real-time signal */
 	int unblock_sig;	/* unblock @sig when freed */
 	pid_t tid;		/* owner thread */
@@ -121,7 +121,7 @@ static void sigio_flush(const sigset_t *set)
 
 static int sigio_init(struct evpoll_poller *p)
 {
-	struct evpoll__sigio *s;
+	struct sigio_poller *s;
 	sigset_t old;
 	int ret;
 
@@ -152,7 +152,7 @@ static int sigio_init(struct evpoll_poller *p)
 	return 0;
 }
 
-static void sigio_unhot(struct evpoll__sigio *s, int fd, struct evpoll__fd *f)
+static void sigio_unhot(struct sigio_poller *s, int fd, struct evpoll__fd *f)
 {
 	int i;
 
@@ -169,7 +169,7 @@ static void sigio_unhot(struct evpoll__sigio *s, int fd, struct evpoll__fd *f)
 	}
 }
 
-static int sigio_hot(struct evpoll__sigio *s, int fd, struct evpoll__fd *f)
+static int sigio_hot(struct sigio_poller *s, int fd, struct evpoll__fd *f)
 {
 	if ((f->bidx & SIGIO_HOT) || (f->state & EVPOLL__FD_DISARMED))
 		return 0;
@@ -194,7 +194,7 @@ static int sigio_hot(struct evpoll__sigio *s, int fd, struct evpoll__fd *f)
 
 static void sigio_all_hot(struct evpoll_poller *p)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	int fd;
 
 	for (fd = 0; fd < p->nfds; fd++)
@@ -205,7 +205,7 @@ static void sigio_all_hot(struct evpoll_poller *p)
 static int sigio_ctl(struct evpoll_poller *p, int op, int fd,
 		     struct evpoll__fd *f)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = s->tid };
 	struct stat st;
 	int fl;
@@ -252,7 +252,7 @@ static int sigio_ctl(struct evpoll_poller *p, int op, int fd,
 
 static void sigio_destroy(struct evpoll_poller *p)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	sigset_t set;
 	int fd;
 
@@ -280,7 +280,7 @@ static void sigio_destroy(struct evpoll_poller *p)
 
 static void sigio_note(struct evpoll_poller *p, const siginfo_t *si)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	struct evpoll__fd *f;
 
 	if (si->si_signo == SIGIO) {
@@ -297,7 +297,7 @@ static void sigio_note(struct evpoll_poller *p, const siginfo_t *si)
 /* Collect the signals already queued, without waiting. */
 static void sigio_drain(struct evpoll_poller *p)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	struct timespec zero = { 0, 0 };
 	siginfo_t si;
 
@@ -309,7 +309,7 @@ static void sigio_drain(struct evpoll_poller *p)
 static int sigio_check(struct evpoll_poller *p,
 		       struct evpoll_poller_event *evs, int max)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	int i, k = s->nhot, n = 0;
 
 	if (k <= 0)
@@ -365,7 +365,7 @@ static int sigio_check(struct evpoll_poller *p,
 static int sigio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		      int max, int timeout_ms)
 {
-	struct evpoll__sigio *s = p->priv;
+	struct sigio_poller *s = p->priv;
 	struct timespec ts, *tsp = NULL;
 	siginfo_t si;
 	int n;

@@ -49,9 +49,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <liburing.h>
-
 #include "backend.h"
+#include "uring.h"
 
 #define URING_ENTRIES		256
 #define URING_CQ_ENTRIES	4096
@@ -59,37 +58,15 @@
 /* evpoll__fd.bidx bits; bu64 is the tag of the request in flight, or 0. */
 #define URING_PENDING	(1 << 0)	/* in the arm list */
 
-struct evpoll__uring {
+struct uring_poller {
 	struct io_uring ring;
 	int *arm;		/* fds to arm at the next wait */
 	int narm;
 	int armcap;
 };
 
-static int uring_probe(void)
-{
-	struct io_uring ring;
-	int ret = io_uring_queue_init(2, &ring, 0);
-
-	if (ret < 0)
-		return ret;
-	io_uring_queue_exit(&ring);
-	return 0;
-}
-
-static struct io_uring_sqe *uring_sqe(struct evpoll__uring *u)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-
-	if (!sqe) {
-		io_uring_submit(&u->ring);
-		sqe = io_uring_get_sqe(&u->ring);
-	}
-	return sqe;
-}
-
 /* Does this kernel have multishot poll? */
-static int uring_has_multishot(struct evpoll__uring *u)
+static int uring_has_multishot(struct uring_poller *u)
 {
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
@@ -98,7 +75,7 @@ static int uring_has_multishot(struct evpoll__uring *u)
 	efd = eventfd(1, EFD_CLOEXEC);
 	if (efd < 0)
 		return 0;
-	sqe = uring_sqe(u);
+	sqe = evpoll__uring_sqe(&u->ring);
 	io_uring_prep_poll_multishot(sqe, efd, EPOLLIN);
 	sqe->user_data = 1;
 	ret = io_uring_submit_and_wait(&u->ring, 1);
@@ -107,7 +84,7 @@ static int uring_has_multishot(struct evpoll__uring *u)
 		io_uring_cqe_seen(&u->ring, cqe);
 	}
 	if (multi) {
-		sqe = uring_sqe(u);
+		sqe = evpoll__uring_sqe(&u->ring);
 		io_uring_prep_poll_remove(sqe, 1);
 		sqe->user_data = 0;
 		io_uring_submit(&u->ring);
@@ -119,17 +96,13 @@ static int uring_has_multishot(struct evpoll__uring *u)
 
 static int uring_init(struct evpoll_poller *p)
 {
-	struct io_uring_params params;
-	struct evpoll__uring *u;
+	struct uring_poller *u;
 	int ret;
 
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	memset(&params, 0, sizeof(params));
-	params.flags = IORING_SETUP_CQSIZE;
-	params.cq_entries = URING_CQ_ENTRIES;
-	ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
+	ret = evpoll__uring_init(&u->ring, URING_ENTRIES, URING_CQ_ENTRIES, 0);
 	if (ret < 0) {
 		free(u);
 		return ret;
@@ -142,7 +115,7 @@ static int uring_init(struct evpoll_poller *p)
 
 static void uring_destroy(struct evpoll_poller *p)
 {
-	struct evpoll__uring *u = p->priv;
+	struct uring_poller *u = p->priv;
 
 	io_uring_queue_exit(&u->ring);
 	free(u->arm);
@@ -150,7 +123,7 @@ static void uring_destroy(struct evpoll_poller *p)
 }
 
 /* Queue @fd to be armed by the next wait. */
-static int uring_queue_arm(struct evpoll__uring *u, int fd,
+static int uring_queue_arm(struct uring_poller *u, int fd,
 			   struct evpoll__fd *f)
 {
 	if (f->bidx & URING_PENDING)
@@ -169,13 +142,13 @@ static int uring_queue_arm(struct evpoll__uring *u, int fd,
 	return 0;
 }
 
-static int uring_arm(struct evpoll__uring *u, int fd, struct evpoll__fd *f)
+static int uring_arm(struct uring_poller *u, int fd, struct evpoll__fd *f)
 {
 	struct io_uring_sqe *sqe;
 
 	if (f->bu64 || (f->state & EVPOLL__FD_DISARMED))
 		return 0;
-	sqe = uring_sqe(u);
+	sqe = evpoll__uring_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY;
 	if ((f->events & EPOLLET) && !(f->events & EPOLLONESHOT))
@@ -187,13 +160,13 @@ static int uring_arm(struct evpoll__uring *u, int fd, struct evpoll__fd *f)
 	return 0;
 }
 
-static int uring_cancel(struct evpoll__uring *u, struct evpoll__fd *f)
+static int uring_cancel(struct uring_poller *u, struct evpoll__fd *f)
 {
 	struct io_uring_sqe *sqe;
 
 	if (!f->bu64)
 		return 0;
-	sqe = uring_sqe(u);
+	sqe = evpoll__uring_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY;
 	io_uring_prep_poll_remove(sqe, f->bu64);
@@ -205,7 +178,7 @@ static int uring_cancel(struct evpoll__uring *u, struct evpoll__fd *f)
 static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 		     struct evpoll__fd *f)
 {
-	struct evpoll__uring *u = p->priv;
+	struct uring_poller *u = p->priv;
 	int ret;
 
 	switch (op) {
@@ -228,7 +201,7 @@ static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 
 static int uring_flush_arms(struct evpoll_poller *p)
 {
-	struct evpoll__uring *u = p->priv;
+	struct uring_poller *u = p->priv;
 	int i, ret = 0;
 
 	for (i = 0; i < u->narm; i++) {
@@ -254,7 +227,7 @@ static int uring_flush_arms(struct evpoll_poller *p)
 static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
 			  struct evpoll_poller_event *ev)
 {
-	struct evpoll__uring *u = p->priv;
+	struct uring_poller *u = p->priv;
 	struct evpoll__fd *f = evpoll__tag_lookup(p, cqe->user_data);
 	int fd = evpoll__tag_fd(cqe->user_data);
 	uint32_t events;
@@ -282,7 +255,7 @@ static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
 static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		      int max, int timeout_ms)
 {
-	struct evpoll__uring *u = p->priv;
+	struct uring_poller *u = p->priv;
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen = 0;
@@ -320,7 +293,7 @@ const struct evpoll_backend_ops evpoll__backend_uring = {
 			  EVPOLL_CAP_ANON_FILES | EVPOLL_CAP_ANY_FDNUM |
 			  EVPOLL_CAP_ANY_THREAD | EVPOLL_CAP_KERNEL_ET |
 			  EVPOLL_CAP_KERNEL_ONESHOT,
-	.probe		= uring_probe,
+	.probe		= evpoll__uring_probe,
 	.init		= uring_init,
 	.ctl		= uring_ctl,
 	.wait		= uring_wait,

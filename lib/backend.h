@@ -9,6 +9,35 @@
  * it, and loops on empty wakeups until the timeout expires; a backend only
  * translates ADD/MOD/DEL and wait into its mechanism.  Nothing here is
  * exported: internal cross-file names start with "evpoll__".
+ *
+ * Names in lib/ (functions, variables, macros; upper case for macros),
+ * one rule, so that a name tells its scope:
+ *
+ *   evpoll_*	public API, declared in include/evpoll.h or
+ *		include/evpoll-aio.h, marked EVPOLL_API/EVPOLL_AIO_API and
+ *		listed by libevpoll.map.
+ *   evpoll__*	shared between library files: declared in a header of lib/
+ *		(backend.h, aio.h, syscall.h, uring.h), never exported
+ *		(not marked EVPOLL_API in a -fvisibility=hidden build;
+ *		libevpoll.map's "evpoll_*" alone would let them through).
+ *		Never used for a static.
+ *   <file>_*	file-local statics: a short prefix for the file or its
+ *		mechanism, never evpoll_: epoll_, evpdev_ (backend-evpoll.c),
+ *		linuxaio_, poll_, select_, sigio_, uring_ (backend-*.c);
+ *		uring_, posix_, linux_ (aio-*.c); caio_ (aio.c, the
+ *		completion API); poller_ (poller.c); wrap_ (evpoll.c, the
+ *		/dev/evpoll wrapper); preload.c, which has no ops table,
+ *		uses plain names and preload_ (cfg(), real(), route_*()).
+ *
+ * Struct tags follow the same rule (a backend's private state is struct
+ * <prefix>_poller), with two kinds of exception: the opaque public
+ * handles struct evpoll_poller and struct evpoll_aio, defined here and in
+ * aio.h; and the internal ops tables, which keep the names STYLE.md gives
+ * them (struct evpoll_backend_ops, and in aio.h struct evpoll_aio_ops and
+ * struct evpoll_aio_slot).
+ *
+ * A static also avoids names that mean something else nearby: libc's
+ * (aio_cancel(3)), and the kernel API that kmod/ calls (poll_wait()).
  */
 #ifndef _EVPOLL_BACKEND_H
 #define _EVPOLL_BACKEND_H
@@ -105,7 +134,7 @@ struct evpoll_backend_ops {
 extern const struct evpoll_backend_ops evpoll__backend_evpoll;
 extern const struct evpoll_backend_ops evpoll__backend_epoll;
 extern const struct evpoll_backend_ops evpoll__backend_uring;
-extern const struct evpoll_backend_ops evpoll__backend_aio;
+extern const struct evpoll_backend_ops evpoll__backend_linuxaio;
 extern const struct evpoll_backend_ops evpoll__backend_poll;
 extern const struct evpoll_backend_ops evpoll__backend_select;
 extern const struct evpoll_backend_ops evpoll__backend_sigio;
@@ -175,8 +204,14 @@ static inline int evpoll__tag_fd(uint64_t tag)
 
 /*
  * epoll and evpoll share one implementation (backend-epoll.c), over
- * different system call wrappers.
+ * different system call wrappers, and so offer the same capabilities.
  */
+#define EVPOLL__EPOLL_LIKE_CAPS						\
+	(EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT | EVPOLL_CAP_EXCLUSIVE |	\
+	 EVPOLL_CAP_RDHUP | EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |	\
+	 EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |			\
+	 EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT)
+
 struct evpoll__epoll_calls {
 	int (*create1)(int flags);
 	int (*ctl)(int epfd, int op, int fd, struct epoll_event *ev);

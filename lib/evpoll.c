@@ -12,14 +12,14 @@
  *    else, so a NULL event is EFAULT even when the fds are bad;
  *  - wait checks maxevents (EINVAL) and the range of the events pointer
  *    (EFAULT); when they are bad, the kernel's epoll is asked which error
- *    comes first (the order changed after 6.1), see evpoll__wait_errors();
+ *    comes first (the order changed after 6.1), see wrap_wait_errors();
  *  - pwait2 validates the timespec before the fd, as epoll_pwait2() does;
  *  - an fd that is not an evpoll instance makes the ioctl fail with ENOTTY,
  *    where epoll says EINVAL ("epfd is not an epoll file descriptor").
  *    Before saying EINVAL, ctl repeats the checks epoll makes first on the
  *    target fd (EBADF, EPERM), so the errno is the one epoll returns.
  *
- * errno is set in one place, evpoll__errno_return().
+ * errno is set in one place, wrap_errno_return().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,13 +35,13 @@
 #include "evpoll.h"
 
 /* The kernel's sigset_t is _NSIG bits: 8 bytes on every Linux target. */
-#define EVPOLL_SIGSETSIZE	8
+#define WRAP_SIGSETSIZE	8
 
 /* fs/eventpoll.c EP_MAX_EVENTS */
-#define EVPOLL_MAX_EVENTS	(INT_MAX / (int)sizeof(struct epoll_event))
+#define WRAP_MAX_EVENTS	(INT_MAX / (int)sizeof(struct epoll_event))
 
 /* Highest user address + 1 on x86-64 (4-level paging), as access_ok(). */
-#define EVPOLL_TASK_SIZE	0x00007ffffffff000ULL
+#define WRAP_TASK_SIZE	0x00007ffffffff000ULL
 
 _Static_assert(sizeof(struct epoll_event) == sizeof(struct evpoll_event),
 	       "struct epoll_event and struct evpoll_event differ");
@@ -51,7 +51,7 @@ _Static_assert(EPOLL_CTL_ADD == EVPOLL_CTL_ADD &&
 _Static_assert(sizeof(struct timespec) == 16,
 	       "struct timespec is not struct __kernel_timespec");
 
-static int evpoll__errno_return(int ret)
+static int wrap_errno_return(int ret)
 {
 	if (ret < 0) {
 		errno = -ret;
@@ -61,10 +61,10 @@ static int evpoll__errno_return(int ret)
 }
 
 /*
- * evpoll__not_instance - errno epoll_ctl() gives when its epfd is not an
+ * wrap_not_instance - errno epoll_ctl() gives when its epfd is not an
  * epoll fd: the checks on the target @fd come first.
  */
-static int evpoll__not_instance(int fd)
+static int wrap_not_instance(int fd)
 {
 	struct stat st;
 
@@ -90,7 +90,7 @@ int evpoll_create1(int flags)
 	int fd;
 
 	if (flags & ~EPOLL_CLOEXEC)
-		return evpoll__errno_return(-EINVAL);
+		return wrap_errno_return(-EINVAL);
 	fd = open(EVPOLL_DEVICE,
 		  O_RDWR | ((flags & EPOLL_CLOEXEC) ? O_CLOEXEC : 0));
 	if (fd < 0)
@@ -109,7 +109,7 @@ int evpoll_create1(int flags)
 int evpoll_create(int size)
 {
 	if (size <= 0)
-		return evpoll__errno_return(-EINVAL);
+		return wrap_errno_return(-EINVAL);
 	return evpoll_create1(0);
 }
 
@@ -133,28 +133,28 @@ int evpoll_ctl(int evfd, int op, int fd, struct epoll_event *ev)
 
 	if (op != EPOLL_CTL_DEL) {
 		if (!ev)
-			return evpoll__errno_return(-EFAULT);
+			return wrap_errno_return(-EFAULT);
 		ctl.events = ev->events;
 		ctl.data = ev->data.u64;
 	}
 	if (ioctl(evfd, EVPOLL_IOC_CTL, &ctl) == 0)
 		return 0;
 	if (errno == ENOTTY)
-		return evpoll__errno_return(evpoll__not_instance(fd));
+		return wrap_errno_return(wrap_not_instance(fd));
 	return -1;
 }
 
 /*
- * evpoll__wait_errors - the errno epoll would give for a wait that fails
+ * wrap_wait_errors - the errno epoll would give for a wait that fails
  * before reaching the device (@maxevents or @evs bad).  Which check comes
  * first, the fd's (EBADF) or the arguments' (EINVAL, EFAULT), changed
  * between kernels (6.1 checks the arguments first, newer kernels the fd),
  * so the kernel's own epoll is asked: the same call, on the same fd, with
  * the same bad arguments, fails at once without side effects.
  */
-static int evpoll__wait_errors(int evfd, struct epoll_event *evs,
-			       int maxevents, const struct timespec *ts,
-			       int fallback)
+static int wrap_wait_errors(int evfd, struct epoll_event *evs,
+			    int maxevents, const struct timespec *ts,
+			    int fallback)
 {
 	struct timespec zero = { 0, 0 };
 
@@ -163,28 +163,28 @@ static int evpoll__wait_errors(int evfd, struct epoll_event *evs,
 	return fallback;
 }
 
-static int evpoll__wait(int evfd, struct epoll_event *evs, int maxevents,
-			__s64 timeout, const struct timespec *ts,
-			const sigset_t *sigmask)
+static int wrap_wait(int evfd, struct epoll_event *evs, int maxevents,
+		     __s64 timeout, const struct timespec *ts,
+		     const sigset_t *sigmask)
 {
 	struct evpoll_wait w = {
 		.events = (__u64)(uintptr_t)evs,
 		.timeout = ts ? (__s64)(uintptr_t)ts : timeout,
 		.sigmask = (__u64)(uintptr_t)sigmask,
-		.sigsetsize = sigmask ? EVPOLL_SIGSETSIZE : 0,
+		.sigsetsize = sigmask ? WRAP_SIGSETSIZE : 0,
 		.maxevents = maxevents,
 		.flags = ts ? EVPOLL_WAIT_TIMESPEC : 0,
 	};
 	uint64_t end;
 	int ret;
 
-	if (maxevents <= 0 || maxevents > EVPOLL_MAX_EVENTS)
-		return evpoll__errno_return(evpoll__wait_errors(evfd, evs,
+	if (maxevents <= 0 || maxevents > WRAP_MAX_EVENTS)
+		return wrap_errno_return(wrap_wait_errors(evfd, evs,
 				maxevents, ts, -EINVAL));
 	end = (uint64_t)(uintptr_t)evs +
 	      (uint64_t)maxevents * sizeof(struct epoll_event);
-	if (end > EVPOLL_TASK_SIZE || end < (uint64_t)(uintptr_t)evs)
-		return evpoll__errno_return(evpoll__wait_errors(evfd, evs,
+	if (end > WRAP_TASK_SIZE || end < (uint64_t)(uintptr_t)evs)
+		return wrap_errno_return(wrap_wait_errors(evfd, evs,
 				maxevents, ts, -EFAULT));
 
 	ret = ioctl(evfd, EVPOLL_IOC_WAIT, &w);
@@ -199,10 +199,10 @@ static int evpoll__wait(int evfd, struct epoll_event *evs, int maxevents,
 	if (ts && (ret == -EBADF || ret == -EINVAL) &&
 	    epoll_pwait2(-1, evs, maxevents, ts, NULL) < 0 && errno != EBADF)
 		ret = -errno;
-	return evpoll__errno_return(ret);
+	return wrap_errno_return(ret);
 }
 
-static __s64 evpoll__ms_to_ns(int timeout_ms)
+static __s64 wrap_ms_to_ns(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return -1;
@@ -224,8 +224,8 @@ static __s64 evpoll__ms_to_ns(int timeout_ms)
 int evpoll_wait(int evfd, struct epoll_event *evs, int maxevents,
 		int timeout_ms)
 {
-	return evpoll__wait(evfd, evs, maxevents, evpoll__ms_to_ns(timeout_ms),
-			    NULL, NULL);
+	return wrap_wait(evfd, evs, maxevents, wrap_ms_to_ns(timeout_ms),
+			 NULL, NULL);
 }
 
 /**
@@ -244,8 +244,8 @@ int evpoll_wait(int evfd, struct epoll_event *evs, int maxevents,
 int evpoll_pwait(int evfd, struct epoll_event *evs, int maxevents,
 		 int timeout_ms, const sigset_t *sigmask)
 {
-	return evpoll__wait(evfd, evs, maxevents, evpoll__ms_to_ns(timeout_ms),
-			    NULL, sigmask);
+	return wrap_wait(evfd, evs, maxevents, wrap_ms_to_ns(timeout_ms),
+			 NULL, sigmask);
 }
 
 /**
@@ -267,6 +267,6 @@ int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 		  const struct timespec *timeout, const sigset_t *sigmask)
 {
 	if (!timeout)	/* block: a NULL timespec pointer, as epoll */
-		return evpoll__wait(evfd, evs, maxevents, -1, NULL, sigmask);
-	return evpoll__wait(evfd, evs, maxevents, 0, timeout, sigmask);
+		return wrap_wait(evfd, evs, maxevents, -1, NULL, sigmask);
+	return wrap_wait(evfd, evs, maxevents, 0, timeout, sigmask);
 }

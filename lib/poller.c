@@ -39,25 +39,25 @@
 #include "backend.h"
 
 static const struct evpoll_backend_ops *const
-evpoll__backends[EVPOLL_BACKEND_COUNT] = {
+poller_backends[EVPOLL_BACKEND_COUNT] = {
 	[EVPOLL_BACKEND_EVPOLL]	= &evpoll__backend_evpoll,
 	[EVPOLL_BACKEND_EPOLL]	= &evpoll__backend_epoll,
 	[EVPOLL_BACKEND_URING]	= &evpoll__backend_uring,
-	[EVPOLL_BACKEND_AIO]	= &evpoll__backend_aio,
+	[EVPOLL_BACKEND_AIO]	= &evpoll__backend_linuxaio,
 	[EVPOLL_BACKEND_POLL]	= &evpoll__backend_poll,
 	[EVPOLL_BACKEND_SELECT]	= &evpoll__backend_select,
 	[EVPOLL_BACKEND_SIGIO]	= &evpoll__backend_sigio,
 };
 
 /* Bits EPOLLEXCLUSIVE may be combined with (fs/eventpoll.c, less WAKEUP). */
-#define EVPOLL__EXCLUSIVE_OK	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
+#define POLLER_EXCLUSIVE_OK	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
 				 EPOLLET | EPOLLEXCLUSIVE)
 
-static const struct evpoll_backend_ops *evpoll__ops(enum evpoll_backend b)
+static const struct evpoll_backend_ops *poller_ops(enum evpoll_backend b)
 {
 	if ((int)b <= EVPOLL_BACKEND_DEFAULT || b >= EVPOLL_BACKEND_COUNT)
 		return NULL;
-	return evpoll__backends[b];
+	return poller_backends[b];
 }
 
 void evpoll__ms_to_timespec(int timeout_ms, struct timespec *ts)
@@ -80,7 +80,7 @@ int evpoll__fd_is_open(int fd)
  */
 const char *evpoll_backend_name(enum evpoll_backend backend)
 {
-	const struct evpoll_backend_ops *ops = evpoll__ops(backend);
+	const struct evpoll_backend_ops *ops = poller_ops(backend);
 
 	if (backend == EVPOLL_BACKEND_DEFAULT)
 		return "default";
@@ -90,7 +90,7 @@ const char *evpoll_backend_name(enum evpoll_backend backend)
 /**
  * evpoll_backend_by_name() - look a backend up by name
  * @name: a name as returned by evpoll_backend_name(); "io_uring" is also
- *	  accepted for "uring"
+ *	  accepted for "uring", and "linuxaio" for "aio"
  *
  * Return: the enum evpoll_backend value (EVPOLL_BACKEND_DEFAULT for
  * "default"), or -EINVAL if @name is NULL or unknown.
@@ -105,8 +105,10 @@ int evpoll_backend_by_name(const char *name)
 		return EVPOLL_BACKEND_DEFAULT;
 	if (!strcmp(name, "io_uring"))
 		return EVPOLL_BACKEND_URING;
+	if (!strcmp(name, "linuxaio"))
+		return EVPOLL_BACKEND_AIO;
 	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (!strcmp(name, evpoll__backends[b]->name))
+		if (!strcmp(name, poller_backends[b]->name))
 			return b;
 	return -EINVAL;
 }
@@ -122,7 +124,7 @@ int evpoll_backend_by_name(const char *name)
  */
 unsigned int evpoll_backend_caps(enum evpoll_backend backend)
 {
-	const struct evpoll_backend_ops *ops = evpoll__ops(backend);
+	const struct evpoll_backend_ops *ops = poller_ops(backend);
 
 	return ops ? ops->caps : 0;
 }
@@ -138,7 +140,7 @@ unsigned int evpoll_backend_caps(enum evpoll_backend backend)
  */
 int evpoll_backend_probe(enum evpoll_backend backend)
 {
-	const struct evpoll_backend_ops *ops = evpoll__ops(backend);
+	const struct evpoll_backend_ops *ops = poller_ops(backend);
 
 	if (!ops)
 		return -EINVAL;
@@ -161,7 +163,7 @@ int evpoll_backends_available(enum evpoll_backend *list, int max)
 	if (max < 0 || (max > 0 && !list))
 		return -EINVAL;
 	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++) {
-		if (evpoll__backends[b]->probe() < 0)
+		if (poller_backends[b]->probe() < 0)
 			continue;
 		if (n < max)
 			list[n] = b;
@@ -194,7 +196,7 @@ int evpoll_backend_default(void)
 		return ret < 0 ? ret : b;
 	}
 	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (evpoll__backends[b]->probe() == 0)
+		if (poller_backends[b]->probe() == 0)
 			return b;
 	return -ENODEV;
 }
@@ -226,7 +228,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 			return ret;
 		backend = ret;
 	}
-	ops = evpoll__ops(backend);
+	ops = poller_ops(backend);
 	if (!ops)
 		return -EINVAL;
 
@@ -312,14 +314,14 @@ unsigned int evpoll_poller_caps(const struct evpoll_poller *p)
 	return p->caps;
 }
 
-static uint32_t evpoll__next_gen(struct evpoll_poller *p)
+static uint32_t poller_next_gen(struct evpoll_poller *p)
 {
 	if (++p->gen == 0)
 		p->gen = 1;
 	return p->gen;
 }
 
-static int evpoll__fd_reserve(struct evpoll_poller *p, int fd)
+static int poller_fd_reserve(struct evpoll_poller *p, int fd)
 {
 	struct evpoll__fd *fds;
 	int n = p->nfds ? p->nfds : 64;
@@ -348,13 +350,13 @@ void evpoll__fd_forget(struct evpoll_poller *p, int fd)
 	p->count--;
 }
 
-static int evpoll__check_events(struct evpoll_poller *p, int op,
-				uint32_t events)
+static int poller_check_events(struct evpoll_poller *p, int op,
+			       uint32_t events)
 {
 	if (events & ~(EVPOLL_POLLER_EVENTS | EVPOLL_POLLER_FLAGS))
 		return -EINVAL;
 	if (events & EPOLLEXCLUSIVE) {
-		if (op == EPOLL_CTL_MOD || (events & ~EVPOLL__EXCLUSIVE_OK))
+		if (op == EPOLL_CTL_MOD || (events & ~POLLER_EXCLUSIVE_OK))
 			return -EINVAL;
 		if (!(p->caps & EVPOLL_CAP_EXCLUSIVE))
 			return -EOPNOTSUPP;
@@ -368,8 +370,8 @@ static int evpoll__check_events(struct evpoll_poller *p, int op,
 	return 0;
 }
 
-static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
-		       uint32_t events, uint64_t data)
+static int poller_ctl(struct evpoll_poller *p, int op, int fd,
+		      uint32_t events, uint64_t data)
 {
 	struct evpoll__fd *f, saved;
 	struct stat st;
@@ -385,7 +387,7 @@ static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode))
 		return -EPERM;
 	if (op != EPOLL_CTL_DEL) {
-		ret = evpoll__check_events(p, op, events);
+		ret = poller_check_events(p, op, events);
 		if (ret < 0)
 			return ret;
 	}
@@ -401,7 +403,7 @@ static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
 	case EPOLL_CTL_ADD:
 		if (f)
 			return -EEXIST;
-		ret = evpoll__fd_reserve(p, fd);
+		ret = poller_fd_reserve(p, fd);
 		if (ret < 0)
 			return ret;
 		f = &p->fds[fd];
@@ -409,7 +411,7 @@ static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
 		f->state = EVPOLL__FD_USED;
 		f->events = events;
 		f->data = data;
-		f->gen = evpoll__next_gen(p);
+		f->gen = poller_next_gen(p);
 		f->dev = st.st_dev;
 		f->ino = st.st_ino;
 		ret = p->ops->ctl(p, op, fd, f);
@@ -427,7 +429,7 @@ static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
 		saved = *f;
 		f->events = events;
 		f->data = data;
-		f->gen = evpoll__next_gen(p);
+		f->gen = poller_next_gen(p);
 		f->state &= ~EVPOLL__FD_DISARMED;
 		ret = p->ops->ctl(p, op, fd, f);
 		if (ret < 0) {
@@ -464,7 +466,7 @@ static int evpoll__ctl(struct evpoll_poller *p, int op, int fd,
 int evpoll_poller_add(struct evpoll_poller *p, int fd, uint32_t events,
 		      uint64_t data)
 {
-	return evpoll__ctl(p, EPOLL_CTL_ADD, fd, events, data);
+	return poller_ctl(p, EPOLL_CTL_ADD, fd, events, data);
 }
 
 /**
@@ -482,7 +484,7 @@ int evpoll_poller_add(struct evpoll_poller *p, int fd, uint32_t events,
 int evpoll_poller_mod(struct evpoll_poller *p, int fd, uint32_t events,
 		      uint64_t data)
 {
-	return evpoll__ctl(p, EPOLL_CTL_MOD, fd, events, data);
+	return poller_ctl(p, EPOLL_CTL_MOD, fd, events, data);
 }
 
 /**
@@ -495,12 +497,12 @@ int evpoll_poller_mod(struct evpoll_poller *p, int fd, uint32_t events,
  */
 int evpoll_poller_del(struct evpoll_poller *p, int fd)
 {
-	return evpoll__ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
+	return poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
 }
 
 /* ONESHOT bookkeeping after the backend delivered @n events. */
-static int evpoll__delivered(struct evpoll_poller *p,
-			     struct evpoll_poller_event *evs, int n)
+static int poller_delivered(struct evpoll_poller *p,
+			    struct evpoll_poller_event *evs, int n)
 {
 	int i, out = 0;
 
@@ -520,7 +522,7 @@ static int evpoll__delivered(struct evpoll_poller *p,
 	return out;
 }
 
-static int64_t evpoll__now_ns(void)
+static int64_t poller_now_ns(void)
 {
 	struct timespec ts;
 
@@ -554,17 +556,17 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 	if (!evs)
 		return -EFAULT;
 	if (ms > 0)
-		deadline = evpoll__now_ns() + (int64_t)ms * 1000000;
+		deadline = poller_now_ns() + (int64_t)ms * 1000000;
 
 	for (;;) {
 		n = p->ops->wait(p, evs, maxevents, ms);
 		if (n < 0)
 			return n;
-		n = evpoll__delivered(p, evs, n);
+		n = poller_delivered(p, evs, n);
 		if (n > 0 || ms == 0)
 			return n;
 		if (ms > 0) {
-			left = deadline - evpoll__now_ns();
+			left = deadline - poller_now_ns();
 			if (left <= 0)
 				return 0;
 			ms = (int)((left + 999999) / 1000000);

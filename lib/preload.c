@@ -79,7 +79,7 @@ enum {
 static _Atomic unsigned char fd_kind[FD_CACHE_SIZE];
 
 /* st_rdev of /dev/evpoll + 1; 0 while unknown. */
-static _Atomic unsigned long long evpoll_rdev1;
+static _Atomic unsigned long long preload_rdev1;
 
 /* Configuration from the environment, read once. */
 #define CFG_READ	0x1
@@ -170,9 +170,9 @@ static int real_missing(const char *name)
 	return -1;
 }
 
-static unsigned long long evpoll_rdev(void)
+static unsigned long long preload_rdev(void)
 {
-	unsigned long long r = atomic_load_explicit(&evpoll_rdev1,
+	unsigned long long r = atomic_load_explicit(&preload_rdev1,
 						    memory_order_relaxed);
 	struct stat st;
 
@@ -181,7 +181,8 @@ static unsigned long long evpoll_rdev(void)
 	/* no instance opened yet (e.g. inherited across exec): the node */
 	if (stat(EVPOLL_DEVICE, &st) || !S_ISCHR(st.st_mode))
 		return ~0ULL;
-	atomic_store_explicit(&evpoll_rdev1, (unsigned long long)st.st_rdev + 1,
+	atomic_store_explicit(&preload_rdev1,
+			      (unsigned long long)st.st_rdev + 1,
 			      memory_order_relaxed);
 	return st.st_rdev;
 }
@@ -203,7 +204,7 @@ static unsigned char fd_classify(int fd)
 		return FD_UNKNOWN;
 	}
 	kind = S_ISCHR(st.st_mode) &&
-	       (unsigned long long)st.st_rdev == evpoll_rdev() ?
+	       (unsigned long long)st.st_rdev == preload_rdev() ?
 	       FD_EVPOLL : FD_OTHER;
 	fd_hint(fd, kind);
 	return kind;
@@ -246,10 +247,10 @@ static int do_create1(int flags, const char *who)
 	if (fd >= 0) {
 		struct stat st;
 
-		if (!atomic_load_explicit(&evpoll_rdev1,
+		if (!atomic_load_explicit(&preload_rdev1,
 					  memory_order_relaxed)) {
 			if (!fstat(fd, &st))
-				atomic_store_explicit(&evpoll_rdev1,
+				atomic_store_explicit(&preload_rdev1,
 					(unsigned long long)st.st_rdev + 1,
 					memory_order_relaxed);
 		}

@@ -55,6 +55,9 @@ TEST(backend_names_round_trip)
 	EXPECT_EQ(NULL, evpoll_backend_name(EVPOLL_BACKEND_COUNT));
 	EXPECT_EQ(NULL, evpoll_backend_name((enum evpoll_backend)-1));
 	EXPECT_EQ(EVPOLL_BACKEND_URING, evpoll_backend_by_name("io_uring"));
+	/* An alias is accepted, never returned: "aio" stays the name. */
+	EXPECT_EQ(EVPOLL_BACKEND_AIO, evpoll_backend_by_name("linuxaio"));
+	EXPECT_STREQ("aio", evpoll_backend_name(EVPOLL_BACKEND_AIO));
 	EXPECT_EQ(-EINVAL, evpoll_backend_by_name("kqueue"));
 	EXPECT_EQ(-EINVAL, evpoll_backend_by_name(""));
 	EXPECT_EQ(-EINVAL, evpoll_backend_by_name(NULL));
@@ -108,6 +111,22 @@ TEST(environment_chooses_the_default)
 	} else {
 		ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_DEFAULT, 0, &p));
 		EXPECT_STREQ("evpoll", evpoll_poller_backend_name(p));
+		evpoll_poller_free(p);
+	}
+
+	/* The alias "linuxaio", from the environment and by name. */
+	ASSERT_EQ(0, setenv("EVPOLL_BACKEND", "linuxaio", 1));
+	ret = evpoll_backend_probe(EVPOLL_BACKEND_AIO);
+	if (ret < 0) {
+		EXPECT_EQ(ret, evpoll_backend_default());
+		EXPECT_EQ(ret, evpoll_poller_new_by_name("linuxaio", 0, &p));
+	} else {
+		EXPECT_EQ(EVPOLL_BACKEND_AIO, evpoll_backend_default());
+		ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_DEFAULT, 0, &p));
+		EXPECT_STREQ("aio", evpoll_poller_backend_name(p));
+		evpoll_poller_free(p);
+		ASSERT_EQ(0, evpoll_poller_new_by_name("linuxaio", 0, &p));
+		EXPECT_EQ(EVPOLL_BACKEND_AIO, evpoll_poller_backend(p));
 		evpoll_poller_free(p);
 	}
 	unsetenv("EVPOLL_BACKEND");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * backend-aio.c - the Linux native AIO backend (IOCB_CMD_POLL).
+ * backend-linuxaio.c - the Linux native AIO readiness backend
+ * (IOCB_CMD_POLL), public name "aio" (also accepted: "linuxaio").
  *
  * notes about Linux AIO poll:
  *
@@ -33,9 +34,9 @@
  * kernel worker, is reaped.  So the slots in use are the registered fds
  * plus the zombies, and a program that does many MOD/DEL between waits
  * would run the context dry (io_submit() fails with EAGAIN).  Before each
- * submission aio_room() makes sure count + zombies fit in nr: it reaps
- * completions without blocking (waiting up to AIO_REAP_MS for cancelled
- * ones), and parks live completions it reaps on the fd (AIO_DONE, ready
+ * submission linuxaio_room() makes sure count + zombies fit in nr: it reaps
+ * completions without blocking (waiting up to LINUXAIO_REAP_MS for cancelled
+ * ones), and parks live completions it reaps on the fd (LINUXAIO_DONE, ready
  * mask in the iocb) to be reported by the next wait.  If that is not
  * enough, or the registered fds outgrow nr, the context is replaced by
  * one twice as large: the old one is destroyed (which cancels and reaps
@@ -49,84 +50,64 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/aio_abi.h>
-
 #include "backend.h"
+#include "syscall.h"
 
-#define AIO_INITIAL_NR	256
-#define AIO_REAP_MS	100	/* longest wait for cancelled completions */
+#define LINUXAIO_INITIAL_NR	256
+/* The longest wait for cancelled completions. */
+#define LINUXAIO_REAP_MS	100
 
-/* evpoll__fd.bidx bits; bu64 is the fd's struct iocb *. */
-#define AIO_INFLIGHT	(1 << 0)	/* its iocb is submitted */
-#define AIO_PENDING	(1 << 1)	/* in the arm list */
-#define AIO_DONE	(1 << 2)	/* completion reaped early, not reported */
-#define AIO_LISTED	(1 << 3)	/* in the done list */
+/*
+ * evpoll__fd.bidx bits; bu64 is the fd's struct iocb *.
+ * INFLIGHT: its iocb is submitted.  PENDING: in the arm list.  DONE: its
+ * completion was reaped early and is not reported yet.  LISTED: in the
+ * done list.
+ */
+#define LINUXAIO_INFLIGHT	(1 << 0)
+#define LINUXAIO_PENDING	(1 << 1)
+#define LINUXAIO_DONE		(1 << 2)
+#define LINUXAIO_LISTED		(1 << 3)
 
-/* The ready mask of an AIO_DONE fd, kept in its own (idle) iocb. */
-#define aio_done_res	aio_offset
+/* The ready mask of a LINUXAIO_DONE fd, kept in its own (idle) iocb. */
+#define linuxaio_done_res	aio_offset
 
 /* A list of the fds' iocbs; entries of deleted fds are set to NULL. */
-struct aio_cblist {
+struct linuxaio_cblist {
 	struct iocb **cb;
 	int n;
 	int cap;
 };
 
-struct evpoll__aio {
+struct linuxaio {
 	aio_context_t ctx;
 	int nr;			/* capacity of ctx */
 	uint32_t seq;		/* last submission tag handed out */
 	int zombies;		/* cancelled requests not reaped yet */
-	struct aio_cblist arm;	/* iocbs to submit at the next wait */
-	struct aio_cblist done;	/* AIO_DONE iocbs to report at the next wait */
+	/* iocbs to submit at the next wait */
+	struct linuxaio_cblist arm;
+	/* LINUXAIO_DONE iocbs to report at the next wait */
+	struct linuxaio_cblist done;
 	struct io_event *evbuf;
 	int evcap;
 };
 
-static int sys_io_setup(unsigned int nr, aio_context_t *ctx)
-{
-	return (int)syscall(SYS_io_setup, nr, ctx);
-}
-
-static int sys_io_destroy(aio_context_t ctx)
-{
-	return (int)syscall(SYS_io_destroy, ctx);
-}
-
-static int sys_io_submit(aio_context_t ctx, long n, struct iocb **cbs)
-{
-	return (int)syscall(SYS_io_submit, ctx, n, cbs);
-}
-
-static int sys_io_cancel(aio_context_t ctx, struct iocb *cb,
-			 struct io_event *res)
-{
-	return (int)syscall(SYS_io_cancel, ctx, cb, res);
-}
-
-static int sys_io_getevents(aio_context_t ctx, long min, long max,
-			    struct io_event *evs, struct timespec *ts)
-{
-	return (int)syscall(SYS_io_getevents, ctx, min, max, evs, ts);
-}
-
-static struct iocb *aio_cb(const struct evpoll__fd *f)
+static struct iocb *linuxaio_cb(const struct evpoll__fd *f)
 {
 	return (struct iocb *)(uintptr_t)f->bu64;
 }
 
-static int aio_probe(void)
+static int linuxaio_probe(void)
 {
 	aio_context_t ctx = 0;
 	struct iocb cb, *cbs[1] = { &cb };
 	int pfd[2], ret;
 
-	if (sys_io_setup(1, &ctx) < 0)
-		return -errno;
+	ret = evpoll__io_setup(1, &ctx);
+	if (ret < 0)
+		return ret;
 	ret = pipe(pfd);
 	if (ret < 0) {
 		ret = -errno;
@@ -136,48 +117,48 @@ static int aio_probe(void)
 	cb.aio_lio_opcode = IOCB_CMD_POLL;
 	cb.aio_fildes = (uint32_t)pfd[0];
 	cb.aio_buf = EPOLLIN;
-	ret = sys_io_submit(ctx, 1, cbs) == 1 ? 0 : -EOPNOTSUPP;
+	ret = evpoll__io_submit(ctx, 1, cbs) == 1 ? 0 : -EOPNOTSUPP;
 	close(pfd[0]);
 	close(pfd[1]);
 out_destroy:
-	sys_io_destroy(ctx);
+	evpoll__io_destroy(ctx);
 	return ret;
 }
 
-static int aio_init(struct evpoll_poller *p)
+static int linuxaio_init(struct evpoll_poller *p)
 {
-	struct evpoll__aio *a = calloc(1, sizeof(*a));
+	struct linuxaio *a = calloc(1, sizeof(*a));
+	int ret;
 
 	if (!a)
 		return -ENOMEM;
-	if (sys_io_setup(AIO_INITIAL_NR, &a->ctx) < 0) {
-		int ret = -errno;
-
+	ret = evpoll__io_setup(LINUXAIO_INITIAL_NR, &a->ctx);
+	if (ret < 0) {
 		free(a);
 		return ret;
 	}
-	a->nr = AIO_INITIAL_NR;
+	a->nr = LINUXAIO_INITIAL_NR;
 	p->priv = a;
 	return 0;
 }
 
-static void aio_destroy(struct evpoll_poller *p)
+static void linuxaio_destroy(struct evpoll_poller *p)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	int fd;
 
-	sys_io_destroy(a->ctx);
+	evpoll__io_destroy(a->ctx);
 	for (fd = 0; fd < p->nfds; fd++)
 		if (evpoll__fd_lookup(p, fd))
-			free(aio_cb(&p->fds[fd]));
+			free(linuxaio_cb(&p->fds[fd]));
 	free(a->arm.cb);
 	free(a->done.cb);
 	free(a->evbuf);
 	free(a);
 }
 
-static void aio_prep(struct evpoll__aio *a, struct iocb *cb, int fd,
-		     const struct evpoll__fd *f)
+static void linuxaio_prep(struct linuxaio *a, struct iocb *cb, int fd,
+			  const struct evpoll__fd *f)
 {
 	memset(cb, 0, sizeof(*cb));
 	if (++a->seq == 0)
@@ -190,36 +171,40 @@ static void aio_prep(struct evpoll__aio *a, struct iocb *cb, int fd,
 }
 
 /* Submit @fd's request now (ADD, MOD: errors go to the caller). */
-static int aio_submit_one(struct evpoll__aio *a, int fd, struct evpoll__fd *f)
+static int linuxaio_submit_one(struct linuxaio *a, int fd, struct evpoll__fd *f)
 {
-	struct iocb *cb = aio_cb(f);
+	struct iocb *cb = linuxaio_cb(f);
+	int ret;
 
-	if ((f->bidx & AIO_INFLIGHT) || (f->state & EVPOLL__FD_DISARMED))
+	if ((f->bidx & LINUXAIO_INFLIGHT) || (f->state & EVPOLL__FD_DISARMED))
 		return 0;
-	aio_prep(a, cb, fd, f);
-	if (sys_io_submit(a->ctx, 1, &cb) != 1)
-		return errno == EINVAL ? -EOPNOTSUPP : -errno;
-	f->bidx |= AIO_INFLIGHT;
+	linuxaio_prep(a, cb, fd, f);
+	ret = evpoll__io_submit(a->ctx, 1, &cb);
+	if (ret == -EINVAL)
+		return -EOPNOTSUPP;
+	if (ret != 1)
+		return ret < 0 ? ret : -EAGAIN;
+	f->bidx |= LINUXAIO_INFLIGHT;
 	return 0;
 }
 
-static void aio_cancel(struct evpoll__aio *a, struct evpoll__fd *f)
+static void linuxaio_cancel(struct linuxaio *a, struct evpoll__fd *f)
 {
 	struct io_event res;
 
-	if (!(f->bidx & AIO_INFLIGHT))
+	if (!(f->bidx & LINUXAIO_INFLIGHT))
 		return;
 	/*
 	 * EINPROGRESS, or EINVAL if it completed already: either way one
 	 * completion with the old tag is (or will be) in the ring.
 	 */
-	sys_io_cancel(a->ctx, aio_cb(f), &res);
-	f->bidx &= ~AIO_INFLIGHT;
+	evpoll__io_cancel(a->ctx, linuxaio_cb(f), &res);
+	f->bidx &= ~LINUXAIO_INFLIGHT;
 	a->zombies++;
 }
 
 /* Capacity for @want entries (doubling from 64). */
-static int aio_cblist_reserve(struct aio_cblist *l, int want)
+static int linuxaio_cblist_reserve(struct linuxaio_cblist *l, int want)
 {
 	while (l->cap < want) {
 		int cap = l->cap ? l->cap * 2 : 64;
@@ -233,16 +218,17 @@ static int aio_cblist_reserve(struct aio_cblist *l, int want)
 	return 0;
 }
 
-static int aio_cblist_add(struct aio_cblist *l, struct iocb *cb)
+static int linuxaio_cblist_add(struct linuxaio_cblist *l, struct iocb *cb)
 {
-	int ret = aio_cblist_reserve(l, l->n + 1);
+	int ret = linuxaio_cblist_reserve(l, l->n + 1);
 
 	if (ret == 0)
 		l->cb[l->n++] = cb;
 	return ret;
 }
 
-static void aio_cblist_forget(struct aio_cblist *l, const struct iocb *cb)
+static void linuxaio_cblist_forget(struct linuxaio_cblist *l,
+				   const struct iocb *cb)
 {
 	int i;
 
@@ -252,50 +238,50 @@ static void aio_cblist_forget(struct aio_cblist *l, const struct iocb *cb)
 }
 
 /* The live registration an iocb in one of the lists belongs to. */
-static struct evpoll__fd *aio_cb_fd(struct evpoll_poller *p,
-				    const struct iocb *cb)
+static struct evpoll__fd *linuxaio_cb_fd(struct evpoll_poller *p,
+					 const struct iocb *cb)
 {
 	struct evpoll__fd *f;
 
 	if (!cb)
 		return NULL;
 	f = evpoll__fd_lookup(p, (int)cb->aio_fildes);
-	return f && aio_cb(f) == cb ? f : NULL;
+	return f && linuxaio_cb(f) == cb ? f : NULL;
 }
 
-static int aio_queue_arm(struct evpoll__aio *a, struct evpoll__fd *f)
+static int linuxaio_queue_arm(struct linuxaio *a, struct evpoll__fd *f)
 {
 	int ret;
 
-	if (f->bidx & AIO_PENDING)
+	if (f->bidx & LINUXAIO_PENDING)
 		return 0;
-	ret = aio_cblist_add(&a->arm, aio_cb(f));
+	ret = linuxaio_cblist_add(&a->arm, linuxaio_cb(f));
 	if (ret == 0)
-		f->bidx |= AIO_PENDING;
+		f->bidx |= LINUXAIO_PENDING;
 	return ret;
 }
 
 /* The registration whose request in flight posted @e, or NULL (zombie). */
-static struct evpoll__fd *aio_live(struct evpoll_poller *p,
-				   const struct io_event *e)
+static struct evpoll__fd *linuxaio_live(struct evpoll_poller *p,
+					const struct io_event *e)
 {
 	struct evpoll__fd *f = evpoll__fd_lookup(p, evpoll__tag_fd(e->data));
 
-	if (!f || !f->bu64 || !(f->bidx & AIO_INFLIGHT) ||
-	    aio_cb(f)->aio_data != e->data)
+	if (!f || !f->bu64 || !(f->bidx & LINUXAIO_INFLIGHT) ||
+	    linuxaio_cb(f)->aio_data != e->data)
 		return NULL;
 	return f;
 }
 
 /*
- * One completion taken from the ring, @f its aio_live(): a zombie's is
+ * One completion taken from the ring, @f its linuxaio_live(): a zombie's is
  * dropped; a live one yields the events to report (0: none, the fd is
  * re-armed).
  */
-static uint32_t aio_complete(struct evpoll_poller *p, struct evpoll__fd *f,
-			     const struct io_event *e)
+static uint32_t linuxaio_complete(struct evpoll_poller *p, struct evpoll__fd *f,
+				  const struct io_event *e)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	int fd = evpoll__tag_fd(e->data);
 	uint32_t events;
 
@@ -304,21 +290,21 @@ static uint32_t aio_complete(struct evpoll_poller *p, struct evpoll__fd *f,
 			a->zombies--;
 		return 0;
 	}
-	f->bidx &= ~AIO_INFLIGHT;
+	f->bidx &= ~LINUXAIO_INFLIGHT;
 	if (e->res < 0) {
 		if (!evpoll__fd_is_open(fd))
 			evpoll__fd_forget(p, fd);
 		else
-			aio_queue_arm(a, f);
+			linuxaio_queue_arm(a, f);
 		return 0;
 	}
 	events = evpoll__fd_report(f, (uint32_t)e->res);
 	if (!events || !(f->events & EPOLLONESHOT))
-		aio_queue_arm(a, f);
+		linuxaio_queue_arm(a, f);
 	return events;
 }
 
-static int aio_evbuf_reserve(struct evpoll__aio *a, int max)
+static int linuxaio_evbuf_reserve(struct linuxaio *a, int max)
 {
 	struct io_event *buf;
 
@@ -335,56 +321,58 @@ static int aio_evbuf_reserve(struct evpoll__aio *a, int max)
 /*
  * Reap what the ring holds (waiting up to @ms for a first completion)
  * outside a wait: events of live requests are parked on their fd
- * (AIO_DONE) for the next wait to report.
+ * (LINUXAIO_DONE) for the next wait to report.
  */
-static void aio_reap(struct evpoll_poller *p, int ms)
+static void linuxaio_reap(struct evpoll_poller *p, int ms)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	struct timespec ts;
 	int i, nr;
 
-	if (aio_evbuf_reserve(a, 64) < 0)
+	if (linuxaio_evbuf_reserve(a, 64) < 0)
 		return;
 	evpoll__ms_to_timespec(ms, &ts);
 	/* With min_nr 0 io_getevents() never sleeps: 1 to wait @ms. */
-	nr = sys_io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
+	nr = evpoll__io_getevents(a->ctx, ms ? 1 : 0, a->evcap, a->evbuf, &ts);
 	for (i = 0; i < nr; i++) {
-		struct evpoll__fd *f = aio_live(p, &a->evbuf[i]);
-		uint32_t events = aio_complete(p, f, &a->evbuf[i]);
+		struct evpoll__fd *f = linuxaio_live(p, &a->evbuf[i]);
+		uint32_t events = linuxaio_complete(p, f, &a->evbuf[i]);
 
 		if (!events)
 			continue;
-		if (!(f->bidx & AIO_LISTED)) {
-			if (aio_cblist_add(&a->done, aio_cb(f)) < 0) {
+		if (!(f->bidx & LINUXAIO_LISTED)) {
+			if (linuxaio_cblist_add(&a->done, linuxaio_cb(f)) < 0) {
 				/* Lost the event: poll for it again. */
-				aio_queue_arm(a, f);
+				linuxaio_queue_arm(a, f);
 				continue;
 			}
-			f->bidx |= AIO_LISTED;
+			f->bidx |= LINUXAIO_LISTED;
 		}
-		f->bidx |= AIO_DONE;
-		aio_cb(f)->aio_done_res = events;
+		f->bidx |= LINUXAIO_DONE;
+		linuxaio_cb(f)->linuxaio_done_res = events;
 	}
 }
 
 /* Replace the context by a larger one and queue every armed fd again. */
-static int aio_grow(struct evpoll_poller *p)
+static int linuxaio_grow(struct evpoll_poller *p)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	aio_context_t ctx = 0;
-	int fd;
+	int fd, ret;
 
 	/* Room for every fd in the arm list first: the loop cannot fail. */
-	if (aio_cblist_reserve(&a->arm, p->count + 1) < 0)
+	if (linuxaio_cblist_reserve(&a->arm, p->count + 1) < 0)
 		return -ENOMEM;
-	if (sys_io_setup((unsigned int)a->nr * 2, &ctx) < 0)
-		return -errno;
-	sys_io_destroy(a->ctx);
+	ret = evpoll__io_setup((unsigned int)a->nr * 2, &ctx);
+	if (ret < 0)
+		return ret;
+	evpoll__io_destroy(a->ctx);
 	a->ctx = ctx;
 	a->nr *= 2;
 	a->zombies = 0;
 	a->arm.n = 0;
-	a->done.n = 0;	/* every armed fd reports again from the new context */
+	/* Every armed fd reports again from the new context. */
+	a->done.n = 0;
 	for (fd = 0; fd < p->nfds; fd++) {
 		struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
 
@@ -392,7 +380,7 @@ static int aio_grow(struct evpoll_poller *p)
 			continue;
 		f->bidx = 0;
 		if (!(f->state & EVPOLL__FD_DISARMED))
-			aio_queue_arm(a, f);
+			linuxaio_queue_arm(a, f);
 	}
 	return 0;
 }
@@ -401,22 +389,22 @@ static int aio_grow(struct evpoll_poller *p)
  * Make room in the context for @registered requests in flight plus the
  * zombies: reap cancelled completions, or grow.
  */
-static int aio_room(struct evpoll_poller *p, int registered)
+static int linuxaio_room(struct evpoll_poller *p, int registered)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	struct timespec t0, now;
 	int waited = 0;
 
 	if (registered > a->nr)
-		return aio_grow(p);
+		return linuxaio_grow(p);
 	if (registered + a->zombies <= a->nr)
 		return 0;
-	aio_reap(p, 0);
+	linuxaio_reap(p, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (registered + a->zombies > a->nr) {
-		if (waited >= AIO_REAP_MS)
-			return aio_grow(p);
-		aio_reap(p, 10);
+		if (waited >= LINUXAIO_REAP_MS)
+			return linuxaio_grow(p);
+		linuxaio_reap(p, 10);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited = (int)((now.tv_sec - t0.tv_sec) * 1000 +
 			       (now.tv_nsec - t0.tv_nsec) / 1000000);
@@ -424,16 +412,16 @@ static int aio_room(struct evpoll_poller *p, int registered)
 	return 0;
 }
 
-static int aio_ctl(struct evpoll_poller *p, int op, int fd,
-		   struct evpoll__fd *f)
+static int linuxaio_ctl(struct evpoll_poller *p, int op, int fd,
+			struct evpoll__fd *f)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	struct iocb *cb;
 	int ret;
 
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		ret = aio_room(p, p->count + 1);
+		ret = linuxaio_room(p, p->count + 1);
 		if (ret < 0)
 			return ret;
 		cb = calloc(1, sizeof(*cb));
@@ -441,29 +429,30 @@ static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 			return -ENOMEM;
 		f->bu64 = (uintptr_t)cb;
 		f->bidx = 0;
-		ret = aio_submit_one(a, fd, f);
+		ret = linuxaio_submit_one(a, fd, f);
 		if (ret < 0) {
 			free(cb);
 			f->bu64 = 0;
 		}
 		return ret;
 	case EPOLL_CTL_MOD:
-		aio_cancel(a, f);
-		f->bidx &= ~AIO_DONE;	/* a parked event of the old mask */
-		ret = aio_room(p, p->count);
+		linuxaio_cancel(a, f);
+		/* Drop a parked event of the old mask. */
+		f->bidx &= ~LINUXAIO_DONE;
+		ret = linuxaio_room(p, p->count);
 		if (ret == 0)
-			ret = aio_submit_one(a, fd, f);
+			ret = linuxaio_submit_one(a, fd, f);
 		/* poller.c restores the old registration: arm that one. */
-		if (ret < 0 && !(f->bidx & AIO_INFLIGHT))
-			aio_queue_arm(a, f);
+		if (ret < 0 && !(f->bidx & LINUXAIO_INFLIGHT))
+			linuxaio_queue_arm(a, f);
 		return ret;
 	case EPOLL_CTL_DEL:
-		aio_cancel(a, f);
-		if (f->bidx & AIO_PENDING)
-			aio_cblist_forget(&a->arm, aio_cb(f));
-		if (f->bidx & AIO_LISTED)
-			aio_cblist_forget(&a->done, aio_cb(f));
-		free(aio_cb(f));
+		linuxaio_cancel(a, f);
+		if (f->bidx & LINUXAIO_PENDING)
+			linuxaio_cblist_forget(&a->arm, linuxaio_cb(f));
+		if (f->bidx & LINUXAIO_LISTED)
+			linuxaio_cblist_forget(&a->done, linuxaio_cb(f));
+		free(linuxaio_cb(f));
 		f->bu64 = 0;
 		return 0;
 	}
@@ -471,24 +460,24 @@ static int aio_ctl(struct evpoll_poller *p, int op, int fd,
 }
 
 /* Submit the queued re-arms. */
-static void aio_flush_arms(struct evpoll_poller *p)
+static void linuxaio_flush_arms(struct evpoll_poller *p)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	struct iocb **arm = a->arm.cb;
 	int i, n = 0, ret;
 
 	for (i = 0; i < a->arm.n; i++) {
 		struct iocb *cb = arm[i];
-		struct evpoll__fd *f = aio_cb_fd(p, cb);
+		struct evpoll__fd *f = linuxaio_cb_fd(p, cb);
 
 		if (!f)
 			continue;
-		f->bidx &= ~AIO_PENDING;
+		f->bidx &= ~LINUXAIO_PENDING;
 		/* A parked fd is queued again once its event is reported. */
-		if ((f->bidx & (AIO_INFLIGHT | AIO_DONE)) ||
+		if ((f->bidx & (LINUXAIO_INFLIGHT | LINUXAIO_DONE)) ||
 		    (f->state & EVPOLL__FD_DISARMED))
 			continue;
-		aio_prep(a, cb, (int)cb->aio_fildes, f);
+		linuxaio_prep(a, cb, (int)cb->aio_fildes, f);
 		arm[n++] = cb;
 	}
 	a->arm.n = 0;
@@ -497,11 +486,11 @@ static void aio_flush_arms(struct evpoll_poller *p)
 		struct iocb *cb = arm[i];
 		int fd = (int)cb->aio_fildes;
 
-		ret = sys_io_submit(a->ctx, n - i, arm + i);
+		ret = evpoll__io_submit(a->ctx, n - i, arm + i);
 		if (ret > 0) {
 			for (; ret > 0; ret--, i++)
 				p->fds[(int)arm[i]->aio_fildes].bidx |=
-					AIO_INFLIGHT;
+					LINUXAIO_INFLIGHT;
 			continue;
 		}
 		/*
@@ -510,29 +499,31 @@ static void aio_flush_arms(struct evpoll_poller *p)
 		 * re-filled from 0 while it is read: at most one entry is
 		 * written per entry read, so nothing unread is overwritten.
 		 */
-		if (errno == EBADF && !evpoll__fd_is_open(fd)) {
+		if (ret == -EBADF && !evpoll__fd_is_open(fd)) {
 			evpoll__fd_forget(p, fd);
-		} else if (errno == EAGAIN) {
-			for (; i < n; i++)
-				aio_queue_arm(a, &p->fds[(int)arm[i]->aio_fildes]);
+		} else if (ret == -EAGAIN) {
+			for (; i < n; i++) {
+				fd = (int)arm[i]->aio_fildes;
+				linuxaio_queue_arm(a, &p->fds[fd]);
+			}
 			return;
 		} else {
-			aio_queue_arm(a, &p->fds[fd]);
+			linuxaio_queue_arm(a, &p->fds[fd]);
 		}
 		i++;
 	}
 }
 
-/* Report the events parked by aio_reap(), up to @max. */
-static int aio_report_done(struct evpoll_poller *p,
-			   struct evpoll_poller_event *evs, int max)
+/* Report the events parked by linuxaio_reap(), up to @max. */
+static int linuxaio_report_done(struct evpoll_poller *p,
+				struct evpoll_poller_event *evs, int max)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	int i, n = 0, left = 0;
 
 	for (i = 0; i < a->done.n; i++) {
 		struct iocb *cb = a->done.cb[i];
-		struct evpoll__fd *f = aio_cb_fd(p, cb);
+		struct evpoll__fd *f = linuxaio_cb_fd(p, cb);
 
 		if (!f)
 			continue;
@@ -540,36 +531,37 @@ static int aio_report_done(struct evpoll_poller *p,
 			a->done.cb[left++] = cb;	/* still listed */
 			continue;
 		}
-		f->bidx &= ~AIO_LISTED;
-		if (!(f->bidx & AIO_DONE))
+		f->bidx &= ~LINUXAIO_LISTED;
+		if (!(f->bidx & LINUXAIO_DONE))
 			continue;
-		f->bidx &= ~AIO_DONE;
+		f->bidx &= ~LINUXAIO_DONE;
 		evpoll__event_set(&evs[n++], (int)cb->aio_fildes, f,
-				  (uint32_t)cb->aio_done_res);
+				  (uint32_t)cb->linuxaio_done_res);
 		if (!(f->events & EPOLLONESHOT))
-			aio_queue_arm(a, f);
+			linuxaio_queue_arm(a, f);
 	}
 	a->done.n = left;
 	return n;
 }
 
-static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
-		    int max, int timeout_ms)
+static int linuxaio_wait(struct evpoll_poller *p,
+			 struct evpoll_poller_event *evs, int max,
+			 int timeout_ms)
 {
-	struct evpoll__aio *a = p->priv;
+	struct linuxaio *a = p->priv;
 	struct timespec ts, *tsp = NULL;
 	int i, nr, n;
 
-	if (aio_evbuf_reserve(a, max) < 0)
+	if (linuxaio_evbuf_reserve(a, max) < 0)
 		return -ENOMEM;
 	/*
 	 * Re-arms first: the fds reported from the parked list below are
 	 * queued again for the next wait, not submitted now, or a still-ready
 	 * fd would complete at once and be reported twice in one batch.
 	 */
-	aio_flush_arms(p);
+	linuxaio_flush_arms(p);
 	/* Parked events first; then whatever the ring has, without waiting. */
-	n = aio_report_done(p, evs, max);
+	n = linuxaio_report_done(p, evs, max);
 	if (n == max)
 		return n;
 	if (n)
@@ -578,14 +570,14 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
 	}
-	nr = sys_io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
+	nr = evpoll__io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
 	if (nr < 0)
-		return n ? n : -errno;
+		return n ? n : nr;
 
 	for (i = 0; i < nr; i++) {
 		const struct io_event *e = &a->evbuf[i];
-		struct evpoll__fd *f = aio_live(p, e);
-		uint32_t events = aio_complete(p, f, e);
+		struct evpoll__fd *f = linuxaio_live(p, e);
+		uint32_t events = linuxaio_complete(p, f, e);
 
 		if (events)
 			evpoll__event_set(&evs[n++], evpoll__tag_fd(e->data),
@@ -594,16 +586,16 @@ static int aio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	return n;
 }
 
-const struct evpoll_backend_ops evpoll__backend_aio = {
+const struct evpoll_backend_ops evpoll__backend_linuxaio = {
 	.name		= "aio",
 	.id		= EVPOLL_BACKEND_AIO,
 	.caps		= EVPOLL_CAP_ONESHOT | EVPOLL_CAP_RDHUP |
 			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
 			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
 			  EVPOLL_CAP_KERNEL_ONESHOT,
-	.probe		= aio_probe,
-	.init		= aio_init,
-	.ctl		= aio_ctl,
-	.wait		= aio_wait,
-	.destroy	= aio_destroy,
+	.probe		= linuxaio_probe,
+	.init		= linuxaio_init,
+	.ctl		= linuxaio_ctl,
+	.wait		= linuxaio_wait,
+	.destroy	= linuxaio_destroy,
 };
