@@ -107,9 +107,47 @@ struct evpoll_wait {
 	__u32 __reserved;
 };
 
+/*
+ * The ABI version EVPOLL_IOC_VERSION reports: 1 is CTL and WAIT as
+ * described above.  A module that adds ioctls or fields raises it; what
+ * else a module supports is the feature mask.
+ */
+#define EVPOLL_ABI_VERSION	1
+
+/*
+ * evpoll_version.features: what the module supports beyond ABI version 1.
+ * Bits are only ever added; a library tests each one before use.
+ */
+#define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
+#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32)
+
+/**
+ * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
+ * @size:	in: sizeof(struct evpoll_version) (EVPOLL_VERSION_SIZE_V1);
+ *		out: the number of bytes the module filled in
+ * @flags:	in: must be 0
+ * @abi_version: out: EVPOLL_ABI_VERSION of the module
+ * @__reserved0: in: must be 0; out: 0
+ * @features:	out: EVPOLL_IOC_FEAT_* bits
+ * @__reserved:	in: must be 0; out: 0 (later versions report more here)
+ *
+ * Any instance answers (open /dev/evpoll, ask, close).  The ioctl returns 0.
+ */
+struct evpoll_version {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_version;
+	__u32 __reserved0;
+	__u64 features;
+	__u64 __reserved[3];
+};
+
+#define EVPOLL_VERSION_SIZE_V1	48
+
 #define EVPOLL_IOC_MAGIC	0xE7
 
 #define EVPOLL_IOC_CTL		_IOW(EVPOLL_IOC_MAGIC, 1, struct evpoll_ctl)
 #define EVPOLL_IOC_WAIT		_IOW(EVPOLL_IOC_MAGIC, 2, struct evpoll_wait)
+#define EVPOLL_IOC_VERSION	_IOWR(EVPOLL_IOC_MAGIC, 3, struct evpoll_version)
 
 #endif /* _UAPI_LINUX_EVPOLL_H */
