@@ -227,20 +227,24 @@ static const struct file_operations evpoll_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* instances: open now; instances_created: since the module was loaded. */
+/*
+ * instances: open now; instances_created: since the module was loaded.
+ * Root only (0400): counts of every user's instances would tell an
+ * unprivileged user when other users open and close theirs.
+ */
 static ssize_t instances_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_open));
 }
-static DEVICE_ATTR_RO(instances);
+static DEVICE_ATTR_ADMIN_RO(instances);
 
 static ssize_t instances_created_show(struct device *dev,
 				      struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_created));
 }
-static DEVICE_ATTR_RO(instances_created);
+static DEVICE_ATTR_ADMIN_RO(instances_created);
 
 static struct attribute *evpoll_attrs[] = {
 	&dev_attr_instances.attr,
