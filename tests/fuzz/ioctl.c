@@ -586,6 +586,7 @@ static int run_proc(int no)
 
 	proc_no = no;
 	sigaction(SIGUSR1, &sa, NULL);		/* no SA_RESTART: EINTR */
+	signal(SIGPIPE, SIG_IGN);		/* writes to closed peers */
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR2);		/* for the signalfds */
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
