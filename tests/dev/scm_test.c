@@ -27,26 +27,6 @@
 #include "evp.h"
 #include "kselftest_harness.h"
 
-/* Send @n fds over @via in one SCM_RIGHTS message. */
-static int send_fds(int via, const int *fds, int n)
-{
-	char data = 'x', cbuf[CMSG_SPACE(4 * sizeof(int))];
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	return sendmsg(via, &msg, 0) == 1 ? 0 : -errno;
-}
-
 static unsigned long inode_of(int fd)
 {
 	struct stat st;
@@ -101,7 +81,7 @@ static unsigned long self_sent_socket(int watcher, bool is_epoll)
 	if (is_epoll ? epoll_ctl(watcher, EPOLL_CTL_ADD, s[0], &ev) :
 		       evp_ctl(watcher, EVPOLL_CTL_ADD, s[0], EPOLLIN, 0))
 		ino = 0;
-	if (send_fds(s[1], &s[0], 1))
+	if (evp_send_fds(s[1], &s[0], 1))
 		ino = 0;
 	close(s[0]);
 	close(s[1]);

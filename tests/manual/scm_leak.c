@@ -27,26 +27,6 @@
 
 #include "evp.h"
 
-/* Send @n fds over @via in one SCM_RIGHTS message. */
-static int send_fds(int via, const int *fds, int n)
-{
-	char data = 'x', cbuf[CMSG_SPACE(4 * sizeof(int))];
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	return sendmsg(via, &msg, 0) == 1 ? 0 : -errno;
-}
-
 #define LEAK_NOFILE	64
 
 static int leak_cycles(void)
@@ -67,7 +47,7 @@ static int leak_cycles(void)
 			return -103;
 		fds[0] = s[0];
 		fds[1] = a;
-		err = send_fds(s[1], fds, 2);
+		err = evp_send_fds(s[1], fds, 2);
 		close(s[0]);
 		close(s[1]);
 		close(a);
