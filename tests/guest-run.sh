@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 UNPRIV_SKIP="dev_limit_test dev_failslab_test"
 UNPRIV_UID=65534
 
-label=tests limit=600 logdir= summary= dir32= dirunpriv=
+label=tests limit=600 logdir='' summary='' dir32='' dirunpriv=''
 while getopts "l:t:o:s:3:u:" opt; do
 	case $opt in
 	l) label=$OPTARG ;;
@@ -62,11 +62,14 @@ if [ -n "$dirunpriv" ]; then
 	# as usual; /tmp is a tmpfs of mode 1777 in the guest.
 	wrap=$(mktemp -d /tmp/evpoll-unpriv.XXXXXX)
 	chmod 755 "$wrap"
-	for p in $(cd "$dirunpriv" && ls -d dev_* | sort); do
-		[ -f "$dirunpriv/$p" ] && [ -x "$dirunpriv/$p" ] || continue
+	for f in "$dirunpriv"/dev_*; do
+		p=$(basename "$f")
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then
+			continue
+		fi
 		case " $UNPRIV_SKIP " in *" $p "*) continue ;; esac
 		printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups --inh-caps=-all --bounding-set=-all -- %s "$@"\n' \
-			"$UNPRIV_UID" "$UNPRIV_UID" "$(readlink -f "$dirunpriv/$p")" \
+			"$UNPRIV_UID" "$UNPRIV_UID" "$(readlink -f "$f")" \
 			>"$wrap/$p"
 		chmod 755 "$wrap/$p"
 	done
