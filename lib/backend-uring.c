@@ -28,6 +28,11 @@
  *    a level that is not a new edge (allowed: ET permits spurious events).
  *  - EPOLLONESHOT: a one-shot request not armed again until MOD.
  *
+ * A multishot request posts one CQE per wakeup of the file, so five writes
+ * to a pipe between two waits are five CQEs.  epoll reports an fd at most
+ * once per wait: the CQEs of one fd collected by one wait are merged into
+ * one entry (their masks ORed; URING_BATCH below).
+ *
  * Every request is tagged (user_data) with the fd and the generation of
  * its registration.  MOD and DEL cancel the request in flight with
  * IORING_OP_POLL_REMOVE (remove + add for MOD, which works on every
@@ -55,8 +60,14 @@
 #define URING_ENTRIES		256
 #define URING_CQ_ENTRIES	4096
 
-/* evpoll__fd.bidx bits; bu64 is the tag of the request in flight, or 0. */
-#define URING_PENDING	(1 << 0)	/* in the arm list */
+/*
+ * evpoll__fd.bidx bits; bu64 is the tag of the request in flight, or 0.
+ * While a wait collects CQEs, an fd that has an entry in the caller's
+ * array has URING_BATCH set and the entry's index above URING_BATCH_SHIFT.
+ */
+#define URING_PENDING		(1 << 0)	/* in the arm list */
+#define URING_BATCH		(1 << 1)	/* has an entry in this batch */
+#define URING_BATCH_SHIFT	2
 
 struct uring_poller {
 	struct io_uring ring;
@@ -223,16 +234,29 @@ static int uring_flush_arms(struct evpoll_poller *p)
 	return ret;
 }
 
-/* One CQE: store an event in @ev if there is one to report. */
-static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
-			  struct evpoll_poller_event *ev)
+/* The live registration @cqe belongs to, or NULL (stale, removal...). */
+static struct evpoll__fd *uring_cqe_fd(struct evpoll_poller *p,
+				       const struct io_uring_cqe *cqe)
+{
+	struct evpoll__fd *f = evpoll__tag_lookup(p, cqe->user_data);
+
+	return f && f->bu64 == cqe->user_data ? f : NULL;
+}
+
+/*
+ * One CQE: the events to report for @f (its uring_cqe_fd()), 0 if none.
+ * The caller stores them, in the fd's entry of this batch if it has one:
+ * a multishot request posts one CQE per wakeup, epoll one entry per fd
+ * per wait.
+ */
+static uint32_t uring_complete(struct evpoll_poller *p, struct evpoll__fd *f,
+			       const struct io_uring_cqe *cqe)
 {
 	struct uring_poller *u = p->priv;
-	struct evpoll__fd *f = evpoll__tag_lookup(p, cqe->user_data);
 	int fd = evpoll__tag_fd(cqe->user_data);
 	uint32_t events;
 
-	if (!f || f->bu64 != cqe->user_data)
+	if (!f)
 		return 0;
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		f->bu64 = 0;		/* the request is over */
@@ -246,10 +270,7 @@ static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
 	events = evpoll__fd_report(f, (uint32_t)cqe->res);
 	if (!f->bu64 && (!events || !(f->events & EPOLLONESHOT)))
 		uring_queue_arm(u, fd, f);
-	if (!events)
-		return 0;
-	evpoll__event_set(ev, fd, f, events);
-	return 1;
+	return events;
 }
 
 static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
@@ -259,7 +280,7 @@ static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen = 0;
-	int ret, n = 0;
+	int i, ret, n = 0;
 
 	ret = uring_flush_arms(p);
 	if (ret < 0)
@@ -275,13 +296,33 @@ static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	if (ret < 0 && ret != -ETIME && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
 
+	/*
+	 * A CQE of an fd that has an entry adds its mask to that entry; when
+	 * @evs is full, such CQEs are still taken, the first one that needs
+	 * a new entry is left for the next wait.
+	 */
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		if (n == max)
+		struct evpoll__fd *f = uring_cqe_fd(p, cqe);
+		uint32_t events;
+
+		if (n == max && !(f && (f->bidx & URING_BATCH)))
 			break;
-		n += uring_complete(p, cqe, &evs[n]);
 		seen++;
+		events = uring_complete(p, f, cqe);
+		if (!events)
+			continue;
+		if (f->bidx & URING_BATCH) {
+			evs[f->bidx >> URING_BATCH_SHIFT].events |= events;
+			continue;
+		}
+		evpoll__event_set(&evs[n], evpoll__tag_fd(cqe->user_data), f,
+				  events);
+		f->bidx |= URING_BATCH | (n << URING_BATCH_SHIFT);
+		n++;
 	}
 	io_uring_cq_advance(&u->ring, seen);
+	for (i = 0; i < n; i++)
+		p->fds[evs[i].fd].bidx &= URING_PENDING;
 	return n;
 }
 
