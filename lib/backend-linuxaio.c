@@ -570,7 +570,8 @@ static int linuxaio_wait(struct evpoll_poller *p,
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
 	}
-	nr = evpoll__io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
+	/* Not io_getevents(): no EINTR without a signal (lib/syscall.h). */
+	nr = evpoll__io_pgetevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
 	if (nr < 0)
 		return n ? n : nr;
 

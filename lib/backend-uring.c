@@ -71,6 +71,7 @@
 
 struct uring_poller {
 	struct io_uring ring;
+	struct evpoll__uring_users users;
 	int *arm;		/* fds to arm at the next wait */
 	int narm;
 	int armcap;
@@ -118,17 +119,30 @@ static int uring_init(struct evpoll_poller *p)
 		free(u);
 		return ret;
 	}
+	evpoll__uring_users_init(&u->users);
 	if (!uring_has_multishot(u))
 		p->caps &= ~(EVPOLL_CAP_ET | EVPOLL_CAP_KERNEL_ET);
 	p->priv = u;
 	return 0;
 }
 
+static int uring_cancel(struct uring_poller *u, struct evpoll__fd *f);
+
 static void uring_destroy(struct evpoll_poller *p)
 {
 	struct uring_poller *u = p->priv;
+	int fd;
 
-	io_uring_queue_exit(&u->ring);
+	/*
+	 * Remove the requests now (POLL_REMOVE completes them at once), so
+	 * that the kernel's teardown has none to cancel: the task_work of
+	 * such a cancellation would be one more spurious EINTR.
+	 */
+	for (fd = 0; fd < p->nfds; fd++)
+		if (evpoll__fd_lookup(p, fd))
+			uring_cancel(u, &p->fds[fd]);
+	io_uring_submit(&u->ring);
+	evpoll__uring_exit(&u->ring, &u->users);
 	free(u->arm);
 	free(u);
 }
@@ -192,6 +206,7 @@ static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 	struct uring_poller *u = p->priv;
 	int ret;
 
+	evpoll__uring_used(&u->users);
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		f->bidx = 0;
@@ -282,6 +297,7 @@ static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	unsigned int head, seen = 0;
 	int i, ret, n = 0;
 
+	evpoll__uring_used(&u->users);
 	ret = uring_flush_arms(p);
 	if (ret < 0)
 		return ret;

@@ -92,4 +92,232 @@ TEST(uring_et_reports_an_fd_once_per_wait)
 	close(pfd[1]);
 }
 
+/*
+ * A wait that times out in this thread must return 0 at its timeout, not
+ * -EINTR: no signal was sent.  @b is the backend waited on, after the
+ * io_uring ring of a probe or a freed poller was torn down.
+ */
+static void wait_times_out(struct __test_metadata *_metadata,
+			   enum evpoll_backend b)
+{
+	struct evpoll_poller_event ev[4];
+	struct evpoll_poller *p;
+	int pfd[2];
+	int64_t t0;
+	int n;
+
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_new(b, 0, &p));
+	ASSERT_EQ(0, evpoll_poller_add(p, pfd[0], EPOLLIN, 0));
+	t0 = now_ms();
+	n = evpoll_poller_wait(p, ev, 4, 200);
+	EXPECT_EQ(0, n) {
+		TH_LOG("%s: wait returned %d (%s) after %lld ms",
+		       evpoll_backend_name(b), n, strerror(-n),
+		       (long long)(now_ms() - t0));
+	}
+	EXPECT_LE(190, now_ms() - t0);
+	evpoll_poller_free(p);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/* Every backend that blocks in a system call here, except sigio. */
+static const enum evpoll_backend eintr_backends[] = {
+	EVPOLL_BACKEND_EPOLL, EVPOLL_BACKEND_AIO, EVPOLL_BACKEND_POLL,
+	EVPOLL_BACKEND_URING,
+};
+
+TEST(uring_probe_causes_no_eintr)
+{
+	unsigned int i;
+
+	if (!backend_usable(EVPOLL_BACKEND_URING))
+		SKIP(return, "io_uring unavailable");
+	for (i = 0; i < sizeof(eintr_backends) / sizeof(eintr_backends[0]);
+	     i++) {
+		if (!backend_usable(eintr_backends[i]))
+			continue;
+		ASSERT_EQ(0, evpoll_backend_probe(EVPOLL_BACKEND_URING));
+		wait_times_out(_metadata, eintr_backends[i]);
+	}
+}
+
+TEST(uring_free_causes_no_eintr)
+{
+	struct evpoll_poller *u;
+	unsigned int i;
+	int pfd[2];
+
+	if (!backend_usable(EVPOLL_BACKEND_URING))
+		SKIP(return, "io_uring unavailable");
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	for (i = 0; i < sizeof(eintr_backends) / sizeof(eintr_backends[0]);
+	     i++) {
+		struct evpoll_poller_event ev[4];
+
+		if (!backend_usable(eintr_backends[i]))
+			continue;
+		/* A ring with requests in flight, freed in this thread. */
+		ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_URING, 0, &u));
+		ASSERT_EQ(0, evpoll_poller_add(u, pfd[0], EPOLLIN, 0));
+		ASSERT_EQ(0, evpoll_poller_wait(u, ev, 4, 0));
+		evpoll_poller_free(u);
+		wait_times_out(_metadata, eintr_backends[i]);
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/* Wait until thread @tid sleeps (state S in its stat file), up to 5 s. */
+static int wait_sleeping(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	int i, fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (i = 0; i < 5000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+struct ready_later {
+	pid_t tid;		/* the waiting thread */
+	int wfd;		/* written once it sleeps */
+};
+
+static void *ready_later_thread(void *arg)
+{
+	struct ready_later *r = arg;
+
+	if (wait_sleeping(r->tid) == 0)
+		(void)!write(r->wfd, "x", 1);
+	return NULL;
+}
+
+/*
+ * A uring poll request completing (its task_work queued with TWA_SIGNAL
+ * on this thread) while this thread waits on an aio poller: the aio
+ * wait must not return -EINTR, no signal was sent.
+ */
+TEST(uring_completion_causes_no_eintr_in_aio_wait)
+{
+	struct ready_later r = { .tid = gettid() };
+	struct evpoll_poller_event ev[4];
+	struct evpoll_poller *u, *a;
+	int upfd[2], apfd[2], n;
+	pthread_t t;
+	int64_t t0;
+
+	if (!backend_usable(EVPOLL_BACKEND_URING) ||
+	    !backend_usable(EVPOLL_BACKEND_AIO))
+		SKIP(return, "io_uring or aio unavailable");
+	ASSERT_EQ(0, pipe2(upfd, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(apfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_URING, 0, &u));
+	ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_AIO, 0, &a));
+	ASSERT_EQ(0, evpoll_poller_add(u, upfd[0], EPOLLIN, 1));
+	ASSERT_EQ(0, evpoll_poller_wait(u, ev, 4, 0));	/* armed */
+	ASSERT_EQ(0, evpoll_poller_add(a, apfd[0], EPOLLIN, 2));
+	r.wfd = upfd[1];
+	ASSERT_EQ(0, pthread_create(&t, NULL, ready_later_thread, &r));
+	t0 = now_ms();
+	n = evpoll_poller_wait(a, ev, 4, 300);
+	EXPECT_EQ(0, n) {
+		TH_LOG("aio wait returned %d after %lld ms", n,
+		       (long long)(now_ms() - t0));
+	}
+	pthread_join(t, NULL);
+	/* The uring poller saw its event. */
+	EXPECT_EQ(1, evpoll_poller_wait(u, ev, 4, 100));
+	evpoll_poller_free(a);
+	evpoll_poller_free(u);
+	close(upfd[0]);
+	close(upfd[1]);
+	close(apfd[0]);
+	close(apfd[1]);
+}
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+struct kick {
+	pthread_t target;
+	int efd;		/* written once the target is about to wait */
+};
+
+static void *kick_thread(void *arg)
+{
+	struct kick *k = arg;
+	struct pollfd pfd = { .fd = k->efd, .events = POLLIN };
+
+	/* Wait for "about to wait", then give it time to block. */
+	poll(&pfd, 1, 5000);
+	usleep(50 * 1000);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * A real signal whose handler runs still interrupts a wait with -EINTR,
+ * as it does epoll_wait(): the EINTR cure must not swallow it.
+ */
+TEST(uring_real_signal_still_interrupts)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct evpoll_poller_event ev[4];
+	unsigned int i;
+	int pfd[2];
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	for (i = 0; i < sizeof(eintr_backends) / sizeof(eintr_backends[0]);
+	     i++) {
+		struct evpoll_poller *p;
+		struct kick k = { .target = pthread_self() };
+		pthread_t t;
+		uint64_t one = 1;
+		int n;
+
+		if (!backend_usable(eintr_backends[i]))
+			continue;
+		got_usr1 = 0;
+		ASSERT_EQ(0, evpoll_poller_new(eintr_backends[i], 0, &p));
+		ASSERT_EQ(0, evpoll_poller_add(p, pfd[0], EPOLLIN, 0));
+		k.efd = eventfd(0, EFD_CLOEXEC);
+		ASSERT_LE(0, k.efd);
+		ASSERT_EQ(0, pthread_create(&t, NULL, kick_thread, &k));
+		ASSERT_EQ(8, write(k.efd, &one, 8));
+		n = evpoll_poller_wait(p, ev, 4, 5000);
+		EXPECT_EQ(-EINTR, n) {
+			TH_LOG("%s: %d", evpoll_backend_name(eintr_backends[i]),
+			       n);
+		}
+		EXPECT_EQ(1, got_usr1);
+		pthread_join(t, NULL);
+		close(k.efd);
+		evpoll_poller_free(p);
+	}
+	signal(SIGUSR1, SIG_DFL);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 TEST_HARNESS_MAIN
