@@ -147,12 +147,9 @@ static void uring_destroy(struct evpoll_poller *p)
 	free(u);
 }
 
-/* Queue @fd to be armed by the next wait. */
-static int uring_queue_arm(struct uring_poller *u, int fd,
-			   struct evpoll__fd *f)
+/* Room for one more fd in the arm list. */
+static int uring_arm_reserve(struct uring_poller *u)
 {
-	if (f->bidx & URING_PENDING)
-		return 0;
 	if (u->narm == u->armcap) {
 		int cap = u->armcap ? u->armcap * 2 : 64;
 		int *arm = realloc(u->arm, (size_t)cap * sizeof(*arm));
@@ -162,6 +159,20 @@ static int uring_queue_arm(struct uring_poller *u, int fd,
 		u->arm = arm;
 		u->armcap = cap;
 	}
+	return 0;
+}
+
+/* Queue @fd to be armed by the next wait. */
+static int uring_queue_arm(struct uring_poller *u, int fd,
+			   struct evpoll__fd *f)
+{
+	int ret;
+
+	if (f->bidx & URING_PENDING)
+		return 0;
+	ret = uring_arm_reserve(u);
+	if (ret < 0)
+		return ret;
 	u->arm[u->narm++] = fd;
 	f->bidx |= URING_PENDING;
 	return 0;
@@ -213,7 +224,14 @@ static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 		f->bu64 = 0;
 		return uring_queue_arm(u, fd, f);
 	case EPOLL_CTL_MOD:
-		ret = uring_cancel(u, f);
+		/*
+		 * Room first: a MOD that fails must leave the old request
+		 * armed (poller.c restores the old registration), not cancel
+		 * it and then fail to queue the new one.
+		 */
+		ret = uring_arm_reserve(u);
+		if (ret == 0)
+			ret = uring_cancel(u, f);
 		if (ret < 0)
 			return ret;
 		return uring_queue_arm(u, fd, f);

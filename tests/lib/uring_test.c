@@ -250,6 +250,65 @@ TEST(uring_completion_causes_no_eintr_in_aio_wait)
 	close(apfd[1]);
 }
 
+/*
+ * realloc() failure injection: the test is linked with
+ * -Wl,--wrap=realloc (tests/lib/Makefile), so every realloc() of
+ * libevpoll.a comes here; fail_realloc makes the next ones fail.
+ */
+void *__real_realloc(void *ptr, size_t size);
+void *__wrap_realloc(void *ptr, size_t size);
+static int fail_realloc;
+
+void *__wrap_realloc(void *ptr, size_t size)
+{
+	if (fail_realloc) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_realloc(ptr, size);
+}
+
+#define NARM 64		/* the arm list's first capacity */
+
+/*
+ * A MOD that fails (-ENOMEM: the arm list cannot grow) must leave the fd
+ * armed as it was: poller.c restores the old registration, and the
+ * backend must still watch it.  It used to cancel the request first.
+ */
+TEST(uring_failed_mod_keeps_the_fd_armed)
+{
+	struct evpoll_poller_event ev[NARM + 2];
+	struct evpoll_poller *p;
+	int pfd[2], many[NARM][2], i, n;
+
+	if (!backend_usable(EVPOLL_BACKEND_URING))
+		SKIP(return, "io_uring unavailable");
+	ASSERT_EQ(0, evpoll_poller_new(EVPOLL_BACKEND_URING, 0, &p));
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(p, pfd[0], EPOLLIN, 1));
+	ASSERT_EQ(0, evpoll_poller_wait(p, ev, NARM + 2, 0));	/* armed */
+	/* Fill the arm list to its capacity: the next arm must grow it. */
+	for (i = 0; i < NARM; i++) {
+		ASSERT_EQ(0, pipe2(many[i], O_CLOEXEC));
+		ASSERT_EQ(0, evpoll_poller_add(p, many[i][0], EPOLLIN, 100));
+	}
+	fail_realloc = 1;
+	EXPECT_EQ(-ENOMEM, evpoll_poller_mod(p, pfd[0], EPOLLIN, 2));
+	fail_realloc = 0;
+	ASSERT_EQ(1, write(pfd[1], "x", 1));
+	n = evpoll_poller_wait(p, ev, NARM + 2, 200);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(pfd[0], ev[0].fd);
+	EXPECT_EQ(1, ev[0].data);	/* the old registration */
+	evpoll_poller_free(p);
+	for (i = 0; i < NARM; i++) {
+		close(many[i][0]);
+		close(many[i][1]);
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 static volatile sig_atomic_t got_usr1;
 
 static void on_usr1(int sig)
