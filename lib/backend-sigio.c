@@ -24,7 +24,9 @@
  *    open file description, which may outlive the fd (a dup, a child): so
  *    ADD keeps a dup of the fd (close-on-exec, above 2) through which DEL
  *    reaches the description after the user closed the fd.  Like io_uring
- *    and aio requests, that dup keeps the file open until DEL or free.
+ *    and aio requests, that dup keeps the file open until DEL or free;
+ *    and closing it, like any close() of the file in the process, drops
+ *    the process's POSIX record locks (F_SETLK) on it.
  *    Once every description is restored, no file raises the poller's
  *    signal, and free may unblock it;
  *  - SIGIO: it stays blocked in the creating thread while a sigio poller
