@@ -27,7 +27,9 @@
  *    so only when the calling thread is in the ring's task list, as
  *    recorded by evpoll__uring_used().  Other threads that used the ring
  *    are notified too, and may see one EINTR: documented in
- *    Documentation/backends.rst.
+ *    Documentation/backends.rst.  When another process still holds the
+ *    ring's file (a child forked since), closing it tears nothing down
+ *    and the wait lasts its whole URING_EXIT_WAIT_MS.
  *
  * The callers cancel their requests before evpoll__uring_exit(), so that
  * the kernel's cancellation at teardown queues no further task_work.
