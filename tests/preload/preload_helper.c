@@ -377,10 +377,11 @@ static int wait_via(enum entry which, int epfd, struct epoll_event *evs,
 }
 
 /*
- * Use @epfd through entry @which: ctl entries ADD, MOD and DEL a pipe;
- * wait entries wait for a readable pipe (added with the C library's
- * epoll_ctl, which recovers from stale hints on its own).  0 or the line
- * number that failed.
+ * Use @epfd through entry @which, which makes the first call on it (the
+ * one that meets a stale hint): ctl entries ADD, MOD and DEL a pipe; wait
+ * entries wait without blocking (no error: the instance may hold items of
+ * closed pipes, never reported), then for a readable pipe added with the
+ * C library's epoll_ctl.  0 or the line number that failed.
  */
 static int use_via(enum entry which, int epfd, unsigned long long data)
 {
@@ -403,7 +404,9 @@ static int use_via(enum entry which, int epfd, unsigned long long data)
 		else if (ctl_via(sys, epfd, EPOLL_CTL_DEL, p[0], NULL))
 			line = __LINE__;
 	} else {
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, p[0], &ev))
+		if (wait_via(which, epfd, out, 2, 0) < 0)
+			line = __LINE__;
+		else if (epoll_ctl(epfd, EPOLL_CTL_ADD, p[0], &ev))
 			line = __LINE__;
 		else if (wait_via(which, epfd, out, 2, 1000) != 1 ||
 			 out[0].data.u64 != data)
