@@ -61,7 +61,8 @@ _Static_assert(EPOLL_CTL_ADD == EVPOLL_CTL_ADD &&
  * time_t (-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64, glibc 2.34+).
  */
 _Static_assert(sizeof(struct timespec) == 16,
-	       "struct timespec is not struct __kernel_timespec: on 32-bit targets build with -D_TIME_BITS=64");
+	       "struct timespec is not struct __kernel_timespec "
+	       "(32-bit targets: build with -D_TIME_BITS=64)");
 
 /*
  * wrap_range_bad - true if [@p, @p + @len) is certainly outside the user
@@ -82,7 +83,7 @@ static bool wrap_range_bad(const void *p, uint64_t len)
 #elif defined(__aarch64__)
 	return end > (1ULL << 52);
 #else
-	return sizeof(void *) == 8 && end > (1ULL << 47);
+	return false;
 #endif
 }
 
