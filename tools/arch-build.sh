@@ -47,22 +47,24 @@ count() {		# LABEL OK: one result line
 }
 
 build_i386() {
-	local b=$TOP/build/arch/i386 cc="gcc -m32" libs ok=1
-	local cflags="-O2 -g -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64"
+	local b=$TOP/build/arch/i386 libs ok=1
+	local cc=(gcc -m32)
+	local cflags=(-O2 -g -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64)
 
-	echo "arch-build: i386 ($cc $cflags)"
+	echo "arch-build: i386 (${cc[*]} ${cflags[*]})"
 	mkdir -p "$b/stub"
 	libs="-L$b/stub -luring -lrt -lpthread"
-	$cc $cflags -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	"${cc[@]}" "${cflags[@]}" -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -fPIC -c tools/arch/liburing-none.c \
 		-o "$b/stub/liburing-none.o" &&
 	rm -f "$b/stub/liburing.a" &&
 	ar rcs "$b/stub/liburing.a" "$b/stub/liburing-none.o" &&
-	$MAKE -s -C lib BUILD="$b" CC="$cc" CFLAGS="$cflags" LIBS="$libs" &&
+	$MAKE -s -C lib BUILD="$b" CC="${cc[*]}" CFLAGS="${cflags[*]}" \
+		LIBS="$libs" &&
 	# kselftest_harness.h's EXPECT_EQ(NULL, p) casts p to intmax_t
 	for d in tests/lib tests/aio; do
-		$MAKE -s -C $d BUILD="$b" CC="$cc" \
-			CFLAGS="$cflags -Wno-pointer-to-int-cast" \
+		$MAKE -s -C $d BUILD="$b" CC="${cc[*]}" \
+			CFLAGS="${cflags[*]} -Wno-pointer-to-int-cast" \
 			LIBEVPOLL_LDLIBS="$b/lib/libevpoll.a $libs" || exit 1
 	done || ok=0
 	count arch-i386-build $ok
@@ -76,12 +78,12 @@ build_i386() {
 build_arm64() {
 	local b=$TOP/build/arch/arm64 inc f o ok=1 n=0
 	local sysroot=/usr/aarch64-linux-gnu
-	local cc="clang --target=aarch64-linux-gnu --sysroot=$sysroot"
+	local cc=(clang --target=aarch64-linux-gnu "--sysroot=$sysroot")
 	local flags=(-O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 		     -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE
 		     -I"$TOP/include" -I"$TOP/include/uapi")
 
-	echo "arch-build: arm64 ($cc, compile only)"
+	echo "arch-build: arm64 (${cc[*]}, compile only)"
 	if ! [ -d $sysroot/include ] || ! command -v clang >/dev/null; then
 		echo "arch-build: arm64: no clang or $sysroot: run make deps"
 		count arch-arm64-compile 0
@@ -95,14 +97,14 @@ build_arm64() {
 	$MAKE -s ksft || ok=0
 	for f in lib/*.c; do
 		o=$b/obj/lib-$(basename "$f" .c).o
-		$cc "${flags[@]}" -idirafter "$inc" -fPIC -fvisibility=hidden \
+		"${cc[@]}" "${flags[@]}" -idirafter "$inc" -fPIC -fvisibility=hidden \
 			-DEVPOLL__INTERNAL -DEVPOLL_LIB_VERSION='"arm64"' \
 			-c "$f" -o "$o" || ok=0
 		n=$((n + 1))
 	done
 	for f in tests/lib/*.c tests/preload/*.c; do
 		o=$b/obj/$(basename "$(dirname "$f")")-$(basename "$f" .c).o
-		$cc "${flags[@]}" -idirafter "$inc" -Wno-missing-prototypes \
+		"${cc[@]}" "${flags[@]}" -idirafter "$inc" -Wno-missing-prototypes \
 			-Wno-sign-compare -I"$TOP/build/ksft" -I"$(dirname "$f")" \
 			-c "$f" -o "$o" || ok=0
 		n=$((n + 1))
