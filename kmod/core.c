@@ -213,11 +213,12 @@ static inline bool evpi_is_enabled(const struct evpoll_item *item)
 }
 
 /*
- * Lockless peek used before sleeping and by ->poll().  While a delivery or
- * re-check holds the ready items on its private list, events count as
- * available (epoll's ovflist test does the same): a concurrent waiter then
- * queues behind evp->mtx and sees the level-triggered items put back,
- * instead of returning empty-handed.
+ * Lockless peek before a WAIT's first delivery attempt (a sleeper checks
+ * again under the ready lock; ->poll() only checks under it).  While a
+ * delivery or re-check holds the ready items on its private list, events
+ * count as available (epoll's ovflist test does the same): a concurrent
+ * waiter then queues behind evp->mtx and sees the level-triggered items
+ * put back, instead of returning empty-handed.
  */
 static inline bool evp_events_available(struct evpoll *evp)
 {
@@ -237,11 +238,16 @@ static void evp_start_scan(struct evpoll *evp, struct list_head *txlist)
 /*
  * Wake tasks poll()ing the instance (and instances watching it).  @item is
  * the item whose wake-up got us here, NULL when not called from
- * evp_wake().  With lockdep, each poll_wait.lock up a chain of nested
- * instances is taken one subclass deeper (ep_poll_safewake() does the
- * same): the level below is stable, as its own poll_wait.lock is held.
+ * evp_wake().  @uring is EPOLL_URING_WAKE if that wake-up came from an
+ * io_uring posting a completion: passed up as epoll does, it tells a ring
+ * polling this instance not to re-arm a multishot poll, which would
+ * otherwise loop (ring -> instance -> ring ...).  With lockdep, each
+ * poll_wait.lock up a chain of nested instances is taken one subclass
+ * deeper (ep_poll_safewake() does the same): the level below is stable,
+ * as its own poll_wait.lock is held.
  */
-static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
+static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item,
+			     __poll_t uring)
 {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	unsigned long flags;
@@ -251,11 +257,11 @@ static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
 		nests = item->nest ? item->nest->target->nests : 1;
 	spin_lock_irqsave_nested(&evp->poll_wait.lock, flags, nests);
 	evp->nests = nests + 1;
-	wake_up_locked_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+	wake_up_locked_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM | uring);
 	evp->nests = 0;
 	spin_unlock_irqrestore(&evp->poll_wait.lock, flags);
 #else
-	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM | uring);
 #endif
 }
 
@@ -263,24 +269,42 @@ static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
  * Queue an item on the ready list and wake one sleeper.  Returns true if
  * tasks poll()ing the instance should be woken too (outside the lock).
  */
-static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item)
+static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item,
+			   int sync)
 {
+	bool queued = false;
+
 	lockdep_assert_held(&evp->wq.lock);
 
 	if (!evpi_is_linked(item)) {
 		list_add_tail(&item->rdllink, &evp->rdllist);
 		if (item->ws)
 			__pm_stay_awake(item->ws);
+		queued = true;
 	}
 	/*
 	 * Sleepers queue themselves under wq.lock (held here) after checking
 	 * the ready list, and poll_wait() callers re-check through
 	 * evpoll_core_poll(): neither check can miss the item just queued.
+	 * The waker's sync hint is passed on, as epoll does since 6.13.
 	 */
-	if (waitqueue_active(&evp->wq))
-		wake_up_locked(&evp->wq);
-	/* poll_wait() sleepers re-check the list in evpoll_core_poll(). */
-	return waitqueue_active(&evp->poll_wait);
+	if (waitqueue_active(&evp->wq)) {
+		if (sync)
+			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
+		else
+			wake_up_locked(&evp->wq);
+	}
+	/*
+	 * poll_wait() sleepers re-check the list in evpoll_core_poll(), and
+	 * they were woken when the item was queued: an item already on a
+	 * ready list (or a delivery's private list) wakes no poller again,
+	 * so a wake-up does not fan out through every instance above this
+	 * one for each event of an item that is already reported ready.  A
+	 * poller that re-checked since found the list without the item (the
+	 * re-check unlinks each item before it polls it), so the item was
+	 * queued, and pollers woken, after that.
+	 */
+	return queued && waitqueue_active(&evp->poll_wait);
 }
 
 /*
@@ -325,12 +349,12 @@ static int evp_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		}
 	}
 	evp->nr_wakeups++;
-	pwake = evp_make_ready(evp, item);
+	pwake = evp_make_ready(evp, item, sync);
 out_unlock:
 	spin_unlock_irqrestore(&evp->wq.lock, flags);
 
 	if (pwake)
-		evp_wake_pollers(evp, item);
+		evp_wake_pollers(evp, item, pollflags & EPOLL_URING_WAKE);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		ewake = 1;
 
@@ -765,11 +789,11 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	}
 	if (revents) {
 		spin_lock_irq(&evp->wq.lock);
-		pwake = evp_make_ready(evp, item);
+		pwake = evp_make_ready(evp, item, 0);
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	if (evp->nr_items == 1)
 		evp_reap_arm(evp);
 	return 0;
@@ -807,11 +831,11 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 	 */
 	if (evpi_repoll(item, 0)) {
 		spin_lock_irq(&evp->wq.lock);
-		pwake = evp_make_ready(evp, item);
+		pwake = evp_make_ready(evp, item, 0);
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	return 0;
 }
 
@@ -918,6 +942,35 @@ static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
 }
 
 /*
+ * Take the next item off a delivery's or re-check's private list, before
+ * it is re-polled: a wake-up from then on queues it on the ready list
+ * again.  Items whose file is orphaned are removed on the way (closed
+ * without DEL: never reported again).  NULL when the list is empty.
+ */
+static struct evpoll_item *evp_scan_next(struct evpoll *evp,
+					 struct list_head *txlist)
+{
+	struct evpoll_item *item;
+
+	lockdep_assert_held(&evp->mtx);
+	for (;;) {
+		spin_lock_irq(&evp->wq.lock);
+		item = list_first_entry_or_null(txlist, struct evpoll_item,
+						rdllink);
+		if (item) {
+			list_del_init(&item->rdllink);
+			if (item->ws)
+				__pm_relax(item->ws);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+		if (!item || !evpoll_fref_orphaned(item->fref))
+			return item;
+		evp_remove(evp, item);
+		evp->nr_reaped++;
+	}
+}
+
+/*
  * Deliver up to @maxevents events.  Takes the whole ready list private
  * (txlist) so that level-triggered items re-queued at the tail are not seen
  * again in this call, then re-polls each item before reporting it.
@@ -935,24 +988,9 @@ static int evp_send_events(struct evpoll *evp,
 	evp_start_scan(evp, &txlist);
 
 	while (res < maxevents) {
-		spin_lock_irq(&evp->wq.lock);
-		item = list_first_entry_or_null(&txlist, struct evpoll_item,
-						rdllink);
-		if (item) {
-			list_del_init(&item->rdllink);
-			if (item->ws)
-				__pm_relax(item->ws);
-		}
-		spin_unlock_irq(&evp->wq.lock);
+		item = evp_scan_next(evp, &txlist);
 		if (!item)
 			break;
-
-		if (evpoll_fref_orphaned(item->fref)) {
-			/* Closed without DEL: never report it again. */
-			evp_remove(evp, item);
-			evp->nr_reaped++;
-			continue;
-		}
 		revents = evpi_repoll(item, 0);
 		if (!revents) {
 			evp->nr_stale++;
@@ -1000,7 +1038,7 @@ static int evp_send_events(struct evpoll *evp,
 	mutex_unlock(&evp->mtx);
 
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	return res;
 }
 
@@ -1109,32 +1147,53 @@ int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
 
 /*
  * Does at least one ready item really have events?  Not-ready items are
- * dropped from the ready list (their next wake-up queues them again).
+ * dropped from the ready list (their next wake-up queues them again), and
+ * items whose file is orphaned are removed, as at delivery.
  * @depth is this instance's nesting level below the caller (0 when called
  * through ->poll()), used as the lockdep subclass of its mtx.
  */
 static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 {
-	struct evpoll_item *item, *tmp;
+	struct evpoll_item *item;
 	LIST_HEAD(txlist);
 	__poll_t res = 0;
+	bool avail;
 
-	if (!evp_events_available(evp))
+	/*
+	 * Under the ready lock, not a lockless peek: ->poll() queued the
+	 * caller on evp->poll_wait just before, and a waker reads that queue
+	 * under this lock after queueing an item (evp_make_ready()), so one
+	 * of the two sees the other.  A lockless test could also read the
+	 * list empty and the scan over while another re-check puts the items
+	 * back (issue 10, item 6).
+	 */
+	spin_lock_irq(&evp->wq.lock);
+	avail = !list_empty(&evp->rdllist) || evp->scanning;
+	spin_unlock_irq(&evp->wq.lock);
+	if (!avail)
 		return 0;
 
 	mutex_lock_nested(&evp->mtx, depth);
 	evp_start_scan(evp, &txlist);
 
-	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
+	/*
+	 * Each item is unlinked before its re-poll, as in evp_send_events():
+	 * a wake-up from then on queues it again instead of finding it
+	 * linked (issue 10, item 5).  Orphans are removed, as at delivery:
+	 * a closed fd never makes the instance look readable (item 9).
+	 */
+	while ((item = evp_scan_next(evp, &txlist))) {
 		if (evpi_repoll(item, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
+			spin_lock_irq(&evp->wq.lock);
+			if (!evpi_is_linked(item)) {
+				list_add(&item->rdllink, &txlist);
+				if (item->ws)
+					__pm_stay_awake(item->ws);
+			}
+			spin_unlock_irq(&evp->wq.lock);
 			break;
 		}
-		spin_lock_irq(&evp->wq.lock);
-		list_del_init(&item->rdllink);
-		if (item->ws)
-			__pm_relax(item->ws);
-		spin_unlock_irq(&evp->wq.lock);
 	}
 
 	spin_lock_irq(&evp->wq.lock);
