@@ -65,6 +65,7 @@
  *     nr_delivered, nr_stale, nr_reaped   mtx
  *     children, parents   evpoll_nest_lock
  *     loop_gen, loop_up, loop_down        evpoll_nest_lock
+ *     path_gen            mtx
  *     nests               poll_wait.lock of the instance below (see above)
  *     user, file          immutable
  *   struct evpoll_item:
@@ -108,6 +109,7 @@
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/device.h>	/* wakeup sources */
@@ -143,6 +145,7 @@ struct evpoll {
 	struct list_head parents;	/* evpoll_nest of items watching us */
 	u64 loop_gen;			/* loop check memo: generation, */
 	int loop_up, loop_down;		/* and depths above/below us */
+	u64 path_gen;			/* path check memo (evp_subtree_check) */
 	u8 nests;			/* wake-up nesting level (lockdep) */
 	bool scanning;			/* ready items are on a txlist */
 };
@@ -571,6 +574,137 @@ static void evp_nest_unlink(struct evpoll_nest *nest)
 	kfree(nest);
 }
 
+/*
+ * Wake-up paths
+ * -------------
+ * A wake-up of a file runs the callback of every item watching it, and
+ * each queued item wakes the pollers of its instance, so a file watched
+ * through layers of nested instances fans out to every path up to the
+ * top.  epoll bounds that in reverse_path_check(): from a file, at most
+ * evp_path_limits[n] paths of n + 1 edges may end at an unwatched
+ * instance, for n >= 1 (epoll never applies the limit of paths of one
+ * edge, evp_path_limits[0]).  The same rule here, with
+ * the same result (EINVAL, the new item removed again) for the same ADD:
+ * checked, as epoll does, when the target is an instance (every file
+ * watched below it) or when the instance added to is itself watched (the
+ * target file).  A file's watchers are found on the wait queue its item
+ * hooked: every item on a file hooks the queues the file's ->poll()
+ * names.  Lock order: evp->mtx of the instances below (subtree walk, one
+ * lockdep subclass per level), evpoll_nest_lock, the file's queue lock.
+ */
+static const int evp_path_limits[EVPOLL_MAX_NESTS + 1] = {
+	1000, 500, 100, 50, 10
+};
+
+/* Count the paths from @evp up to an unwatched instance, by length. */
+static int evp_path_count_up(struct evpoll *evp, int depth, int *count)
+{
+	struct evpoll_nest *nest;
+	int err;
+
+	lockdep_assert_held(&evpoll_nest_lock);
+	if (depth > EVPOLL_MAX_NESTS)
+		return -EINVAL;
+	if (list_empty(&evp->parents)) {
+		/* As epoll's path_count_inc(): depth 0 is not limited. */
+		if (depth && ++count[depth] > evp_path_limits[depth])
+			return -EINVAL;
+		return 0;
+	}
+	list_for_each_entry(nest, &evp->parents, parent_link) {
+		err = evp_path_count_up(nest->item->evp, depth + 1, count);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * All paths from the file of @item (not an instance) to the top, through
+ * every item watching that file, in any instance.  The item's instance
+ * mtx is held; the hooks found on the queue cannot go away while its lock
+ * is held, nor their instances (emptied before they are freed), nor the
+ * instances above them (their edges are removed under evpoll_nest_lock).
+ */
+static int evp_file_path_check(struct evpoll_item *item)
+{
+	int count[EVPOLL_MAX_NESTS + 1] = { 0 };
+	wait_queue_head_t *whead;
+	wait_queue_entry_t *wait;
+	int err = 0;
+
+	lockdep_assert_held(&item->evp->mtx);
+	if (!item->hook0.item)
+		return 0;	/* no wait queue: it never wakes anyone */
+	spin_lock(&evpoll_nest_lock);
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in evp_wake() (POLLFREE). */
+	whead = smp_load_acquire(&item->hook0.whead);
+	if (whead) {
+		spin_lock_irq(&whead->lock);
+		list_for_each_entry(wait, &whead->head, entry) {
+			if (wait->func != evp_wake)
+				continue;
+			err = evp_path_count_up(hook_from_wait(wait)->item->evp,
+						0, count);
+			if (err)
+				break;
+		}
+		spin_unlock_irq(&whead->lock);
+	}
+	rcu_read_unlock();
+	spin_unlock(&evpoll_nest_lock);
+	return err;
+}
+
+/*
+ * Check every file watched at or below @evp (an instance that just got a
+ * watcher), each instance once per check (@gen).  @depth is @evp's level
+ * below the caller's instance, the lockdep subclass of its mtx.
+ */
+static int evp_subtree_check(struct evpoll *evp, int depth, u64 gen)
+{
+	struct rb_node *rbn;
+	int err = 0;
+
+	if (depth > EVPOLL_MAX_NESTS)
+		return -EINVAL;
+	mutex_lock_nested(&evp->mtx, depth);
+	if (evp->path_gen == gen)
+		goto out_unlock;
+	evp->path_gen = gen;
+	for (rbn = rb_first(&evp->items); rbn && !err; rbn = rb_next(rbn)) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+
+		if (item->nest)
+			err = evp_subtree_check(item->nest->target, depth + 1,
+						gen);
+		else
+			err = evp_file_path_check(item);
+	}
+out_unlock:
+	mutex_unlock(&evp->mtx);
+	return err;
+}
+
+static atomic64_t evpoll_path_gen = ATOMIC64_INIT(0);
+
+/* After hooking @item in @evp: would its new paths exceed epoll's limits? */
+static int evp_path_check(struct evpoll *evp, struct evpoll_item *item)
+{
+	bool watched;
+
+	lockdep_assert_held(&evp->mtx);
+	if (item->nest)
+		return evp_subtree_check(item->nest->target, 1,
+					 atomic64_inc_return(&evpoll_path_gen));
+	spin_lock(&evpoll_nest_lock);
+	watched = !list_empty(&evp->parents);
+	spin_unlock(&evpoll_nest_lock);
+	return watched ? evp_file_path_check(item) : 0;
+}
+
 static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 {
 	lockdep_assert_held(&evp->mtx);
@@ -739,13 +873,9 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	int err;
 
 	lockdep_assert_held(&evp->mtx);
-	if (!evpoll_user_charge(evp->user))
-		return -ENOSPC;
 	item = kmem_cache_zalloc(item_cache, GFP_KERNEL_ACCOUNT);
-	if (!item) {
-		err = -ENOMEM;
-		goto err_uncharge;
-	}
+	if (!item)
+		return -ENOMEM;
 	item->fref = evpoll_fref_get(tfile);
 	if (IS_ERR(item->fref)) {
 		err = PTR_ERR(item->fref);
@@ -769,11 +899,16 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 			goto err_put_fref;
 		}
 	}
+	/* After the loop check: ELOOP wins over ENOSPC, as in epoll. */
+	if (!evpoll_user_charge(evp->user)) {
+		err = -ENOSPC;
+		goto err_unlink_nest;
+	}
 	if (events & EPOLLWAKEUP) {
 		item->ws = wakeup_source_register(NULL, "evpoll");
 		if (!item->ws) {
 			err = -ENOMEM;
-			goto err_unlink_nest;
+			goto err_uncharge;
 		}
 	}
 	evp_rb_insert(evp, item);
@@ -787,6 +922,11 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 		evp_remove(evp, item);	/* uncharges and frees */
 		return -ENOMEM;
 	}
+	err = evp_path_check(evp, item);
+	if (err) {
+		evp_remove(evp, item);
+		return err;
+	}
 	if (revents) {
 		spin_lock_irq(&evp->wq.lock);
 		pwake = evp_make_ready(evp, item, 0);
@@ -798,6 +938,8 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 		evp_reap_arm(evp);
 	return 0;
 
+err_uncharge:
+	evpoll_user_uncharge(evp->user);
 err_unlink_nest:
 	if (item->nest)
 		evp_nest_unlink(item->nest);
@@ -805,8 +947,6 @@ err_put_fref:
 	evpoll_fref_put(item->fref);
 err_free_item:
 	kmem_cache_free(item_cache, item);
-err_uncharge:
-	evpoll_user_uncharge(evp->user);
 	return err;
 }
 
@@ -837,6 +977,18 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 	if (pwake)
 		evp_wake_pollers(evp, NULL, 0);
 	return 0;
+}
+
+/*
+ * An epoll instance?  fs/eventpoll.c's is_file_epoll() compares f_op,
+ * which is not exported: an epoll file is an anonymous inode (its
+ * superblock is anon_inodefs) named "[eventpoll]".  The name alone would
+ * also match a FIFO or a file anyone can create with that name.
+ */
+static bool evp_file_is_epoll(const struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
 }
 
 /**
@@ -880,7 +1032,7 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 	 * neither loop check (epoll does not look inside evpoll files, and
 	 * epoll's private structures are not visible to a module).
 	 */
-	if (!strcmp(tfile->f_path.dentry->d_name.name, "[eventpoll]"))
+	if (evp_file_is_epoll(tfile))
 		goto out_fput;
 	if (op != EVPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
 		if (op == EVPOLL_CTL_MOD)
