@@ -60,7 +60,15 @@
  *     rdllist, scanning   wq.lock (scanning also read with READ_ONCE)
  *     wq                  wq.lock (self)
  *     poll_wait           poll_wait.lock (self)
- *     reap_work           mtx to arm; cancelled without mtx at destroy
+ *     reap_work           mtx to arm; also armed by the reaper on a busy
+ *                         mtx and by a reap_interval_ms write (under
+ *                         evpoll_instances_lock); cancelled at destroy
+ *     reap_backoff        only the reap work itself (a work item never
+ *                         runs concurrently with itself)
+ *     reap_file, reap_fd  mtx
+ *     reap_wanted         set by the reap work without mtx (WRITE_ONCE),
+ *                         cleared under mtx
+ *     instance_link       evpoll_instances_lock
  *     nr_wakeups          wq.lock
  *     nr_delivered, nr_stale, nr_reaped   mtx
  *     children, parents   evpoll_nest_lock
@@ -137,6 +145,7 @@ struct evpoll {
 	struct evpoll_user *user;	/* charged for each item */
 	struct file *file;		/* the instance's own file */
 	struct delayed_work reap_work;	/* drops orphaned items */
+	struct list_head instance_link;	/* in evpoll_instances */
 	u64 nr_wakeups;			/* callbacks that queued an item */
 	u64 nr_delivered;		/* events copied to user space */
 	u64 nr_stale;			/* ready items found not ready */
@@ -147,6 +156,10 @@ struct evpoll {
 	int loop_up, loop_down;		/* and depths above/below us */
 	u64 path_gen;			/* path check memo (evp_subtree_check) */
 	u8 nests;			/* wake-up nesting level (lockdep) */
+	u8 reap_backoff;		/* reaper: busy retries, doublings */
+	int reap_fd;			/* reaper: last key seen, with */
+	const struct file *reap_file;	/* (NULL: start a new pass) */
+	bool reap_wanted;		/* reaper found mtx busy: holder reaps */
 	bool scanning;			/* ready items are on a txlist */
 };
 
@@ -781,9 +794,55 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
  * (evp_send_events()), and by this per-instance delayed work, armed while
  * the instance watches anything, every reap_interval_ms.  Its period, its
  * arming and its walk are all here.
+ *
+ * The work runs in a shared workqueue, so it never sleeps on evp->mtx,
+ * which a user can hold for as long as a page fault on its events buffer
+ * (userfaultfd, FUSE) or a target's ->poll() takes: it only trylocks, and
+ * when the mutex is busy tries again after one jiffy, then twice as long
+ * each time, up to one period.  A task that holds the mutex can keep it
+ * busy for good (a thread doing ctl calls back to back), so the work also
+ * sets reap_wanted, and the next ctl or WAIT, before it releases the
+ * mutex, does one batch of the pass itself (evp_reap_if_wanted()): the
+ * pass makes progress at the pace of the holder, at the holder's cost,
+ * and its cursor (the last key seen) is kept under the mutex for
+ * whichever side continues it.
+ *
+ * Every instance is on evpoll_instances (evpoll_instances_lock, a leaf
+ * spinlock), so that setting reap_interval_ms from 0 back to a period
+ * arms the instances whose work stopped re-arming meanwhile.
  */
 static unsigned int reap_interval_ms = 250;
-module_param(reap_interval_ms, uint, 0644);
+static LIST_HEAD(evpoll_instances);
+static DEFINE_SPINLOCK(evpoll_instances_lock);
+
+static int evp_reap_interval_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	struct evpoll *evp;
+	unsigned int ms;
+	int err;
+
+	err = param_set_uint(val, kp);
+	if (err)
+		return err;
+	ms = READ_ONCE(reap_interval_ms);
+	if (!ms)
+		return 0;
+	/* A pass on an empty set does nothing and does not re-arm. */
+	spin_lock(&evpoll_instances_lock);
+	list_for_each_entry(evp, &evpoll_instances, instance_link)
+		queue_delayed_work(system_unbound_wq, &evp->reap_work,
+				   msecs_to_jiffies(ms));
+	spin_unlock(&evpoll_instances_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops evp_reap_interval_ops = {
+	.set	= evp_reap_interval_set,
+	.get	= param_get_uint,
+};
+module_param_cb(reap_interval_ms, &evp_reap_interval_ops, &reap_interval_ms,
+		0644);
 MODULE_PARM_DESC(reap_interval_ms,
 		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
 
@@ -827,40 +886,75 @@ static struct rb_node *evp_next_after(struct evpoll *evp,
  * It walks the interest set in key order, EVP_REAP_BATCH items per hold
  * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
  * large set never wait for a whole walk.  Items added behind the cursor
- * meanwhile are checked by the next period's walk.  @last_file is only
+ * meanwhile are checked by the next period's walk.  evp->reap_file is only
  * compared, never dereferenced (its item may be gone).
  */
+static bool evp_reap_batch(struct evpoll *evp)
+{
+	struct rb_node *rbn;
+	unsigned int n;
+
+	lockdep_assert_held(&evp->mtx);
+	evp->reap_wanted = false;
+	rbn = evp->reap_file ?
+	      evp_next_after(evp, evp->reap_file, evp->reap_fd) :
+	      rb_first(&evp->items);
+	for (n = 0; rbn && n < EVP_REAP_BATCH; n++) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+
+		rbn = rb_next(rbn);
+		evp->reap_file = evpi_file(item);
+		evp->reap_fd = item->fd;
+		if (evpoll_fref_orphaned(item->fref)) {
+			evp_remove(evp, item);
+			evp->nr_reaped++;
+		}
+	}
+	if (rbn)
+		return false;
+	evp->reap_file = NULL;	/* pass done */
+	evp_reap_arm(evp);
+	return true;
+}
+
+/* Before a ctl or WAIT releases evp->mtx: the batch the work could not do. */
+static void evp_reap_if_wanted(struct evpoll *evp)
+{
+	lockdep_assert_held(&evp->mtx);
+	if (unlikely(READ_ONCE(evp->reap_wanted)))
+		evp_reap_batch(evp);
+}
+
 static void evp_reap_fn(struct work_struct *work)
 {
 	struct evpoll *evp = container_of(to_delayed_work(work),
 					  struct evpoll, reap_work);
-	const struct file *last_file = NULL;
-	struct rb_node *rbn;
-	int last_fd = 0;
+	bool done;
 
 	do {
-		unsigned int n = 0;
+		if (!mutex_trylock(&evp->mtx)) {
+			/*
+			 * Busy: never sleep on it here (see above).  A pass
+			 * once queued completes even if reaping was turned
+			 * off meanwhile (retries then at most once a second).
+			 */
+			unsigned long cap =
+				msecs_to_jiffies(READ_ONCE(reap_interval_ms)) ?:
+				HZ;
 
-		mutex_lock(&evp->mtx);
-		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
-				  rb_first(&evp->items);
-		for (; rbn && n < EVP_REAP_BATCH; n++) {
-			struct evpoll_item *item = rb_entry(rbn,
-						struct evpoll_item, rbn);
-
-			rbn = rb_next(rbn);
-			last_file = evpi_file(item);
-			last_fd = item->fd;
-			if (evpoll_fref_orphaned(item->fref)) {
-				evp_remove(evp, item);
-				evp->nr_reaped++;
-			}
+			WRITE_ONCE(evp->reap_wanted, true);
+			queue_delayed_work(system_unbound_wq, &evp->reap_work,
+					   min(1UL << evp->reap_backoff, cap));
+			if ((1UL << evp->reap_backoff) < cap)
+				evp->reap_backoff++;
+			return;
 		}
-		if (!rbn)
-			evp_reap_arm(evp);
+		evp->reap_backoff = 0;
+		done = evp_reap_batch(evp);
 		mutex_unlock(&evp->mtx);
 		cond_resched();
-	} while (rbn);
+	} while (!done);
 }
 
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
@@ -1074,6 +1168,7 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 					 events | EPOLLERR | EPOLLHUP, data);
 		break;
 	}
+	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 out_fput:
 	fput(tfile);
@@ -1187,6 +1282,7 @@ static int evp_send_events(struct evpoll *evp,
 		pwake = waitqueue_active(&evp->poll_wait);
 	}
 	spin_unlock_irq(&evp->wq.lock);
+	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 
 	if (pwake)
@@ -1446,6 +1542,9 @@ struct evpoll *evpoll_core_create(struct file *file)
 	INIT_LIST_HEAD(&evp->children);
 	INIT_LIST_HEAD(&evp->parents);
 	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
+	spin_lock(&evpoll_instances_lock);
+	list_add(&evp->instance_link, &evpoll_instances);
+	spin_unlock(&evpoll_instances_lock);
 	return evp;
 }
 
@@ -1458,6 +1557,10 @@ void evpoll_core_destroy(struct evpoll *evp)
 {
 	struct rb_node *rbn;
 
+	/* No reap_interval_ms write may arm the work after the cancel. */
+	spin_lock(&evpoll_instances_lock);
+	list_del(&evp->instance_link);
+	spin_unlock(&evpoll_instances_lock);
 	/* The work re-arms itself while items exist: empty the set first. */
 	mutex_lock(&evp->mtx);
 	while ((rbn = rb_first(&evp->items)))
