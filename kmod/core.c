@@ -141,7 +141,7 @@ struct evpoll {
 	wait_queue_head_t poll_wait;	/* tasks poll()ing the instance */
 	struct list_head rdllist;	/* ready items, FIFO */
 	struct rb_root items;		/* interest set by (file, fd) */
-	unsigned int nr_items;
+	unsigned long nr_items;
 	struct evpoll_user *user;	/* charged for each item */
 	struct file *file;		/* the instance's own file */
 	struct delayed_work reap_work;	/* drops orphaned items */
@@ -1311,7 +1311,7 @@ static u64 evp_timer_slack(ktime_t expires)
 	s64 left = ktime_to_ns(ktime_sub(expires, ktime_get()));
 	u64 slack;
 
-	if (rt_task(current))
+	if (evpoll_task_no_slack(current))
 		return 0;
 	if (left < 0)
 		return current->timer_slack_ns;
@@ -1504,7 +1504,7 @@ void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 		ready++;
 	wakeups = evp->nr_wakeups;
 	spin_unlock_irq(&evp->wq.lock);
-	seq_printf(m, "evpoll-items: %u\n", evp->nr_items);
+	seq_printf(m, "evpoll-items: %lu\n", evp->nr_items);
 	seq_printf(m, "evpoll-ready: %u\n", ready);
 	seq_printf(m, "evpoll-wakeups: %llu\n", wakeups);
 	seq_printf(m, "evpoll-delivered: %llu\n", evp->nr_delivered);
