@@ -317,46 +317,46 @@ static void *wait_into(void *arg)
 	return NULL;
 }
 
+/* /proc/PID/NAME into @buf (NUL-terminated); false if unreadable. */
+static bool read_proc(const char *pid, const char *name, char *buf,
+		      size_t size)
+{
+	char path[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 /*
  * A kernel worker whose stack shows evp_reap_fn and that sleeps
  * uninterruptibly ('D'): the reaper parked on the instance's mutex.
  */
 static bool reaper_parked(void)
 {
-	char path[300], buf[4096];
 	struct dirent *de;
 	bool found = false;
 	DIR *d = opendir("/proc");
-	ssize_t n;
-	int fd;
+	char buf[4096], *rp;
 
 	if (!d)
 		return false;
 	while (!found && (de = readdir(d))) {
-		char *rp;
-
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stack", de->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
+		if (!read_proc(de->d_name, "stack", buf, sizeof(buf)) ||
+		    !strstr(buf, "evp_reap_fn") ||
+		    !read_proc(de->d_name, "stat", buf, sizeof(buf)))
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if (!strstr(buf, "evp_reap_fn"))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
 		rp = strrchr(buf, ')');
 		found = rp && rp[1] == ' ' && rp[2] == 'D';
 	}
