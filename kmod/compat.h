@@ -15,4 +15,22 @@
 #include <linux/fs.h>
 #define evpoll_file_refs(f)	file_count(f)
 
+/*
+ * Tasks that get no timer slack on a timed wait, as select/poll/epoll
+ * decide it in select_estimate_accuracy() (fs/select.c).  On 6.1 that is
+ * rt_task(), a priority test that covers SCHED_DEADLINE too; on 6.12
+ * rt_task() means the RT class only and fs/select.c tests the policy
+ * (rt_or_dl_task_policy()), so DL tasks must be named: rt_task() ||
+ * dl_task() is 6.1's test exactly and 6.12's but for a normal task
+ * PI-boosted at the moment it waits (no slack here, slack in epoll).  No
+ * header macro tells the two apart, and a version test is what
+ * checkpatch forbids.
+ */
+#include <linux/sched/rt.h>
+#include <linux/sched/deadline.h>
+static inline bool evpoll_task_no_slack(struct task_struct *t)
+{
+	return rt_task(t) || dl_task(t);
+}
+
 #endif /* _EVPOLL_COMPAT_H */

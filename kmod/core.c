@@ -27,9 +27,10 @@
  * 1) evp->mtx (mutex): the interest set and everything ctl changes; held
  *    across delivery (which calls vfs_poll() and writes to user memory,
  *    both of which may sleep), across the ->poll() re-check, fdinfo and the
- *    reaper.  Other evpoll locks nest inside it: evpoll_fref_mutex
- *    (fref.c), then the wait-queue locks of target files (add/remove of our
- *    hooks).
+ *    reaper.  Other evpoll locks nest inside it: the wait-queue locks of
+ *    target files (add/remove of our hooks).  fref.c takes no lock of its
+ *    own (RCU lookups and refcounts; the rhashtable's bucket locks stay
+ *    inside its calls).
  * 2) evp->wq.lock (spinlock, IRQ-safe): "the ready lock".  The wait queue
  *    head of WAIT sleepers doubles as the lock of the ready list, so waking
  *    a sleeper from the callback needs no second lock (as eventfd does).
@@ -60,11 +61,20 @@
  *     rdllist, scanning   wq.lock (scanning also read with READ_ONCE)
  *     wq                  wq.lock (self)
  *     poll_wait           poll_wait.lock (self)
- *     reap_work           mtx to arm; cancelled without mtx at destroy
+ *     reap_work           mtx to arm; also armed by the reaper on a busy
+ *                         mtx and by a reap_interval_ms write (under
+ *                         evpoll_instances_lock); cancelled at destroy
+ *     reap_backoff        only the reap work itself (a work item never
+ *                         runs concurrently with itself)
+ *     reap_file, reap_fd  mtx
+ *     reap_wanted         set by the reap work without mtx (WRITE_ONCE),
+ *                         cleared under mtx
+ *     instance_link       evpoll_instances_lock
  *     nr_wakeups          wq.lock
  *     nr_delivered, nr_stale, nr_reaped   mtx
  *     children, parents   evpoll_nest_lock
  *     loop_gen, loop_up, loop_down        evpoll_nest_lock
+ *     path_gen            mtx
  *     nests               poll_wait.lock of the instance below (see above)
  *     user, file          immutable
  *   struct evpoll_item:
@@ -108,6 +118,7 @@
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/device.h>	/* wakeup sources */
@@ -131,10 +142,11 @@ struct evpoll {
 	wait_queue_head_t poll_wait;	/* tasks poll()ing the instance */
 	struct list_head rdllist;	/* ready items, FIFO */
 	struct rb_root items;		/* interest set by (file, fd) */
-	unsigned int nr_items;
+	unsigned long nr_items;
 	struct evpoll_user *user;	/* charged for each item */
 	struct file *file;		/* the instance's own file */
 	struct delayed_work reap_work;	/* drops orphaned items */
+	struct list_head instance_link;	/* in evpoll_instances */
 	u64 nr_wakeups;			/* callbacks that queued an item */
 	u64 nr_delivered;		/* events copied to user space */
 	u64 nr_stale;			/* ready items found not ready */
@@ -143,7 +155,12 @@ struct evpoll {
 	struct list_head parents;	/* evpoll_nest of items watching us */
 	u64 loop_gen;			/* loop check memo: generation, */
 	int loop_up, loop_down;		/* and depths above/below us */
+	u64 path_gen;			/* path check memo (evp_subtree_check) */
 	u8 nests;			/* wake-up nesting level (lockdep) */
+	u8 reap_backoff;		/* reaper: busy retries, doublings */
+	int reap_fd;			/* reaper: last key seen, with */
+	const struct file *reap_file;	/* (NULL: start a new pass) */
+	bool reap_wanted;		/* reaper found mtx busy: holder reaps */
 	bool scanning;			/* ready items are on a txlist */
 };
 
@@ -213,11 +230,12 @@ static inline bool evpi_is_enabled(const struct evpoll_item *item)
 }
 
 /*
- * Lockless peek used before sleeping and by ->poll().  While a delivery or
- * re-check holds the ready items on its private list, events count as
- * available (epoll's ovflist test does the same): a concurrent waiter then
- * queues behind evp->mtx and sees the level-triggered items put back,
- * instead of returning empty-handed.
+ * Lockless peek before a WAIT's first delivery attempt (a sleeper checks
+ * again under the ready lock; ->poll() only checks under it).  While a
+ * delivery or re-check holds the ready items on its private list, events
+ * count as available (epoll's ovflist test does the same): a concurrent
+ * waiter then queues behind evp->mtx and sees the level-triggered items
+ * put back, instead of returning empty-handed.
  */
 static inline bool evp_events_available(struct evpoll *evp)
 {
@@ -237,11 +255,16 @@ static void evp_start_scan(struct evpoll *evp, struct list_head *txlist)
 /*
  * Wake tasks poll()ing the instance (and instances watching it).  @item is
  * the item whose wake-up got us here, NULL when not called from
- * evp_wake().  With lockdep, each poll_wait.lock up a chain of nested
- * instances is taken one subclass deeper (ep_poll_safewake() does the
- * same): the level below is stable, as its own poll_wait.lock is held.
+ * evp_wake().  @uring is EPOLL_URING_WAKE if that wake-up came from an
+ * io_uring posting a completion: passed up as epoll does, it tells a ring
+ * polling this instance not to re-arm a multishot poll, which would
+ * otherwise loop (ring -> instance -> ring ...).  With lockdep, each
+ * poll_wait.lock up a chain of nested instances is taken one subclass
+ * deeper (ep_poll_safewake() does the same): the level below is stable,
+ * as its own poll_wait.lock is held.
  */
-static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
+static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item,
+			     __poll_t uring)
 {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	unsigned long flags;
@@ -251,11 +274,11 @@ static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
 		nests = item->nest ? item->nest->target->nests : 1;
 	spin_lock_irqsave_nested(&evp->poll_wait.lock, flags, nests);
 	evp->nests = nests + 1;
-	wake_up_locked_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+	wake_up_locked_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM | uring);
 	evp->nests = 0;
 	spin_unlock_irqrestore(&evp->poll_wait.lock, flags);
 #else
-	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM);
+	wake_up_poll(&evp->poll_wait, EPOLLIN | EPOLLRDNORM | uring);
 #endif
 }
 
@@ -263,24 +286,42 @@ static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item)
  * Queue an item on the ready list and wake one sleeper.  Returns true if
  * tasks poll()ing the instance should be woken too (outside the lock).
  */
-static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item)
+static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item,
+			   int sync)
 {
+	bool queued = false;
+
 	lockdep_assert_held(&evp->wq.lock);
 
 	if (!evpi_is_linked(item)) {
 		list_add_tail(&item->rdllink, &evp->rdllist);
 		if (item->ws)
 			__pm_stay_awake(item->ws);
+		queued = true;
 	}
 	/*
 	 * Sleepers queue themselves under wq.lock (held here) after checking
 	 * the ready list, and poll_wait() callers re-check through
 	 * evpoll_core_poll(): neither check can miss the item just queued.
+	 * The waker's sync hint is passed on, as epoll does since 6.13.
 	 */
-	if (waitqueue_active(&evp->wq))
-		wake_up_locked(&evp->wq);
-	/* poll_wait() sleepers re-check the list in evpoll_core_poll(). */
-	return waitqueue_active(&evp->poll_wait);
+	if (waitqueue_active(&evp->wq)) {
+		if (sync)
+			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
+		else
+			wake_up_locked(&evp->wq);
+	}
+	/*
+	 * poll_wait() sleepers re-check the list in evpoll_core_poll(), and
+	 * they were woken when the item was queued: an item already on a
+	 * ready list (or a delivery's private list) wakes no poller again,
+	 * so a wake-up does not fan out through every instance above this
+	 * one for each event of an item that is already reported ready.  A
+	 * poller that re-checked since found the list without the item (the
+	 * re-check unlinks each item before it polls it), so the item was
+	 * queued, and pollers woken, after that.
+	 */
+	return queued && waitqueue_active(&evp->poll_wait);
 }
 
 /*
@@ -325,12 +366,12 @@ static int evp_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		}
 	}
 	evp->nr_wakeups++;
-	pwake = evp_make_ready(evp, item);
+	pwake = evp_make_ready(evp, item, sync);
 out_unlock:
 	spin_unlock_irqrestore(&evp->wq.lock, flags);
 
 	if (pwake)
-		evp_wake_pollers(evp, item);
+		evp_wake_pollers(evp, item, pollflags & EPOLL_URING_WAKE);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		ewake = 1;
 
@@ -547,6 +588,137 @@ static void evp_nest_unlink(struct evpoll_nest *nest)
 	kfree(nest);
 }
 
+/*
+ * Wake-up paths
+ * -------------
+ * A wake-up of a file runs the callback of every item watching it, and
+ * each queued item wakes the pollers of its instance, so a file watched
+ * through layers of nested instances fans out to every path up to the
+ * top.  epoll bounds that in reverse_path_check(): from a file, at most
+ * evp_path_limits[n] paths of n + 1 edges may end at an unwatched
+ * instance, for n >= 1 (epoll never applies the limit of paths of one
+ * edge, evp_path_limits[0]).  The same rule here, with
+ * the same result (EINVAL, the new item removed again) for the same ADD:
+ * checked, as epoll does, when the target is an instance (every file
+ * watched below it) or when the instance added to is itself watched (the
+ * target file).  A file's watchers are found on the wait queue its item
+ * hooked: every item on a file hooks the queues the file's ->poll()
+ * names.  Lock order: evp->mtx of the instances below (subtree walk, one
+ * lockdep subclass per level), evpoll_nest_lock, the file's queue lock.
+ */
+static const int evp_path_limits[EVPOLL_MAX_NESTS + 1] = {
+	1000, 500, 100, 50, 10
+};
+
+/* Count the paths from @evp up to an unwatched instance, by length. */
+static int evp_path_count_up(struct evpoll *evp, int depth, int *count)
+{
+	struct evpoll_nest *nest;
+	int err;
+
+	lockdep_assert_held(&evpoll_nest_lock);
+	if (depth > EVPOLL_MAX_NESTS)
+		return -EINVAL;
+	if (list_empty(&evp->parents)) {
+		/* As epoll's path_count_inc(): depth 0 is not limited. */
+		if (depth && ++count[depth] > evp_path_limits[depth])
+			return -EINVAL;
+		return 0;
+	}
+	list_for_each_entry(nest, &evp->parents, parent_link) {
+		err = evp_path_count_up(nest->item->evp, depth + 1, count);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * All paths from the file of @item (not an instance) to the top, through
+ * every item watching that file, in any instance.  The item's instance
+ * mtx is held; the hooks found on the queue cannot go away while its lock
+ * is held, nor their instances (emptied before they are freed), nor the
+ * instances above them (their edges are removed under evpoll_nest_lock).
+ */
+static int evp_file_path_check(struct evpoll_item *item)
+{
+	int count[EVPOLL_MAX_NESTS + 1] = { 0 };
+	wait_queue_head_t *whead;
+	wait_queue_entry_t *wait;
+	int err = 0;
+
+	lockdep_assert_held(&item->evp->mtx);
+	if (!item->hook0.item)
+		return 0;	/* no wait queue: it never wakes anyone */
+	spin_lock(&evpoll_nest_lock);
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in evp_wake() (POLLFREE). */
+	whead = smp_load_acquire(&item->hook0.whead);
+	if (whead) {
+		spin_lock_irq(&whead->lock);
+		list_for_each_entry(wait, &whead->head, entry) {
+			if (wait->func != evp_wake)
+				continue;
+			err = evp_path_count_up(hook_from_wait(wait)->item->evp,
+						0, count);
+			if (err)
+				break;
+		}
+		spin_unlock_irq(&whead->lock);
+	}
+	rcu_read_unlock();
+	spin_unlock(&evpoll_nest_lock);
+	return err;
+}
+
+/*
+ * Check every file watched at or below @evp (an instance that just got a
+ * watcher), each instance once per check (@gen).  @depth is @evp's level
+ * below the caller's instance, the lockdep subclass of its mtx.
+ */
+static int evp_subtree_check(struct evpoll *evp, int depth, u64 gen)
+{
+	struct rb_node *rbn;
+	int err = 0;
+
+	if (depth > EVPOLL_MAX_NESTS)
+		return -EINVAL;
+	mutex_lock_nested(&evp->mtx, depth);
+	if (evp->path_gen == gen)
+		goto out_unlock;
+	evp->path_gen = gen;
+	for (rbn = rb_first(&evp->items); rbn && !err; rbn = rb_next(rbn)) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+
+		if (item->nest)
+			err = evp_subtree_check(item->nest->target, depth + 1,
+						gen);
+		else
+			err = evp_file_path_check(item);
+	}
+out_unlock:
+	mutex_unlock(&evp->mtx);
+	return err;
+}
+
+static atomic64_t evpoll_path_gen = ATOMIC64_INIT(0);
+
+/* After hooking @item in @evp: would its new paths exceed epoll's limits? */
+static int evp_path_check(struct evpoll *evp, struct evpoll_item *item)
+{
+	bool watched;
+
+	lockdep_assert_held(&evp->mtx);
+	if (item->nest)
+		return evp_subtree_check(item->nest->target, 1,
+					 atomic64_inc_return(&evpoll_path_gen));
+	spin_lock(&evpoll_nest_lock);
+	watched = !list_empty(&evp->parents);
+	spin_unlock(&evpoll_nest_lock);
+	return watched ? evp_file_path_check(item) : 0;
+}
+
 static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 {
 	lockdep_assert_held(&evp->mtx);
@@ -623,9 +795,55 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
  * (evp_send_events()), and by this per-instance delayed work, armed while
  * the instance watches anything, every reap_interval_ms.  Its period, its
  * arming and its walk are all here.
+ *
+ * The work runs in a shared workqueue, so it never sleeps on evp->mtx,
+ * which a user can hold for as long as a page fault on its events buffer
+ * (userfaultfd, FUSE) or a target's ->poll() takes: it only trylocks, and
+ * when the mutex is busy tries again after one jiffy, then twice as long
+ * each time, up to one period.  A task that holds the mutex can keep it
+ * busy for good (a thread doing ctl calls back to back), so the work also
+ * sets reap_wanted, and the next ctl or WAIT, before it releases the
+ * mutex, does one batch of the pass itself (evp_reap_if_wanted()): the
+ * pass makes progress at the pace of the holder, at the holder's cost,
+ * and its cursor (the last key seen) is kept under the mutex for
+ * whichever side continues it.
+ *
+ * Every instance is on evpoll_instances (evpoll_instances_lock, a leaf
+ * spinlock), so that setting reap_interval_ms from 0 back to a period
+ * arms the instances whose work stopped re-arming meanwhile.
  */
 static unsigned int reap_interval_ms = 250;
-module_param(reap_interval_ms, uint, 0644);
+static LIST_HEAD(evpoll_instances);
+static DEFINE_SPINLOCK(evpoll_instances_lock);
+
+static int evp_reap_interval_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	struct evpoll *evp;
+	unsigned int ms;
+	int err;
+
+	err = param_set_uint(val, kp);
+	if (err)
+		return err;
+	ms = READ_ONCE(reap_interval_ms);
+	if (!ms)
+		return 0;
+	/* A pass on an empty set does nothing and does not re-arm. */
+	spin_lock(&evpoll_instances_lock);
+	list_for_each_entry(evp, &evpoll_instances, instance_link)
+		queue_delayed_work(system_unbound_wq, &evp->reap_work,
+				   msecs_to_jiffies(ms));
+	spin_unlock(&evpoll_instances_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops evp_reap_interval_ops = {
+	.set	= evp_reap_interval_set,
+	.get	= param_get_uint,
+};
+module_param_cb(reap_interval_ms, &evp_reap_interval_ops, &reap_interval_ms,
+		0644);
 MODULE_PARM_DESC(reap_interval_ms,
 		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
 
@@ -669,40 +887,75 @@ static struct rb_node *evp_next_after(struct evpoll *evp,
  * It walks the interest set in key order, EVP_REAP_BATCH items per hold
  * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
  * large set never wait for a whole walk.  Items added behind the cursor
- * meanwhile are checked by the next period's walk.  @last_file is only
+ * meanwhile are checked by the next period's walk.  evp->reap_file is only
  * compared, never dereferenced (its item may be gone).
  */
+static bool evp_reap_batch(struct evpoll *evp)
+{
+	struct rb_node *rbn;
+	unsigned int n;
+
+	lockdep_assert_held(&evp->mtx);
+	evp->reap_wanted = false;
+	rbn = evp->reap_file ?
+	      evp_next_after(evp, evp->reap_file, evp->reap_fd) :
+	      rb_first(&evp->items);
+	for (n = 0; rbn && n < EVP_REAP_BATCH; n++) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+
+		rbn = rb_next(rbn);
+		evp->reap_file = evpi_file(item);
+		evp->reap_fd = item->fd;
+		if (evpoll_fref_orphaned(item->fref)) {
+			evp_remove(evp, item);
+			evp->nr_reaped++;
+		}
+	}
+	if (rbn)
+		return false;
+	evp->reap_file = NULL;	/* pass done */
+	evp_reap_arm(evp);
+	return true;
+}
+
+/* Before a ctl or WAIT releases evp->mtx: the batch the work could not do. */
+static void evp_reap_if_wanted(struct evpoll *evp)
+{
+	lockdep_assert_held(&evp->mtx);
+	if (unlikely(READ_ONCE(evp->reap_wanted)))
+		evp_reap_batch(evp);
+}
+
 static void evp_reap_fn(struct work_struct *work)
 {
 	struct evpoll *evp = container_of(to_delayed_work(work),
 					  struct evpoll, reap_work);
-	const struct file *last_file = NULL;
-	struct rb_node *rbn;
-	int last_fd = 0;
+	bool done;
 
 	do {
-		unsigned int n = 0;
+		if (!mutex_trylock(&evp->mtx)) {
+			/*
+			 * Busy: never sleep on it here (see above).  A pass
+			 * once queued completes even if reaping was turned
+			 * off meanwhile (retries then at most once a second).
+			 */
+			unsigned long cap =
+				msecs_to_jiffies(READ_ONCE(reap_interval_ms)) ?:
+				HZ;
 
-		mutex_lock(&evp->mtx);
-		rbn = last_file ? evp_next_after(evp, last_file, last_fd) :
-				  rb_first(&evp->items);
-		for (; rbn && n < EVP_REAP_BATCH; n++) {
-			struct evpoll_item *item = rb_entry(rbn,
-						struct evpoll_item, rbn);
-
-			rbn = rb_next(rbn);
-			last_file = evpi_file(item);
-			last_fd = item->fd;
-			if (evpoll_fref_orphaned(item->fref)) {
-				evp_remove(evp, item);
-				evp->nr_reaped++;
-			}
+			WRITE_ONCE(evp->reap_wanted, true);
+			queue_delayed_work(system_unbound_wq, &evp->reap_work,
+					   min(1UL << evp->reap_backoff, cap));
+			if ((1UL << evp->reap_backoff) < cap)
+				evp->reap_backoff++;
+			return;
 		}
-		if (!rbn)
-			evp_reap_arm(evp);
+		evp->reap_backoff = 0;
+		done = evp_reap_batch(evp);
 		mutex_unlock(&evp->mtx);
 		cond_resched();
-	} while (rbn);
+	} while (!done);
 }
 
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
@@ -715,13 +968,9 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	int err;
 
 	lockdep_assert_held(&evp->mtx);
-	if (!evpoll_user_charge(evp->user))
-		return -ENOSPC;
 	item = kmem_cache_zalloc(item_cache, GFP_KERNEL_ACCOUNT);
-	if (!item) {
-		err = -ENOMEM;
-		goto err_uncharge;
-	}
+	if (!item)
+		return -ENOMEM;
 	item->fref = evpoll_fref_get(tfile);
 	if (IS_ERR(item->fref)) {
 		err = PTR_ERR(item->fref);
@@ -745,11 +994,16 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 			goto err_put_fref;
 		}
 	}
+	/* After the loop check: ELOOP wins over ENOSPC, as in epoll. */
+	if (!evpoll_user_charge(evp->user)) {
+		err = -ENOSPC;
+		goto err_unlink_nest;
+	}
 	if (events & EPOLLWAKEUP) {
 		item->ws = wakeup_source_register(NULL, "evpoll");
 		if (!item->ws) {
 			err = -ENOMEM;
-			goto err_unlink_nest;
+			goto err_uncharge;
 		}
 	}
 	evp_rb_insert(evp, item);
@@ -763,17 +1017,24 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 		evp_remove(evp, item);	/* uncharges and frees */
 		return -ENOMEM;
 	}
+	err = evp_path_check(evp, item);
+	if (err) {
+		evp_remove(evp, item);
+		return err;
+	}
 	if (revents) {
 		spin_lock_irq(&evp->wq.lock);
-		pwake = evp_make_ready(evp, item);
+		pwake = evp_make_ready(evp, item, 0);
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	if (evp->nr_items == 1)
 		evp_reap_arm(evp);
 	return 0;
 
+err_uncharge:
+	evpoll_user_uncharge(evp->user);
 err_unlink_nest:
 	if (item->nest)
 		evp_nest_unlink(item->nest);
@@ -781,8 +1042,6 @@ err_put_fref:
 	evpoll_fref_put(item->fref);
 err_free_item:
 	kmem_cache_free(item_cache, item);
-err_uncharge:
-	evpoll_user_uncharge(evp->user);
 	return err;
 }
 
@@ -807,12 +1066,24 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 	 */
 	if (evpi_repoll(item, 0)) {
 		spin_lock_irq(&evp->wq.lock);
-		pwake = evp_make_ready(evp, item);
+		pwake = evp_make_ready(evp, item, 0);
 		spin_unlock_irq(&evp->wq.lock);
 	}
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	return 0;
+}
+
+/*
+ * An epoll instance?  fs/eventpoll.c's is_file_epoll() compares f_op,
+ * which is not exported: an epoll file is an anonymous inode (its
+ * superblock is anon_inodefs) named "[eventpoll]".  The name alone would
+ * also match a FIFO or a file anyone can create with that name.
+ */
+static bool evp_file_is_epoll(const struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
 }
 
 /**
@@ -856,7 +1127,7 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 	 * neither loop check (epoll does not look inside evpoll files, and
 	 * epoll's private structures are not visible to a module).
 	 */
-	if (!strcmp(tfile->f_path.dentry->d_name.name, "[eventpoll]"))
+	if (evp_file_is_epoll(tfile))
 		goto out_fput;
 	if (op != EVPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
 		if (op == EVPOLL_CTL_MOD)
@@ -898,6 +1169,7 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 					 events | EPOLLERR | EPOLLHUP, data);
 		break;
 	}
+	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 out_fput:
 	fput(tfile);
@@ -918,6 +1190,35 @@ static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
 }
 
 /*
+ * Take the next item off a delivery's or re-check's private list, before
+ * it is re-polled: a wake-up from then on queues it on the ready list
+ * again.  Items whose file is orphaned are removed on the way (closed
+ * without DEL: never reported again).  NULL when the list is empty.
+ */
+static struct evpoll_item *evp_scan_next(struct evpoll *evp,
+					 struct list_head *txlist)
+{
+	struct evpoll_item *item;
+
+	lockdep_assert_held(&evp->mtx);
+	for (;;) {
+		spin_lock_irq(&evp->wq.lock);
+		item = list_first_entry_or_null(txlist, struct evpoll_item,
+						rdllink);
+		if (item) {
+			list_del_init(&item->rdllink);
+			if (item->ws)
+				__pm_relax(item->ws);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+		if (!item || !evpoll_fref_orphaned(item->fref))
+			return item;
+		evp_remove(evp, item);
+		evp->nr_reaped++;
+	}
+}
+
+/*
  * Deliver up to @maxevents events.  Takes the whole ready list private
  * (txlist) so that level-triggered items re-queued at the tail are not seen
  * again in this call, then re-polls each item before reporting it.
@@ -935,24 +1236,9 @@ static int evp_send_events(struct evpoll *evp,
 	evp_start_scan(evp, &txlist);
 
 	while (res < maxevents) {
-		spin_lock_irq(&evp->wq.lock);
-		item = list_first_entry_or_null(&txlist, struct evpoll_item,
-						rdllink);
-		if (item) {
-			list_del_init(&item->rdllink);
-			if (item->ws)
-				__pm_relax(item->ws);
-		}
-		spin_unlock_irq(&evp->wq.lock);
+		item = evp_scan_next(evp, &txlist);
 		if (!item)
 			break;
-
-		if (evpoll_fref_orphaned(item->fref)) {
-			/* Closed without DEL: never report it again. */
-			evp_remove(evp, item);
-			evp->nr_reaped++;
-			continue;
-		}
 		revents = evpi_repoll(item, 0);
 		if (!revents) {
 			evp->nr_stale++;
@@ -997,10 +1283,11 @@ static int evp_send_events(struct evpoll *evp,
 		pwake = waitqueue_active(&evp->poll_wait);
 	}
 	spin_unlock_irq(&evp->wq.lock);
+	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 
 	if (pwake)
-		evp_wake_pollers(evp, NULL);
+		evp_wake_pollers(evp, NULL, 0);
 	return res;
 }
 
@@ -1025,7 +1312,7 @@ static u64 evp_timer_slack(ktime_t expires)
 	s64 left = ktime_to_ns(ktime_sub(expires, ktime_get()));
 	u64 slack;
 
-	if (rt_task(current))
+	if (evpoll_task_no_slack(current))
 		return 0;
 	if (left < 0)
 		return current->timer_slack_ns;
@@ -1109,32 +1396,53 @@ int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
 
 /*
  * Does at least one ready item really have events?  Not-ready items are
- * dropped from the ready list (their next wake-up queues them again).
+ * dropped from the ready list (their next wake-up queues them again), and
+ * items whose file is orphaned are removed, as at delivery.
  * @depth is this instance's nesting level below the caller (0 when called
  * through ->poll()), used as the lockdep subclass of its mtx.
  */
 static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 {
-	struct evpoll_item *item, *tmp;
+	struct evpoll_item *item;
 	LIST_HEAD(txlist);
 	__poll_t res = 0;
+	bool avail;
 
-	if (!evp_events_available(evp))
+	/*
+	 * Under the ready lock, not a lockless peek: ->poll() queued the
+	 * caller on evp->poll_wait just before, and a waker reads that queue
+	 * under this lock after queueing an item (evp_make_ready()), so one
+	 * of the two sees the other.  A lockless test could also read the
+	 * list empty and the scan over while another re-check puts the items
+	 * back (issue 10, item 6).
+	 */
+	spin_lock_irq(&evp->wq.lock);
+	avail = !list_empty(&evp->rdllist) || evp->scanning;
+	spin_unlock_irq(&evp->wq.lock);
+	if (!avail)
 		return 0;
 
 	mutex_lock_nested(&evp->mtx, depth);
 	evp_start_scan(evp, &txlist);
 
-	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
+	/*
+	 * Each item is unlinked before its re-poll, as in evp_send_events():
+	 * a wake-up from then on queues it again instead of finding it
+	 * linked (issue 10, item 5).  Orphans are removed, as at delivery:
+	 * a closed fd never makes the instance look readable (item 9).
+	 */
+	while ((item = evp_scan_next(evp, &txlist))) {
 		if (evpi_repoll(item, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
+			spin_lock_irq(&evp->wq.lock);
+			if (!evpi_is_linked(item)) {
+				list_add(&item->rdllink, &txlist);
+				if (item->ws)
+					__pm_stay_awake(item->ws);
+			}
+			spin_unlock_irq(&evp->wq.lock);
 			break;
 		}
-		spin_lock_irq(&evp->wq.lock);
-		list_del_init(&item->rdllink);
-		if (item->ws)
-			__pm_relax(item->ws);
-		spin_unlock_irq(&evp->wq.lock);
 	}
 
 	spin_lock_irq(&evp->wq.lock);
@@ -1197,7 +1505,7 @@ void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 		ready++;
 	wakeups = evp->nr_wakeups;
 	spin_unlock_irq(&evp->wq.lock);
-	seq_printf(m, "evpoll-items: %u\n", evp->nr_items);
+	seq_printf(m, "evpoll-items: %lu\n", evp->nr_items);
 	seq_printf(m, "evpoll-ready: %u\n", ready);
 	seq_printf(m, "evpoll-wakeups: %llu\n", wakeups);
 	seq_printf(m, "evpoll-delivered: %llu\n", evp->nr_delivered);
@@ -1235,6 +1543,9 @@ struct evpoll *evpoll_core_create(struct file *file)
 	INIT_LIST_HEAD(&evp->children);
 	INIT_LIST_HEAD(&evp->parents);
 	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
+	spin_lock(&evpoll_instances_lock);
+	list_add(&evp->instance_link, &evpoll_instances);
+	spin_unlock(&evpoll_instances_lock);
 	return evp;
 }
 
@@ -1247,6 +1558,10 @@ void evpoll_core_destroy(struct evpoll *evp)
 {
 	struct rb_node *rbn;
 
+	/* No reap_interval_ms write may arm the work after the cancel. */
+	spin_lock(&evpoll_instances_lock);
+	list_del(&evp->instance_link);
+	spin_unlock(&evpoll_instances_lock);
 	/* The work re-arms itself while items exist: empty the set first. */
 	mutex_lock(&evp->mtx);
 	while ((rbn = rb_first(&evp->items)))
