@@ -46,8 +46,9 @@
  *   from that ring without a syscall (libev does); io_pgetevents() (4.18,
  *   as IOCB_CMD_POLL) without a signal mask is used here, not
  *   io_getevents(): it returns -EINTR only when a signal handler ran, not
- *   for a task_work notification (TIF_NOTIFY_SIGNAL, io_uring).  io_destroy() cancels what it can and waits for the rest.  The
- *   context belongs to the process's mm: a child after fork() gets -EINVAL.
+ *   for a task_work notification (TIF_NOTIFY_SIGNAL, io_uring).
+ *   io_destroy() cancels what it can and waits for the rest.  The context
+ *   belongs to the process's mm: a child after fork() gets -EINVAL.
  */
 #include <errno.h>
 #include <poll.h>

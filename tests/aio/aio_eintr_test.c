@@ -17,25 +17,18 @@
 
 #include "kselftest_harness.h"
 #include "evpoll.h"
+#include "../lib/helpers.h"
 
 static const struct timespec ts_200ms = { 0, 200 * 1000 * 1000 };
 static const struct timespec ts_zero = { 0, 0 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int aio_usable(enum evpoll_aio_backend b)
 {
 	struct evpoll_aio *ctx;
 
-	if (evpoll_aio_create(&ctx, b, 1, 0))
+	if (evpoll_aio_new(b, 1, 0, &ctx))
 		return 0;
-	evpoll_aio_destroy(ctx);
+	evpoll_aio_free(ctx);
 	return 1;
 }
 
@@ -44,7 +37,7 @@ static void poller_times_out(struct __test_metadata *_metadata)
 {
 	struct evpoll_poller_event ev[4];
 	struct evpoll_poller *p;
-	long long t0;
+	int64_t t0;
 	int pfd[2], n;
 
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
@@ -54,7 +47,7 @@ static void poller_times_out(struct __test_metadata *_metadata)
 	n = evpoll_poller_wait(p, ev, 4, 200);
 	EXPECT_EQ(0, n) {
 		TH_LOG("epoll wait returned %d (%s) after %lld ms", n,
-		       strerror(-n), now_ms() - t0);
+		       strerror(-n), (long long)(now_ms() - t0));
 	}
 	EXPECT_LE(190, now_ms() - t0);
 	evpoll_poller_free(p);
@@ -67,22 +60,22 @@ static void linux_times_out(struct __test_metadata *_metadata)
 {
 	struct evpoll_aio_cqe cqe;
 	struct evpoll_aio *ctx;
-	long long t0;
+	int64_t t0;
 	int pfd[2], n;
 	char c;
 
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
-	ASSERT_EQ(0, evpoll_aio_create(&ctx, EVPOLL_AIO_LINUX, 4, 0));
+	ASSERT_EQ(0, evpoll_aio_new(EVPOLL_AIO_BACKEND_LINUX, 4, 0, &ctx));
 	ASSERT_EQ(0, evpoll_aio_read(ctx, pfd[0], &c, 1,
 				     EVPOLL_AIO_OFFSET_NONE, 1));
 	t0 = now_ms();
 	n = evpoll_aio_wait(ctx, &cqe, 1, 1, &ts_200ms);
 	EXPECT_EQ(0, n) {
 		TH_LOG("linux wait returned %d (%s) after %lld ms", n,
-		       strerror(-n), now_ms() - t0);
+		       strerror(-n), (long long)(now_ms() - t0));
 	}
 	EXPECT_LE(190, now_ms() - t0);
-	evpoll_aio_destroy(ctx);
+	evpoll_aio_free(ctx);
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -98,46 +91,23 @@ TEST(uring_free_causes_no_eintr)
 	int pfd[2], round;
 	char c;
 
-	if (!aio_usable(EVPOLL_AIO_URING))
+	if (!aio_usable(EVPOLL_AIO_BACKEND_URING))
 		SKIP(return, "io_uring unavailable");
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
 	for (round = 0; round < 2; round++) {
-		ASSERT_EQ(0, evpoll_aio_create(&ctx, EVPOLL_AIO_URING, 4, 0));
+		ASSERT_EQ(0, evpoll_aio_new(EVPOLL_AIO_BACKEND_URING, 4, 0,
+					    &ctx));
 		ASSERT_EQ(0, evpoll_aio_read(ctx, pfd[0], &c, 1,
 					     EVPOLL_AIO_OFFSET_NONE, 1));
 		ASSERT_EQ(0, evpoll_aio_wait(ctx, &cqe, 0, 1, &ts_zero));
-		evpoll_aio_destroy(ctx);
+		evpoll_aio_free(ctx);
 		if (round == 0)
 			poller_times_out(_metadata);
-		else if (aio_usable(EVPOLL_AIO_LINUX))
+		else if (aio_usable(EVPOLL_AIO_BACKEND_LINUX))
 			linux_times_out(_metadata);
 	}
 	close(pfd[0]);
 	close(pfd[1]);
-}
-
-/* Wait until thread @tid sleeps (state S in its stat file), up to 5 s. */
-static int wait_sleeping(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	int i, fd, n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	for (i = 0; i < 5000; i++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		n = (int)read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S')
-			return 0;
-		usleep(1000);
-	}
-	return -1;
 }
 
 struct later {
@@ -181,15 +151,15 @@ TEST(linux_wait_eintr_only_for_a_signal)
 	int upfd[2], xpfd[2], n;
 	char uc, xc;
 	pthread_t t;
-	long long t0;
+	int64_t t0;
 
-	if (!aio_usable(EVPOLL_AIO_URING) ||
-	    !aio_usable(EVPOLL_AIO_LINUX))
+	if (!aio_usable(EVPOLL_AIO_BACKEND_URING) ||
+	    !aio_usable(EVPOLL_AIO_BACKEND_LINUX))
 		SKIP(return, "io_uring or Linux AIO unavailable");
 	ASSERT_EQ(0, pipe2(upfd, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(xpfd, O_CLOEXEC));
-	ASSERT_EQ(0, evpoll_aio_create(&u, EVPOLL_AIO_URING, 4, 0));
-	ASSERT_EQ(0, evpoll_aio_create(&x, EVPOLL_AIO_LINUX, 4, 0));
+	ASSERT_EQ(0, evpoll_aio_new(EVPOLL_AIO_BACKEND_URING, 4, 0, &u));
+	ASSERT_EQ(0, evpoll_aio_new(EVPOLL_AIO_BACKEND_LINUX, 4, 0, &x));
 	ASSERT_EQ(0, evpoll_aio_read(u, upfd[0], &uc, 1,
 				     EVPOLL_AIO_OFFSET_NONE, 1));
 	ASSERT_EQ(0, evpoll_aio_wait(u, &cqe, 0, 1, &ts_zero));	/* armed */
@@ -202,7 +172,7 @@ TEST(linux_wait_eintr_only_for_a_signal)
 	n = evpoll_aio_wait(x, &cqe, 1, 1, &ts_200ms);
 	EXPECT_EQ(0, n) {
 		TH_LOG("linux wait returned %d (%s) after %lld ms", n,
-		       strerror(-n), now_ms() - t0);
+		       strerror(-n), (long long)(now_ms() - t0));
 	}
 	pthread_join(t, NULL);
 	/* The uring context got its byte. */
@@ -214,14 +184,13 @@ TEST(linux_wait_eintr_only_for_a_signal)
 	l.wfd = -1;
 	l.sig = SIGUSR1;
 	ASSERT_EQ(0, pthread_create(&t, NULL, later_thread, &l));
-	t0 = now_ms();
 	n = evpoll_aio_wait(x, &cqe, 1, 1, NULL);
 	EXPECT_EQ(-EINTR, n);
 	pthread_join(t, NULL);
 	sigaction(SIGUSR1, &old, NULL);
 
-	evpoll_aio_destroy(x);
-	evpoll_aio_destroy(u);
+	evpoll_aio_free(x);
+	evpoll_aio_free(u);
 	close(upfd[0]);
 	close(upfd[1]);
 	close(xpfd[0]);
