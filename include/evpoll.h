@@ -36,8 +36,17 @@ extern "C" {
 /* Marks the functions exported by libevpoll.so (built -fvisibility=hidden). */
 #define EVPOLL_API __attribute__((visibility("default")))
 
+/*
+ * The version this header belongs to (compile time).  The running
+ * library's: evpoll_version(3).  Both come from the project's one VERSION.
+ */
 #define EVPOLL_VERSION_MAJOR	0
 #define EVPOLL_VERSION_MINOR	1
+
+EVPOLL_API const char *evpoll_version(void);
+EVPOLL_API int evpoll_version_major(void);
+EVPOLL_API int evpoll_version_minor(void);
+EVPOLL_API int evpoll_version_patch(void);
 
 /* evpoll_create1() flag, equal to EPOLL_CLOEXEC. */
 #define EVPOLL_CLOEXEC		EPOLL_CLOEXEC
@@ -70,10 +79,10 @@ EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
  * @EVPOLL_BACKEND_POLL:    poll(2)
  * @EVPOLL_BACKEND_SELECT:  select(2), fds below FD_SETSIZE only
  * @EVPOLL_BACKEND_SIGIO:   O_ASYNC + F_SETSIG real-time signals
- * @EVPOLL_BACKEND_COUNT:   number of values, not a backend
  *
  * The numeric order of the real backends is the default preference order
- * (Documentation/backends.rst explains it).
+ * (Documentation/backends.rst explains it).  A value, once given, never
+ * changes; a new backend takes a new value below EVPOLL_BACKEND_MAX.
  */
 enum evpoll_backend {
 	EVPOLL_BACKEND_DEFAULT = 0,
@@ -84,8 +93,21 @@ enum evpoll_backend {
 	EVPOLL_BACKEND_POLL,
 	EVPOLL_BACKEND_SELECT,
 	EVPOLL_BACKEND_SIGIO,
+#ifdef EVPOLL__INTERNAL
+	/*
+	 * The library's own bound, one past its last backend: it grows when
+	 * a backend is added, so it is not part of the API (nor the ABI).
+	 */
 	EVPOLL_BACKEND_COUNT
+#endif
 };
+
+/*
+ * A fixed bound, for arrays indexed by backend or holding a list of them:
+ * every enum evpoll_backend value, present and future, is below it, and
+ * its value does not change while the soname is libevpoll.so.0.
+ */
+#define EVPOLL_BACKEND_MAX	32
 
 /* Capability bits, see evpoll_poller_caps(3). */
 #define EVPOLL_CAP_ET		(1U << 0)  /* EPOLLET accepted */

@@ -13,21 +13,31 @@
  *  - wait checks maxevents (EINVAL) and the range of the events pointer
  *    (EFAULT); when they are bad, the kernel's epoll is asked which error
  *    comes first (the order changed after 6.1), see wrap_wait_errors();
- *  - pwait2 validates the timespec before the fd, as epoll_pwait2() does;
+ *  - pwait2 validates the timespec, and pwait the signal mask, before the
+ *    fd, as epoll_pwait2() and epoll_pwait() do;
  *  - an fd that is not an evpoll instance makes the ioctl fail with ENOTTY,
  *    where epoll says EINVAL ("epfd is not an epoll file descriptor").
  *    Before saying EINVAL, ctl repeats the checks epoll makes first on the
  *    target fd (EBADF, EPERM), so the errno is the one epoll returns.
  *
  * errno is set in one place, wrap_errno_return().
+ *
+ * "Asking the kernel's epoll" is a raw system call made here, by
+ * wrap_sys_epoll_pwait2(), never through the C library's epoll_pwait2() or
+ * syscall(): under libevpoll-preload.so those symbols are the shim's own,
+ * which route an evpoll fd back to this file (an endless recursion, a
+ * stack overflow, was the result), and the same holds for a program
+ * linked with libevpoll.so that runs under the shim.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/evpoll.h>
@@ -40,16 +50,100 @@
 /* fs/eventpoll.c EP_MAX_EVENTS */
 #define WRAP_MAX_EVENTS	(INT_MAX / (int)sizeof(struct epoll_event))
 
-/* Highest user address + 1 on x86-64 (4-level paging), as access_ok(). */
-#define WRAP_TASK_SIZE	0x00007ffffffff000ULL
-
 _Static_assert(sizeof(struct epoll_event) == sizeof(struct evpoll_event),
 	       "struct epoll_event and struct evpoll_event differ");
 _Static_assert(EPOLL_CTL_ADD == EVPOLL_CTL_ADD &&
 	       EPOLL_CTL_DEL == EVPOLL_CTL_DEL &&
 	       EPOLL_CTL_MOD == EVPOLL_CTL_MOD, "EPOLL_CTL_* differ");
+/*
+ * The device and epoll_pwait2() read a struct __kernel_timespec: on a
+ * 32-bit target the library (and its callers) must be built with a 64-bit
+ * time_t (-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64, glibc 2.34+).
+ */
 _Static_assert(sizeof(struct timespec) == 16,
-	       "struct timespec is not struct __kernel_timespec");
+	       "struct timespec is not struct __kernel_timespec "
+	       "(32-bit targets: build with -D_TIME_BITS=64)");
+
+/*
+ * wrap_range_bad - true if [@p, @p + @len) is certainly outside the user
+ * address range, where access_ok() fails and epoll says EFAULT before it
+ * looks at the fd.  x86-64: TASK_SIZE_MAX with 4-level paging (a 5-level
+ * kernel accepts more; the device then answers EFAULT itself).  arm64:
+ * the largest VA_BITS, 52.  32-bit tasks: a 64-bit kernel's access_ok()
+ * accepts every 32-bit range, so nothing is "certainly" outside.
+ */
+static bool wrap_range_bad(const void *p, uint64_t len)
+{
+	uint64_t start = (uint64_t)(uintptr_t)p, end = start + len;
+
+	if (end < start)
+		return true;
+#if defined(__x86_64__)
+	return end > 0x00007ffffffff000ULL;
+#elif defined(__aarch64__)
+	return end > (1ULL << 52);
+#else
+	return false;
+#endif
+}
+
+/*
+ * wrap_sys_epoll_pwait2 - the kernel's epoll_pwait2(2), as a system call
+ * instruction of our own (see the top of this file: no symbol of the C
+ * library may be used for it).  Returns the result or -errno; errno is
+ * not touched.  A 64-bit @sigmask size, as the kernel's sigset_t.
+ */
+static long wrap_sys_epoll_pwait2(int epfd, struct epoll_event *evs,
+				  int maxevents, const struct timespec *ts,
+				  const sigset_t *sigmask)
+{
+	long nr = __NR_epoll_pwait2;
+	long ret;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = (long)ts;
+	register long r8 __asm__("r8") = (long)sigmask;
+	register long r9 __asm__("r9") = WRAP_SIGSETSIZE;
+
+	__asm__ volatile ("syscall"
+			  : "=a" (ret)
+			  : "a" (nr), "D" ((long)epfd), "S" (evs),
+			    "d" ((long)maxevents), "r" (r10), "r" (r8), "r" (r9)
+			  : "rcx", "r11", "memory");
+#elif defined(__i386__)
+	/* six arguments: the sixth in %ebp, which may be the frame pointer */
+	long a6 = WRAP_SIGSETSIZE;
+
+	__asm__ volatile ("pushl %7\n\t"
+			  "push %%ebp\n\t"
+			  "mov 4(%%esp), %%ebp\n\t"
+			  "int $0x80\n\t"
+			  "pop %%ebp\n\t"
+			  "add $4, %%esp"
+			  : "=a" (ret)
+			  : "a" (nr), "b" ((long)epfd), "c" (evs),
+			    "d" ((long)maxevents), "S" (ts), "D" (sigmask),
+			    "g" (a6)
+			  : "memory");
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = epfd;
+	register long x1 __asm__("x1") = (long)evs;
+	register long x2 __asm__("x2") = maxevents;
+	register long x3 __asm__("x3") = (long)ts;
+	register long x4 __asm__("x4") = (long)sigmask;
+	register long x5 __asm__("x5") = WRAP_SIGSETSIZE;
+
+	__asm__ volatile ("svc 0"
+			  : "+r" (x0)
+			  : "r" (x8), "r" (x1), "r" (x2), "r" (x3), "r" (x4),
+			    "r" (x5)
+			  : "memory");
+	ret = x0;
+#else
+#error "libevpoll: add a raw epoll_pwait2 system call stub for this architecture (lib/evpoll.c)"
+#endif
+	return ret;
+}
 
 static int wrap_errno_return(int ret)
 {
@@ -132,7 +226,8 @@ int evpoll_ctl(int evfd, int op, int fd, struct epoll_event *ev)
 	};
 
 	if (op != EPOLL_CTL_DEL) {
-		if (!ev)
+		/* epoll reads the event before anything else */
+		if (!ev || wrap_range_bad(ev, sizeof(*ev)))
 			return wrap_errno_return(-EFAULT);
 		ctl.events = ev->events;
 		ctl.data = ev->data.u64;
@@ -150,17 +245,18 @@ int evpoll_ctl(int evfd, int op, int fd, struct epoll_event *ev)
  * first, the fd's (EBADF) or the arguments' (EINVAL, EFAULT), changed
  * between kernels (6.1 checks the arguments first, newer kernels the fd),
  * so the kernel's own epoll is asked: the same call, on the same fd, with
- * the same bad arguments, fails at once without side effects.
+ * the same bad arguments (timespec and signal mask included, which epoll
+ * checks even earlier), fails at once without side effects.
  */
 static int wrap_wait_errors(int evfd, struct epoll_event *evs,
 			    int maxevents, const struct timespec *ts,
-			    int fallback)
+			    const sigset_t *sigmask, int fallback)
 {
 	struct timespec zero = { 0, 0 };
+	long ret = wrap_sys_epoll_pwait2(evfd, evs, maxevents,
+					 ts ? ts : &zero, sigmask);
 
-	if (epoll_pwait2(evfd, evs, maxevents, ts ? ts : &zero, NULL) < 0)
-		return -errno;
-	return fallback;
+	return ret < 0 ? (int)ret : fallback;
 }
 
 static int wrap_wait(int evfd, struct epoll_event *evs, int maxevents,
@@ -175,30 +271,33 @@ static int wrap_wait(int evfd, struct epoll_event *evs, int maxevents,
 		.maxevents = maxevents,
 		.flags = ts ? EVPOLL_WAIT_TIMESPEC : 0,
 	};
-	uint64_t end;
 	int ret;
 
 	if (maxevents <= 0 || maxevents > WRAP_MAX_EVENTS)
 		return wrap_errno_return(wrap_wait_errors(evfd, evs,
-				maxevents, ts, -EINVAL));
-	end = (uint64_t)(uintptr_t)evs +
-	      (uint64_t)maxevents * sizeof(struct epoll_event);
-	if (end > WRAP_TASK_SIZE || end < (uint64_t)(uintptr_t)evs)
+				maxevents, ts, sigmask, -EINVAL));
+	if (wrap_range_bad(evs, (uint64_t)maxevents *
+				sizeof(struct epoll_event)))
 		return wrap_errno_return(wrap_wait_errors(evfd, evs,
-				maxevents, ts, -EFAULT));
+				maxevents, ts, sigmask, -EFAULT));
 
 	ret = ioctl(evfd, EVPOLL_IOC_WAIT, &w);
 	if (ret >= 0)
 		return ret;
 	ret = errno == ENOTTY ? -EINVAL : -errno;
 	/*
-	 * epoll_pwait2() reads the timespec before it looks at the fd: on a
-	 * bad fd, a bad timespec must still be EFAULT or EINVAL.  The kernel
-	 * checks it for us (fd -1 fails with EBADF after the timespec).
+	 * epoll_pwait2() reads the timespec, and epoll_pwait() the signal
+	 * mask, before it looks at the fd: on a bad fd, a bad timespec or
+	 * mask must still be EFAULT or EINVAL.  The kernel checks them for
+	 * us (fd -1 fails with EBADF after them, without side effects).
 	 */
-	if (ts && (ret == -EBADF || ret == -EINVAL) &&
-	    epoll_pwait2(-1, evs, maxevents, ts, NULL) < 0 && errno != EBADF)
-		ret = -errno;
+	if ((ts || sigmask) && (ret == -EBADF || ret == -EINVAL)) {
+		long k = wrap_sys_epoll_pwait2(-1, evs, maxevents, ts,
+					       sigmask);
+
+		if (k < 0 && k != -EBADF)
+			ret = (int)k;
+	}
 	return wrap_errno_return(ret);
 }
 

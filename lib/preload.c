@@ -4,11 +4,15 @@
  *
  *	LD_PRELOAD=libevpoll-preload.so program ...
  *
- * Interposes the six epoll entry points of the C library.  epoll_create()
- * and epoll_create1() open an evpoll instance (evpoll_create1()); the other
- * four send each call to the implementation its epfd belongs to: the
- * wrapper in lib/evpoll.c for an evpoll instance, the C library's epoll
- * (dlsym(RTLD_NEXT)) for anything else.  See libevpoll-preload(7).
+ * Interposes the six epoll entry points of the C library and syscall().
+ * epoll_create() and epoll_create1() open an evpoll instance
+ * (evpoll_create1()); the other four, and syscall() for SYS_epoll_ctl,
+ * _wait, _pwait and _pwait2, send each call to the implementation its epfd
+ * belongs to: the wrapper in lib/evpoll.c for an evpoll instance, the C
+ * library's epoll (or syscall()) for anything else.  Every other system
+ * call number goes to the C library's syscall() untouched, and so does
+ * syscall(SYS_epoll_create1): who asks the kernel directly gets a kernel
+ * epoll instance.  See libevpoll-preload(7).
  *
  * No silent fallback: when /dev/evpoll cannot be opened, epoll_create*()
  * fail with open()'s errno, unless EVPOLL_PRELOAD_FALLBACK=1, which makes
@@ -32,9 +36,19 @@
  * (which the wrapper turns into epoll's errno) on an fd that is not
  * /dev/evpoll.  So when a call fails, the fd is classified again with
  * fstat(); if it was misrouted, the call is repeated on the right side.
+ * Every route does this, in both directions (route_retry()).
  * Successful calls never pay for the check; failing calls pay one fstat().
  * Fds beyond the table are classified by fstat() on every call.
  * Documentation/preload.rst has the measurements behind this choice.
+ *
+ * Signal safety: crash handlers call syscall() and programs call epoll
+ * from signal handlers, so nothing on a call's path may take a lock or
+ * allocate.  The C library's functions (dlsym()) and the environment
+ * (getenv()) are read once, in the constructor preload_init(), before
+ * main(); afterwards a call does atomic loads, fstat() and the system
+ * calls themselves.  (EVPOLL_PRELOAD_DEBUG's messages use snprintf(): a
+ * debugging aid, not signal-safe.)  Only a call made by another library's
+ * constructor that runs before ours resolves what it needs on the spot.
  *
  * No global mutable state without atomics: the table, the device number,
  * the configuration and the dlsym() results are all atomics written with
@@ -96,20 +110,37 @@ typedef int (*pwait_fn)(int, struct epoll_event *, int, int,
 typedef int (*pwait2_fn)(int, struct epoll_event *, int,
 			 const struct timespec *, const sigset_t *);
 
-static _Atomic(void *) real_create1;
-static _Atomic(void *) real_ctl;
-static _Atomic(void *) real_wait;
-static _Atomic(void *) real_pwait;
-static _Atomic(void *) real_pwait2;
+typedef long (*syscall_fn)(long number, ...);
 
-static int cfg(void)
+/* The C library's functions, by index into preload_real[]. */
+enum {
+	REAL_CREATE1,
+	REAL_CTL,
+	REAL_WAIT,
+	REAL_PWAIT,
+	REAL_PWAIT2,	/* NULL with a C library older than 2.35 */
+	REAL_SYSCALL,
+	REAL_NR
+};
+
+static const char *const preload_real_name[REAL_NR] = {
+	[REAL_CREATE1]	= "epoll_create1",
+	[REAL_CTL]	= "epoll_ctl",
+	[REAL_WAIT]	= "epoll_wait",
+	[REAL_PWAIT]	= "epoll_pwait",
+	[REAL_PWAIT2]	= "epoll_pwait2",
+	[REAL_SYSCALL]	= "syscall",
+};
+
+static _Atomic(void *) preload_real[REAL_NR];
+/* Set once preload_real[] holds every dlsym() result (NULL included). */
+static _Atomic bool preload_resolved;
+
+static int cfg_read(void)
 {
-	int c = atomic_load_explicit(&preload_cfg, memory_order_relaxed);
+	int c = CFG_READ;
 	const char *s;
 
-	if (c)
-		return c;
-	c = CFG_READ;
 	s = getenv("EVPOLL_PRELOAD_FALLBACK");
 	if (s && !strcmp(s, "1"))
 		c |= CFG_FALLBACK;
@@ -121,6 +152,36 @@ static int cfg(void)
 	}
 	atomic_store_explicit(&preload_cfg, c, memory_order_relaxed);
 	return c;
+}
+
+static int cfg(void)
+{
+	int c = atomic_load_explicit(&preload_cfg, memory_order_relaxed);
+
+	return c ? c : cfg_read();
+}
+
+/* dlsym(RTLD_NEXT) every function of preload_real_name[]. */
+static void preload_resolve(void)
+{
+	int i;
+
+	for (i = 0; i < REAL_NR; i++)
+		atomic_store_explicit(&preload_real[i],
+				      dlsym(RTLD_NEXT, preload_real_name[i]),
+				      memory_order_relaxed);
+	atomic_store_explicit(&preload_resolved, true, memory_order_release);
+}
+
+/*
+ * Before main(): everything a call will need later, so that no call does
+ * dlsym() or getenv() (neither is async-signal-safe).  Priority 101 runs
+ * it before the constructors of this object that have none.
+ */
+__attribute__((constructor(101))) static void preload_init(void)
+{
+	cfg_read();
+	preload_resolve();
 }
 
 static void __attribute__((format(printf, 1, 2))) dbg(const char *fmt, ...)
@@ -150,17 +211,13 @@ static void __attribute__((format(printf, 1, 2))) dbg(const char *fmt, ...)
 		dbg(fmt, ##__VA_ARGS__);				\
 } while (0)
 
-/* The C library's function @name (dlsym(RTLD_NEXT)), cached in @slot. */
-static void *real(_Atomic(void *) *slot, const char *name)
+/* The C library's function number @which (REAL_*), or NULL. */
+static void *real(int which)
 {
-	void *fn = atomic_load_explicit(slot, memory_order_acquire);
-
-	if (!fn) {
-		fn = dlsym(RTLD_NEXT, name);
-		if (fn)
-			atomic_store_explicit(slot, fn, memory_order_release);
-	}
-	return fn;
+	if (!atomic_load_explicit(&preload_resolved, memory_order_acquire))
+		preload_resolve();	/* called before preload_init() */
+	return atomic_load_explicit(&preload_real[which],
+				    memory_order_relaxed);
 }
 
 static int real_missing(const char *name)
@@ -266,8 +323,7 @@ static int do_create1(int flags, const char *who)
 		return -1;
 	}
 	{
-		create1_fn fn = (create1_fn)real(&real_create1,
-						 "epoll_create1");
+		create1_fn fn = (create1_fn)real(REAL_CREATE1);
 
 		if (!fn)
 			return real_missing("epoll_create1");
@@ -301,7 +357,7 @@ static int route_ctl(bool ev, int epfd, int op, int fd,
 
 	if (ev)
 		return evpoll_ctl(epfd, op, fd, event);
-	fn = (ctl_fn)real(&real_ctl, "epoll_ctl");
+	fn = (ctl_fn)real(REAL_CTL);
 	return fn ? fn(epfd, op, fd, event) : real_missing("epoll_ctl");
 }
 
@@ -328,12 +384,12 @@ static int route_pwait(bool ev, int epfd, struct epoll_event *events,
 			       evpoll_pwait(epfd, events, maxevents, timeout,
 					    sigmask);
 	if (plain) {
-		wait_fn fn = (wait_fn)real(&real_wait, "epoll_wait");
+		wait_fn fn = (wait_fn)real(REAL_WAIT);
 
 		return fn ? fn(epfd, events, maxevents, timeout) :
 			    real_missing("epoll_wait");
 	} else {
-		pwait_fn fn = (pwait_fn)real(&real_pwait, "epoll_pwait");
+		pwait_fn fn = (pwait_fn)real(REAL_PWAIT);
 
 		return fn ? fn(epfd, events, maxevents, timeout, sigmask) :
 			    real_missing("epoll_pwait");
@@ -375,15 +431,22 @@ static int route_pwait2(bool ev, int epfd, struct epoll_event *events,
 			const sigset_t *sigmask)
 {
 	pwait2_fn fn;
+	syscall_fn sys;
 
 	if (ev)
 		return evpoll_pwait2(epfd, events, maxevents, timeout, sigmask);
-	fn = (pwait2_fn)real(&real_pwait2, "epoll_pwait2");
+	fn = (pwait2_fn)real(REAL_PWAIT2);
 	if (fn)
 		return fn(epfd, events, maxevents, timeout, sigmask);
-	/* a C library older than 2.35: the system call itself */
-	return (int)syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout,
-			    sigmask, _NSIG / 8);
+	/*
+	 * A C library older than 2.35: the system call, through the C
+	 * library's syscall() (our own would route an evpoll fd back here).
+	 */
+	sys = (syscall_fn)real(REAL_SYSCALL);
+	if (!sys)
+		return real_missing("syscall");
+	return (int)sys(SYS_epoll_pwait2, epfd, events, maxevents, timeout,
+			sigmask, _NSIG / 8);
 }
 
 PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
@@ -411,25 +474,34 @@ PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
  * kernel directly.  Six long arguments are read whatever the number, as
  * the C library's own syscall() does.
  */
-typedef long (*syscall_fn)(long number, ...);
-static _Atomic(void *) real_syscall;
+static bool is_epoll_nr(long nr)
+{
+	switch (nr) {
+	case SYS_epoll_ctl:
+#ifdef SYS_epoll_wait		/* not on arm64 and other new ports */
+	case SYS_epoll_wait:
+#endif
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		return true;
+	default:
+		return false;
+	}
+}
 
 static long syscall_on_evpoll(long nr, const long a[6])
 {
 	const sigset_t *mask = (const sigset_t *)a[4];
 
-	if ((nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2) && mask &&
-	    a[5] != _NSIG / 8) {
-		errno = EINVAL;
-		return -1;
-	}
 	switch (nr) {
 	case SYS_epoll_ctl:
 		return evpoll_ctl((int)a[0], (int)a[1], (int)a[2],
 				  (struct epoll_event *)a[3]);
+#ifdef SYS_epoll_wait
 	case SYS_epoll_wait:
 		return evpoll_wait((int)a[0], (struct epoll_event *)a[1],
 				   (int)a[2], (int)a[3]);
+#endif
 	case SYS_epoll_pwait:
 		return evpoll_pwait((int)a[0], (struct epoll_event *)a[1],
 				    (int)a[2], (int)a[3], mask);
@@ -440,10 +512,29 @@ static long syscall_on_evpoll(long nr, const long a[6])
 	}
 }
 
+static long route_syscall(bool ev, long nr, const long a[6])
+{
+	syscall_fn fn;
+
+	/*
+	 * A signal-mask size the wrapper cannot pass on: the kernel refuses
+	 * it (EINVAL, or EFAULT/EINVAL for a bad timespec checked before it)
+	 * before it looks at the fd, so it answers for the device too.
+	 */
+	if (ev && (nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2) &&
+	    a[4] && a[5] != _NSIG / 8)
+		ev = false;
+	if (ev)
+		return syscall_on_evpoll(nr, a);
+	fn = (syscall_fn)real(REAL_SYSCALL);
+	if (!fn)
+		return real_missing("syscall");
+	return fn(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 PRELOAD_API long syscall(long number, ...)
 {
-	syscall_fn fn = (syscall_fn)real(&real_syscall, "syscall");
-	bool epoll_call, ev = false;
+	bool epoll_call = is_epoll_nr(number), ev = false;
 	va_list ap;
 	long a[6], ret;
 	int i;
@@ -453,23 +544,15 @@ PRELOAD_API long syscall(long number, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 
-	epoll_call = number == SYS_epoll_ctl || number == SYS_epoll_wait ||
-		     number == SYS_epoll_pwait || number == SYS_epoll_pwait2;
-	if (epoll_call)
-		ev = fd_is_evpoll((int)a[0]);
-	if (ev) {
-		ret = syscall_on_evpoll(number, a);
-	} else {
-		if (!fn)
-			return real_missing("syscall");
-		ret = fn(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if (ret < 0 && epoll_call && misrouted((int)a[0], false)) {
-			ev = true;
-			ret = syscall_on_evpoll(number, a);
-		}
+	if (!epoll_call)
+		return route_syscall(false, number, a);
+	ev = fd_is_evpoll((int)a[0]);
+	ret = route_syscall(ev, number, a);
+	if (ret < 0 && misrouted((int)a[0], ev)) {
+		ev = !ev;
+		ret = route_syscall(ev, number, a);
 	}
-	if (epoll_call)
-		DBG_ALL("syscall(%ld, %d%s) = %ld", number, (int)a[0],
-			ev ? " evpoll" : "", ret);
+	DBG_ALL("syscall(%ld, %d%s) = %ld", number, (int)a[0],
+		ev ? " evpoll" : "", ret);
 	return ret;
 }

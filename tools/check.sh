@@ -65,6 +65,9 @@ else
 	fail_step host "no host tests were built"
 fi
 
+step "other architectures: i386 build and host tests, arm64 compile"
+tools/arch-build.sh -s "$summary" || true
+
 # run_vm LABEL STRICT KO VM-RUN-ARGS...: the guest suite in one boot,
 # counted, then (tests/guest-run.sh) the device tests again as 32-bit
 # programs (LABEL-32) and as an unprivileged uid (LABEL-unpriv).  STRICT=0

@@ -15,12 +15,25 @@
  *   preload_helper inherited FD   wait on an instance inherited across exec
  *   preload_helper threads     threads create/ctl/wait concurrently
  *   preload_helper reuse       fd numbers that change kind under the shim
+ *   preload_helper reuse_raw   every entry point (libc and syscall()) on a
+ *                              number whose routing hint went stale, both
+ *                              directions
+ *   preload_helper errors      every error path of every interposed call
+ *                              on an evpoll instance gives the errno the
+ *                              same call gives on a kernel epoll instance
+ *   preload_helper sigsafe     no dlsym() after main() starts; syscall()
+ *                              and epoll calls from a SIGSEGV handler
  *
  * Exit status 0 when everything it checked held; it prints what failed.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +322,490 @@ static int do_reuse(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* reuse_raw: stale routing hints on every entry point. */
+
+enum entry {
+	E_CTL, E_WAIT, E_PWAIT, E_PWAIT2,		/* the C library's */
+	E_SYS_CTL, E_SYS_WAIT, E_SYS_PWAIT, E_SYS_PWAIT2, /* syscall() */
+	E_COUNT
+};
+
+static const char *const entry_name[E_COUNT] = {
+	"epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+	"syscall(SYS_epoll_ctl)", "syscall(SYS_epoll_wait)",
+	"syscall(SYS_epoll_pwait)", "syscall(SYS_epoll_pwait2)",
+};
+
+/* epoll_ctl() through the C library or syscall(). */
+static int ctl_via(bool sys, int epfd, int op, int fd, struct epoll_event *e)
+{
+	if (sys)
+		return (int)syscall(SYS_epoll_ctl, epfd, op, fd, e);
+	return epoll_ctl(epfd, op, fd, e);
+}
+
+/* A wait through entry @which (not a ctl entry); -1 and errno on error. */
+static int wait_via(enum entry which, int epfd, struct epoll_event *evs,
+		    int maxevents, int timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000,
+			       (timeout_ms % 1000) * 1000000L };
+
+	switch (which) {
+	case E_WAIT:
+		return epoll_wait(epfd, evs, maxevents, timeout_ms);
+	case E_PWAIT:
+		return epoll_pwait(epfd, evs, maxevents, timeout_ms, NULL);
+	case E_PWAIT2:
+		return epoll_pwait2(epfd, evs, maxevents, &ts, NULL);
+#ifdef SYS_epoll_wait
+	case E_SYS_WAIT:
+		return (int)syscall(SYS_epoll_wait, epfd, evs, maxevents,
+				    timeout_ms);
+#endif
+	case E_SYS_PWAIT:
+		return (int)syscall(SYS_epoll_pwait, epfd, evs, maxevents,
+				    timeout_ms, NULL, 8);
+	case E_SYS_PWAIT2:
+		return (int)syscall(SYS_epoll_pwait2, epfd, evs, maxevents,
+				    &ts, NULL, 8);
+	default:
+		errno = ENOSYS;
+		return -1;
+	}
+}
+
+/*
+ * Use @epfd through entry @which, which makes the first call on it (the
+ * one that meets a stale hint): ctl entries ADD, MOD and DEL a pipe; wait
+ * entries wait without blocking (no error: the instance may hold items of
+ * closed pipes, never reported), then for a readable pipe added with the
+ * C library's epoll_ctl.  0 or the line number that failed.
+ */
+static int use_via(enum entry which, int epfd, unsigned long long data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data }, out[2];
+	bool sys = which >= E_SYS_CTL;
+	int p[2], line = 0;
+
+	if (pipe(p))
+		return __LINE__;
+	if (write(p[1], "x", 1) != 1)
+		line = __LINE__;
+	else if (which == E_CTL || which == E_SYS_CTL) {
+		if (ctl_via(sys, epfd, EPOLL_CTL_ADD, p[0], &ev))
+			line = __LINE__;
+		else if (ctl_via(sys, epfd, EPOLL_CTL_MOD, p[0], &ev))
+			line = __LINE__;
+		else if (epoll_wait(epfd, out, 2, 0) != 1 ||
+			 out[0].data.u64 != data)
+			line = __LINE__;
+		else if (ctl_via(sys, epfd, EPOLL_CTL_DEL, p[0], NULL))
+			line = __LINE__;
+	} else {
+		if (wait_via(which, epfd, out, 2, 0) < 0)
+			line = __LINE__;
+		else if (epoll_ctl(epfd, EPOLL_CTL_ADD, p[0], &ev))
+			line = __LINE__;
+		else if (wait_via(which, epfd, out, 2, 1000) != 1 ||
+			 out[0].data.u64 != data)
+			line = __LINE__;
+	}
+	if (line)
+		fprintf(stderr, "preload_helper: %s on fd %d (%s): line %d: %s\n",
+			entry_name[which], epfd,
+			is_evpoll(epfd) ? "/dev/evpoll" : "not evpoll", line,
+			strerror(errno));
+	close(p[0]);
+	close(p[1]);
+	return line;
+}
+
+/*
+ * For each entry point, both directions, with numbers reused behind the
+ * shim's back:
+ *
+ *   evpoll -> kernel epoll: an instance from epoll_create1() (hint
+ *     "evpoll"), used through the entry, closed; its number taken by
+ *     syscall(SYS_epoll_create1), then by dup2() of a kernel epoll fd;
+ *   kernel epoll -> evpoll: a kernel epoll (hint "not evpoll") used
+ *     through the entry, closed; its number taken by open("/dev/evpoll"),
+ *     then by dup2() of an evpoll instance.
+ */
+static int do_reuse_raw(void)
+{
+	int failed = 0, which;
+
+	for (which = 0; which < E_COUNT; which++) {
+		int n, k, other;
+
+#ifndef SYS_epoll_wait
+		if (which == E_SYS_WAIT)
+			continue;
+#endif
+		/* evpoll -> kernel epoll (syscall), then (dup2) */
+		n = epoll_create1(0);
+		CHECK(n >= 0 && is_evpoll(n));
+		failed |= use_via(which, n, 1);
+		CHECK(close(n) == 0);
+		k = (int)syscall(SYS_epoll_create1, 0);
+		CHECK(k == n && !is_evpoll(k));
+		failed |= use_via(which, k, 2);
+		other = epoll_create1(0);
+		CHECK(other >= 0 && is_evpoll(other));
+		failed |= use_via(which, other, 3);	/* hint: evpoll */
+		CHECK(dup2(k, other) == other && !is_evpoll(other));
+		failed |= use_via(which, other, 4);
+		close(other);
+		close(k);
+
+		/* kernel epoll -> evpoll (open), then (dup2) */
+		k = (int)syscall(SYS_epoll_create1, 0);
+		CHECK(k >= 0 && !is_evpoll(k));
+		failed |= use_via(which, k, 5);
+		CHECK(close(k) == 0);
+		n = open("/dev/evpoll", O_RDWR);
+		CHECK(n == k && is_evpoll(n));
+		failed |= use_via(which, n, 6);
+		other = (int)syscall(SYS_epoll_create1, 0);
+		CHECK(other >= 0);
+		failed |= use_via(which, other, 7);	/* hint: not evpoll */
+		CHECK(dup2(n, other) == other && is_evpoll(other));
+		failed |= use_via(which, other, 8);
+		close(other);
+		close(n);
+	}
+	if (failed)
+		return 1;
+	printf("reuse_raw ok\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* errors: epoll's errno on every error path, evpoll == kernel epoll. */
+
+/* An address above the user address range on every Linux target. */
+#define BAD_HIGH	((void *)(uintptr_t)-4096)
+
+static int n_errors_failed;
+
+/* Compare one call's result on the evpoll instance with the kernel's. */
+static void same(const char *what, int ret_ev, int err_ev, int ret_ep,
+		 int err_ep)
+{
+	if (ret_ev == ret_ep && (ret_ev >= 0 || err_ev == err_ep))
+		return;
+	fprintf(stderr, "preload_helper: %s: evpoll %d (%s), epoll %d (%s)\n",
+		what, ret_ev, ret_ev < 0 ? strerror(err_ev) : "-", ret_ep,
+		ret_ep < 0 ? strerror(err_ep) : "-");
+	n_errors_failed++;
+}
+
+/* Run @call on @ev and on @ep; compare. */
+#define SAME(what, call) do {							int epfd_, r_ev_, e_ev_;															epfd_ = ev;								errno = 0;								r_ev_ = (call);								e_ev_ = errno;								epfd_ = ep;								errno = 0;								{										int r_ep_ = (call), e_ep_ = errno;														same(what, r_ev_, e_ev_, r_ep_, e_ep_);				}								} while (0)
+
+/* A wait on epfd_ through @which with @maxevents, @evs, @ts, @mask, @size. */
+static int wait_args(enum entry which, int epfd, struct epoll_event *evs,
+		     int maxevents, const struct timespec *ts,
+		     const sigset_t *mask, long setsize)
+{
+	switch (which) {
+	case E_WAIT:
+		return epoll_wait(epfd, evs, maxevents, 0);
+	case E_PWAIT:
+		return epoll_pwait(epfd, evs, maxevents, 0, mask);
+	case E_PWAIT2:
+		return epoll_pwait2(epfd, evs, maxevents, ts, mask);
+#ifdef SYS_epoll_wait
+	case E_SYS_WAIT:
+		return (int)syscall(SYS_epoll_wait, epfd, evs, maxevents, 0);
+#endif
+	case E_SYS_PWAIT:
+		return (int)syscall(SYS_epoll_pwait, epfd, evs, maxevents, 0,
+				    mask, setsize);
+	case E_SYS_PWAIT2:
+		return (int)syscall(SYS_epoll_pwait2, epfd, evs, maxevents,
+				    ts, mask, setsize);
+	default:
+		errno = ENOSYS;
+		return -1;
+	}
+}
+
+static void wait_errors(int ev, int ep, enum entry which)
+{
+	struct epoll_event out[4];
+	struct timespec zero = { 0, 0 }, neg = { 0, -1 }, big = { 0, 1000000000 };
+	bool has_ts = which == E_PWAIT2 || which == E_SYS_PWAIT2;
+	bool has_mask = which != E_WAIT && which != E_SYS_WAIT;
+	bool sys = which >= E_SYS_CTL;
+	const struct timespec *ts = &zero;
+	sigset_t mask;
+	char what[128];
+	static const struct {
+		const char *name;
+		int maxevents;
+		bool bad_buf;
+	} cases[] = {
+		{ "maxevents 0", 0, false },
+		{ "maxevents -1", -1, false },
+		{ "maxevents INT_MAX", INT_MAX, false },
+		{ "maxevents INT_MIN", INT_MIN, false },
+		{ "events above the user range", 1, true },
+		{ "maxevents 0, events above the user range", 0, true },
+		{ "maxevents -1, events above the user range", -1, true },
+		{ "maxevents large, events above the user range", 1 << 20,
+		  true },
+	};
+	unsigned int i;
+
+	sigemptyset(&mask);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct epoll_event *buf = cases[i].bad_buf ? BAD_HIGH : out;
+
+		snprintf(what, sizeof(what), "%s: %s", entry_name[which],
+			 cases[i].name);
+		SAME(what, wait_args(which, epfd_, buf, cases[i].maxevents,
+				     ts, NULL, 8));
+		if (has_mask) {
+			snprintf(what, sizeof(what), "%s: %s, sigmask",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, ts, &mask, 8));
+			snprintf(what, sizeof(what), "%s: %s, bad sigmask",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, ts,
+					     BAD_HIGH, 8));
+		}
+		if (has_mask && sys) {
+			snprintf(what, sizeof(what), "%s: %s, sigsetsize 7",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, ts, &mask, 7));
+		}
+		if (has_ts) {
+			snprintf(what, sizeof(what), "%s: %s, bad timespec",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, BAD_HIGH,
+					     NULL, 8));
+			snprintf(what, sizeof(what), "%s: %s, tv_nsec -1",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, &neg,
+					     NULL, 8));
+			snprintf(what, sizeof(what), "%s: %s, tv_nsec 1e9",
+				 entry_name[which], cases[i].name);
+			SAME(what, wait_args(which, epfd_, buf,
+					     cases[i].maxevents, &big,
+					     NULL, 8));
+		}
+	}
+	/* good arguments but a bad timespec or mask alone */
+	if (has_ts) {
+		snprintf(what, sizeof(what), "%s: bad timespec",
+			 entry_name[which]);
+		SAME(what, wait_args(which, epfd_, out, 4, BAD_HIGH, NULL, 8));
+		snprintf(what, sizeof(what), "%s: tv_nsec -1",
+			 entry_name[which]);
+		SAME(what, wait_args(which, epfd_, out, 4, &neg, NULL, 8));
+	}
+	if (has_mask) {
+		snprintf(what, sizeof(what), "%s: bad sigmask",
+			 entry_name[which]);
+		SAME(what, wait_args(which, epfd_, out, 4, ts, BAD_HIGH, 8));
+	}
+	if (has_mask && sys) {
+		snprintf(what, sizeof(what), "%s: sigsetsize 7",
+			 entry_name[which]);
+		SAME(what, wait_args(which, epfd_, out, 4, ts, &mask, 7));
+	}
+	/* not an instance, closed fd: the same fd on both sides */
+	errno = 0;
+	if (wait_args(which, 1, out, 4, ts, NULL, 8) != -1 || errno != EINVAL) {
+		fprintf(stderr, "preload_helper: %s on stdout: %s\n",
+			entry_name[which], strerror(errno));
+		n_errors_failed++;
+	}
+	errno = 0;
+	if (wait_args(which, -1, out, 4, ts, NULL, 8) != -1 || errno != EBADF) {
+		fprintf(stderr, "preload_helper: %s on fd -1: %s\n",
+			entry_name[which], strerror(errno));
+		n_errors_failed++;
+	}
+}
+
+static void ctl_errors(int ev, int ep, bool sys)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+	const char *name = entry_name[sys ? E_SYS_CTL : E_CTL];
+	char what[128];
+	int p[2], reg, op;
+
+	CHECK(pipe(p) == 0);
+	reg = open("/proc/self/exe", O_RDONLY);
+	CHECK(reg >= 0);
+#define CTL_SAME(desc, op_, fd_, ev_) do {					snprintf(what, sizeof(what), "%s: %s", name, desc);			SAME(what, ctl_via(sys, epfd_, op_, fd_, ev_));			} while (0)
+	for (op = EPOLL_CTL_ADD; op <= EPOLL_CTL_MOD; op++) {
+		char d[64];
+
+		snprintf(d, sizeof(d), "op %d, fd -1", op);
+		CTL_SAME(d, op, -1, &e);
+		snprintf(d, sizeof(d), "op %d, NULL event", op);
+		CTL_SAME(d, op, p[0], NULL);
+		snprintf(d, sizeof(d), "op %d, NULL event, fd -1", op);
+		CTL_SAME(d, op, -1, NULL);
+		snprintf(d, sizeof(d), "op %d, event above the user range", op);
+		CTL_SAME(d, op, p[0], BAD_HIGH);
+		snprintf(d, sizeof(d), "op %d, event above the range, fd -1",
+			 op);
+		CTL_SAME(d, op, -1, BAD_HIGH);
+		snprintf(d, sizeof(d), "op %d, regular file", op);
+		CTL_SAME(d, op, reg, &e);
+		snprintf(d, sizeof(d), "op %d, itself", op);
+		CTL_SAME(d, op, epfd_, &e);
+		snprintf(d, sizeof(d), "op %d, not added", op);
+		CTL_SAME(d, op, p[0], &e);
+	}
+	CTL_SAME("op 0", 0, p[0], &e);
+	CTL_SAME("op 99", 99, p[0], &e);
+	CTL_SAME("op 99, fd -1", 99, -1, &e);
+	CTL_SAME("op 99, NULL event", 99, p[0], NULL);
+	e.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT;
+	CTL_SAME("EPOLLEXCLUSIVE|EPOLLONESHOT", EPOLL_CTL_ADD, p[0], &e);
+	e.events = EPOLLIN;
+	CTL_SAME("ADD", EPOLL_CTL_ADD, p[0], &e);
+	CTL_SAME("ADD again", EPOLL_CTL_ADD, p[0], &e);
+	e.events = EPOLLIN | EPOLLEXCLUSIVE;
+	CTL_SAME("MOD to EPOLLEXCLUSIVE", EPOLL_CTL_MOD, p[0], &e);
+	CTL_SAME("DEL", EPOLL_CTL_DEL, p[0], NULL);
+	CTL_SAME("DEL again", EPOLL_CTL_DEL, p[0], NULL);
+#undef CTL_SAME
+	errno = 0;
+	if (ctl_via(sys, 1, EPOLL_CTL_ADD, p[0], &e) != -1 || errno != EINVAL) {
+		fprintf(stderr, "preload_helper: %s on stdout: %s\n", name,
+			strerror(errno));
+		n_errors_failed++;
+	}
+	errno = 0;
+	if (ctl_via(sys, -1, EPOLL_CTL_ADD, p[0], &e) != -1 || errno != EBADF) {
+		fprintf(stderr, "preload_helper: %s on fd -1: %s\n", name,
+			strerror(errno));
+		n_errors_failed++;
+	}
+	close(reg);
+	close(p[0]);
+	close(p[1]);
+}
+
+static int do_errors(void)
+{
+	int ev, ep, which;
+
+	ev = epoll_create1(0);
+	CHECK(ev >= 0 && is_evpoll(ev));
+	ep = (int)syscall(SYS_epoll_create1, 0);
+	CHECK(ep >= 0 && !is_evpoll(ep));
+	for (which = 0; which < E_COUNT; which++) {
+#ifndef SYS_epoll_wait
+		if (which == E_SYS_WAIT)
+			continue;
+#endif
+		if (which == E_CTL || which == E_SYS_CTL)
+			ctl_errors(ev, ep, which == E_SYS_CTL);
+		else
+			wait_errors(ev, ep, which);
+	}
+	/* creation */
+	errno = 0;
+	CHECK(epoll_create(0) == -1 && errno == EINVAL);
+	CHECK(epoll_create(-1) == -1 && errno == EINVAL);
+	CHECK(epoll_create1(-1) == -1 && errno == EINVAL);
+	CHECK(epoll_create1(EPOLL_CLOEXEC << 1) == -1 && errno == EINVAL);
+	if (n_errors_failed) {
+		printf("errors: %d differ\n", n_errors_failed);
+		return 1;
+	}
+	printf("errors ok\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* sigsafe: nothing lazy in the shim. */
+
+/*
+ * This program's dlsym() (exported with --export-dynamic-symbol, so it
+ * interposes the C library's for the shim too) counts the calls made
+ * once main() has started: the shim must resolve everything it needs in
+ * its constructor, before main(), because its functions may be called
+ * from signal handlers, where dlsym() is not allowed.
+ */
+static volatile sig_atomic_t in_main;
+static volatile sig_atomic_t dlsym_after_init;
+
+void *dlsym(void *restrict handle, const char *restrict name)
+{
+	typedef void *(*dlsym_fn)(void *, const char *);
+	static dlsym_fn next;
+
+	if (in_main)
+		dlsym_after_init++;
+	if (!next) {
+		next = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+		if (!next)
+			next = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym",
+						"GLIBC_2.2.5");
+		if (!next)
+			abort();
+	}
+	return next(handle, name);
+}
+
+static int sig_ep;
+
+static void put(const char *s)
+{
+	if (write(STDOUT_FILENO, s, strlen(s)) < 0)
+		_exit(5);
+}
+
+/* From a real SIGSEGV: syscall() and epoll calls, then report and exit. */
+static void on_segv(int sig)
+{
+	struct epoll_event out[1];
+
+	if (syscall(SYS_getpid) != getpid()) {
+		put("sigsafe: syscall(SYS_getpid) in the handler failed\n");
+		_exit(1);
+	}
+	if (epoll_wait(sig_ep, out, 1, 0) != 0 ||
+	    syscall(SYS_epoll_pwait, sig_ep, out, 1, 0, NULL, 8) != 0) {
+		put("sigsafe: epoll_wait in the handler failed\n");
+		_exit(1);
+	}
+	if (dlsym_after_init) {
+		put("sigsafe: dlsym() called after main() started\n");
+		_exit(1);
+	}
+	put("sigsafe ok\n");
+	_exit(0);
+}
+
+static int do_sigsafe(void)
+{
+	struct sigaction sa = { .sa_handler = on_segv };
+	volatile int *volatile null = NULL;
+
+	in_main = 1;
+	sig_ep = (int)syscall(SYS_epoll_create1, 0);
+	CHECK(sig_ep >= 0);
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	*null = 1;		/* the handler exits */
+	return 4;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(120);
@@ -326,5 +823,11 @@ int main(int argc, char **argv)
 		return do_threads();
 	if (!strcmp(argv[1], "reuse"))
 		return do_reuse();
+	if (!strcmp(argv[1], "reuse_raw"))
+		return do_reuse_raw();
+	if (!strcmp(argv[1], "errors"))
+		return do_errors();
+	if (!strcmp(argv[1], "sigsafe"))
+		return do_sigsafe();
 	return 2;
 }

@@ -312,6 +312,79 @@ TEST_F(preload, reused_fd_numbers_are_rerouted)
 	EXPECT_EQ(0, reap(&self->c));
 }
 
+/* Run the helper in @mode; expect one line "@mode ok" and exit 0. */
+static void helper_mode_ok(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(preload) *self, const char *mode)
+{
+	char *argv[] = { self->helper, (char *)mode, NULL };
+	char line[256], want[64];
+	int status;
+
+	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
+	snprintf(want, sizeof(want), "%s ok\n", mode);
+	if (!fgets(line, sizeof(line), self->c.out))
+		strcpy(line, "(no output)\n");
+	status = reap(&self->c);
+	EXPECT_STREQ(want, line);
+	EXPECT_EQ(0, status) TH_LOG("helper %s: exit status %d%s", mode,
+				    status, status == 128 + SIGSEGV ?
+				    " (SIGSEGV)" : "");
+}
+
+/*
+ * Stale routing hints: every entry point, the C library's four and
+ * syscall()'s four, on a number that changed from evpoll to kernel epoll
+ * (syscall(SYS_epoll_create1), dup2()) and back (open(), dup2()).
+ */
+TEST_F(preload, stale_hints_on_every_entry_point)
+{
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	helper_mode_ok(_metadata, self, "reuse_raw");
+}
+
+/*
+ * Every error path of every interposed call (bad maxevents, events,
+ * timespec, sigmask, sigsetsize; ctl's op, event, fds) on an evpoll
+ * instance gives the errno of the same call on a kernel epoll instance,
+ * and nothing crashes (the shim used to recurse into itself).
+ */
+TEST_F(preload, error_paths_match_epoll)
+{
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	helper_mode_ok(_metadata, self, "errors");
+}
+
+/* The same for a program linked with libevpoll.so, under the shim. */
+TEST_F(preload, error_paths_linked_libevpoll)
+{
+	char *argv[] = { self->helper, "errors", NULL };
+	char line[256];
+	int status;
+
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	snprintf(self->helper, sizeof(self->helper), "%s/preload_linked",
+		 helper_dir);
+	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
+	if (!fgets(line, sizeof(line), self->c.out))
+		strcpy(line, "(no output)\n");
+	status = reap(&self->c);
+	EXPECT_STREQ("errors ok\n", line);
+	EXPECT_EQ(0, status) TH_LOG("exit status %d%s", status,
+				    status == 128 + SIGSEGV ? " (SIGSEGV)" : "");
+}
+
+/*
+ * The shim resolves what it needs before main(): no dlsym() afterwards,
+ * and syscall() and epoll_wait() work from a SIGSEGV handler.
+ */
+TEST_F(preload, no_lazy_dlsym_signal_handler)
+{
+	helper_mode_ok(_metadata, self, "sigsafe");
+}
+
 /*
  * A real program from Debian: python3's asyncio (selectors.EpollSelector)
  * serving bounded echo requests on loopback; the script checks every

@@ -40,7 +40,7 @@
 
 struct opts {
 	unsigned int modes;		/* bit i: bench_modes[i] */
-	enum evpoll_backend backends[EVPOLL_BACKEND_COUNT];
+	enum evpoll_backend backends[EVPOLL_BACKEND_MAX];
 	int nr_backends;
 	long ns[MAX_LIST];
 	int nr_ns;
@@ -56,7 +56,7 @@ struct opts {
 	long echo_conns;
 	long echo_reqs;
 	long echo_secs;
-	long max_n[EVPOLL_BACKEND_COUNT];
+	long max_n[EVPOLL_BACKEND_MAX];
 	int pause_ms;
 	const char *out;
 	const char *insn_log;

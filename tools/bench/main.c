@@ -194,13 +194,13 @@ static int parse_list(const char *s, long *out, int max, const char *what)
 
 static void parse_backends(const char *s)
 {
-	enum evpoll_backend avail[EVPOLL_BACKEND_COUNT];
+	enum evpoll_backend avail[EVPOLL_BACKEND_MAX];
 	int n, i;
 
 	opt.nr_backends = 0;
 	if (!s || !strcmp(s, "all")) {
 		/* epoll first: the reference of every ratio. */
-		n = evpoll_backends_available(avail, EVPOLL_BACKEND_COUNT);
+		n = evpoll_backends_available(avail, EVPOLL_BACKEND_MAX);
 		if (evpoll_backend_probe(EVPOLL_BACKEND_EPOLL) == 0)
 			opt.backends[opt.nr_backends++] = EVPOLL_BACKEND_EPOLL;
 		for (i = 0; i < n; i++)
@@ -222,7 +222,7 @@ static void parse_backends(const char *s)
 					tok);
 				continue;
 			}
-			if (opt.nr_backends < EVPOLL_BACKEND_COUNT && !have(b))
+			if (opt.nr_backends < EVPOLL_BACKEND_MAX && !have(b))
 				opt.backends[opt.nr_backends++] = b;
 		}
 		free(list);

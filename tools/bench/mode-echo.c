@@ -133,7 +133,7 @@ static void echo_run(struct echo_cfg *c, int rep)
  */
 static void echo_all(void)
 {
-	struct echo_cfg cfgs[EVPOLL_BACKEND_COUNT + 8];
+	struct echo_cfg cfgs[EVPOLL_BACKEND_MAX + 8];
 	int nc = 0, ci, bi, rep;
 	char *list = strdup(opt.echo_models), *tok, *save = NULL;
 
