@@ -6,9 +6,17 @@
  * hands a buffer to the system, the system copies the data and only then
  * tells the caller.  One small API over three Linux mechanisms:
  *
- *	EVPOLL_AIO_URING	io_uring (liburing)
- *	EVPOLL_AIO_POSIX	POSIX AIO (glibc: a pool of threads)
- *	EVPOLL_AIO_LINUX	Linux native AIO (io_setup/io_submit)
+ *	EVPOLL_AIO_BACKEND_URING	io_uring (liburing)
+ *	EVPOLL_AIO_BACKEND_POSIX	POSIX AIO (glibc: a pool of threads)
+ *	EVPOLL_AIO_BACKEND_LINUX	Linux native AIO (io_setup/io_submit)
+ *
+ * It follows the poller's pattern (<evpoll.h>): evpoll_aio_new(backend,
+ * depth, flags, &ctx) with the output last, evpoll_aio_new_by_name(),
+ * evpoll_aio_free(), evpoll_aio_backend_default(),
+ * evpoll_aio_backends_available(), evpoll_aio_backend_probe(), one
+ * visibility macro (EVPOLL_API), -ENODEV when no backend is available, and
+ * the same environment-variable rule ($EVPOLL_AIO_BACKEND as
+ * $EVPOLL_BACKEND).
  *
  * Every function returns 0 (or a count) on success and a negative errno
  * value on failure; none of them sets errno.  A context is not thread-safe:
@@ -16,7 +24,8 @@
  * submitted produces exactly one completion, even when it is cancelled.
  * See evpoll_aio(3) and Documentation/aio.rst.
  *
- * Included by <evpoll.h>; may also be included on its own.
+ * Included by <evpoll.h>; may also be included on its own (it includes
+ * <evpoll.h> for EVPOLL_API).
  */
 #ifndef _EVPOLL_AIO_H
 #define _EVPOLL_AIO_H
@@ -25,31 +34,38 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "evpoll.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef EVPOLL_AIO_API
-#define EVPOLL_AIO_API __attribute__((visibility("default")))
-#endif
-
 /**
  * enum evpoll_aio_backend - the mechanism behind a context
- * @EVPOLL_AIO_DEFAULT:	$EVPOLL_AIO_BACKEND if set, else the best one
- * @EVPOLL_AIO_URING:	io_uring read/write requests ("uring")
- * @EVPOLL_AIO_POSIX:	POSIX aio_read/aio_write, glibc threads ("posix")
- * @EVPOLL_AIO_LINUX:	Linux native AIO, io_submit ("linux")
- * @EVPOLL_AIO_NR_BACKENDS: number of values, not a backend
+ * @EVPOLL_AIO_BACKEND_DEFAULT: $EVPOLL_AIO_BACKEND if set and not empty,
+ *			       else the first available backend below
+ * @EVPOLL_AIO_BACKEND_URING:  io_uring read/write requests ("uring")
+ * @EVPOLL_AIO_BACKEND_POSIX:  POSIX aio_read/aio_write, glibc threads
+ *			       ("posix")
+ * @EVPOLL_AIO_BACKEND_LINUX:  Linux native AIO, io_submit ("linux")
  *
- * The order of the backends is the order of preference of the default.
+ * The numeric order of the backends is the default preference order.  A
+ * value, once given, never changes; a new backend takes a new value below
+ * EVPOLL_AIO_BACKEND_MAX.
  */
 enum evpoll_aio_backend {
-	EVPOLL_AIO_DEFAULT = 0,
-	EVPOLL_AIO_URING = 1,
-	EVPOLL_AIO_POSIX = 2,
-	EVPOLL_AIO_LINUX = 3,
-	EVPOLL_AIO_NR_BACKENDS
+	EVPOLL_AIO_BACKEND_DEFAULT = 0,
+	EVPOLL_AIO_BACKEND_URING = 1,
+	EVPOLL_AIO_BACKEND_POSIX = 2,
+	EVPOLL_AIO_BACKEND_LINUX = 3,
 };
+
+/*
+ * A fixed bound, for arrays indexed by backend or holding a list of them:
+ * every enum evpoll_aio_backend value, present and future, is below it, and
+ * its value does not change while the soname is libevpoll.so.0.
+ */
+#define EVPOLL_AIO_BACKEND_MAX	32
 
 /* struct evpoll_aio_req.op */
 #define EVPOLL_AIO_READ		0
@@ -70,7 +86,7 @@ enum evpoll_aio_backend {
  * @op:		EVPOLL_AIO_READ or EVPOLL_AIO_WRITE
  * @fd:		file descriptor
  * @buf:	buffer; must stay valid until the request's completion has
- *		been returned by evpoll_aio_wait() or the context destroyed
+ *		been returned by evpoll_aio_wait() or the context freed
  * @len:	bytes to transfer (at most 0x7ffff000 are transferred)
  * @offset:	file offset, or EVPOLL_AIO_OFFSET_NONE for a stream
  * @user_data:	returned unchanged in the completion; also the key of
@@ -98,37 +114,38 @@ struct evpoll_aio_cqe {
 
 struct evpoll_aio;
 
-EVPOLL_AIO_API int evpoll_aio_create(struct evpoll_aio **ctxp,
-				     enum evpoll_aio_backend backend,
-				     unsigned int depth, unsigned int flags);
-EVPOLL_AIO_API int evpoll_aio_create_by_name(struct evpoll_aio **ctxp,
-					     const char *name,
-					     unsigned int depth,
-					     unsigned int flags);
-EVPOLL_AIO_API void evpoll_aio_destroy(struct evpoll_aio *ctx);
+EVPOLL_API int evpoll_aio_new(enum evpoll_aio_backend backend,
+			      unsigned int depth, unsigned int flags,
+			      struct evpoll_aio **out);
+EVPOLL_API int evpoll_aio_new_by_name(const char *name, unsigned int depth,
+				      unsigned int flags,
+				      struct evpoll_aio **out);
+EVPOLL_API void evpoll_aio_free(struct evpoll_aio *ctx);
 
-EVPOLL_AIO_API int evpoll_aio_submit(struct evpoll_aio *ctx,
-				     const struct evpoll_aio_req *reqs,
-				     unsigned int nr);
-EVPOLL_AIO_API int evpoll_aio_read(struct evpoll_aio *ctx, int fd, void *buf,
-				   size_t len, int64_t offset,
-				   uint64_t user_data);
-EVPOLL_AIO_API int evpoll_aio_write(struct evpoll_aio *ctx, int fd,
-				    const void *buf, size_t len,
-				    int64_t offset, uint64_t user_data);
-EVPOLL_AIO_API int evpoll_aio_wait(struct evpoll_aio *ctx,
-				   struct evpoll_aio_cqe *cqes,
-				   unsigned int min_nr, unsigned int max_nr,
-				   const struct timespec *timeout);
-EVPOLL_AIO_API int evpoll_aio_cancel(struct evpoll_aio *ctx,
-				     uint64_t user_data);
-EVPOLL_AIO_API unsigned int evpoll_aio_inflight(const struct evpoll_aio *ctx);
+EVPOLL_API int evpoll_aio_submit(struct evpoll_aio *ctx,
+				 const struct evpoll_aio_req *reqs,
+				 unsigned int nr);
+EVPOLL_API int evpoll_aio_read(struct evpoll_aio *ctx, int fd, void *buf,
+			       size_t len, int64_t offset, uint64_t user_data);
+EVPOLL_API int evpoll_aio_write(struct evpoll_aio *ctx, int fd,
+				const void *buf, size_t len, int64_t offset,
+				uint64_t user_data);
+EVPOLL_API int evpoll_aio_wait(struct evpoll_aio *ctx,
+			       struct evpoll_aio_cqe *cqes,
+			       unsigned int min_nr, unsigned int max_nr,
+			       const struct timespec *timeout);
+EVPOLL_API int evpoll_aio_cancel(struct evpoll_aio *ctx, uint64_t user_data);
+EVPOLL_API unsigned int evpoll_aio_inflight(const struct evpoll_aio *ctx);
 
-EVPOLL_AIO_API int evpoll_aio_backend(const struct evpoll_aio *ctx);
-EVPOLL_AIO_API const char *evpoll_aio_backend_name(int backend);
-EVPOLL_AIO_API int evpoll_aio_backend_by_name(const char *name);
-EVPOLL_AIO_API int evpoll_aio_backends(int *list, unsigned int nr);
-EVPOLL_AIO_API int evpoll_aio_default_backend(void);
+EVPOLL_API enum evpoll_aio_backend
+evpoll_aio_backend(const struct evpoll_aio *ctx);
+
+EVPOLL_API const char *evpoll_aio_backend_name(enum evpoll_aio_backend backend);
+EVPOLL_API int evpoll_aio_backend_by_name(const char *name);
+EVPOLL_API int evpoll_aio_backend_probe(enum evpoll_aio_backend backend);
+EVPOLL_API int evpoll_aio_backends_available(enum evpoll_aio_backend *list,
+					     int max);
+EVPOLL_API int evpoll_aio_backend_default(void);
 
 #ifdef __cplusplus
 }

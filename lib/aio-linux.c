@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * aio-linux.c - completion backend "linux": Linux native AIO, io_setup(2),
- * io_submit(2), io_getevents(2), io_cancel(2), io_destroy(2), called as raw
+ * io_submit(2), io_pgetevents(2), io_cancel(2), io_destroy(2), called as raw
  * syscalls with the structures of <linux/aio_abi.h> (no libaio).
  *
  * notes about Linux native AIO (fs/aio.c, Linux 6.1 and 6.12)
@@ -43,9 +43,12 @@
  * - io_setup(nr) maps a ring of io_events into the process; the sum of nr
  *   over the system is limited by /proc/sys/fs/aio-max-nr (65536 by
  *   default): io_setup() then fails with -EAGAIN.  Events could be read
- *   from that ring without a syscall (libev does); io_getevents() is used
- *   here.  io_destroy() cancels what it can and waits for the rest.  The
- *   context belongs to the process's mm: a child after fork() gets -EINVAL.
+ *   from that ring without a syscall (libev does); io_pgetevents() (4.18,
+ *   as IOCB_CMD_POLL) without a signal mask is used here, not
+ *   io_getevents(): it returns -EINTR only when a signal handler ran, not
+ *   for a task_work notification (TIF_NOTIFY_SIGNAL, io_uring).
+ *   io_destroy() cancels what it can and waits for the rest.  The context
+ *   belongs to the process's mm: a child after fork() gets -EINVAL.
  */
 #include <errno.h>
 #include <poll.h>
@@ -203,9 +206,16 @@ static int linux_reap(struct evpoll_aio *ctx, unsigned int want,
 		}
 		if (max > LINUX_BATCH)
 			max = LINUX_BATCH;	/* room in again[] */
-		ret = evpoll__io_getevents(l->id, min, max, l->events, tsp);
+		/*
+		 * Not io_getevents(): a task_work notification (an io_uring
+		 * ring of this thread torn down or completing) is no signal
+		 * and must not end the wait with -EINTR; io_pgetevents()
+		 * restarts (the whole @rel again) unless a handler ran
+		 * (lib/syscall.h).
+		 */
+		ret = evpoll__io_pgetevents(l->id, min, max, l->events, tsp);
 		if (ret < 0)
-			return ret;	/* -EINTR */
+			return ret;	/* -EINTR: a signal handler ran */
 		for (i = 0; i < ret; i++) {
 			struct io_event *ev = &l->events[i];
 			struct evpoll_aio_slot *slot =

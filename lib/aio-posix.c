@@ -33,7 +33,7 @@
  * - Cancel: aio_cancel() only removes a request that is still queued
  *   (AIO_CANCELED: it completes with ECANCELED).  A request a thread has
  *   started, e.g. a read blocked on an empty pipe, cannot be stopped
- *   (AIO_NOTCANCELED): -EALREADY, and evpoll_aio_destroy() has to wait
+ *   (AIO_NOTCANCELED): -EALREADY, and evpoll_aio_free() has to wait
  *   for it until the read returns.
  * - O_DIRECT works (the threads just call pread), synchronously in the
  *   thread.  After fork() the child has none of the parent's AIO threads.

@@ -57,6 +57,7 @@
 
 struct uring_ctx {
 	struct io_uring ring;
+	struct evpoll__uring_users users;
 	int cancel_res;
 	bool cancel_done;
 };
@@ -65,6 +66,7 @@ static int uring_init(struct evpoll_aio *ctx)
 {
 	struct uring_ctx *u = ctx->priv;
 	unsigned int sq = ctx->depth + 1, cq = ctx->depth + 1;
+	int ret;
 
 	if (sq > URING_SQ_MAX)
 		sq = URING_SQ_MAX;
@@ -72,14 +74,24 @@ static int uring_init(struct evpoll_aio *ctx)
 	if (cq > 65536)
 		cq = 65536;
 	/* before 5.18, no SUBMIT_ALL: set up without it */
-	return evpoll__uring_init(&u->ring, sq, cq, IORING_SETUP_SUBMIT_ALL);
+	ret = evpoll__uring_init(&u->ring, sq, cq, IORING_SETUP_SUBMIT_ALL);
+	if (ret == 0)
+		evpoll__uring_users_init(&u->users);
+	return ret;
 }
 
+/*
+ * evpoll_aio_free() has cancelled every request and reaped every
+ * completion before this: the kernel's teardown has nothing to cancel, and
+ * evpoll__uring_exit() takes its task_work notification here, so that it
+ * cannot interrupt this thread's next epoll_wait() or io_getevents() with
+ * EINTR (lib/uring.c, "notes about tearing a ring down").
+ */
 static void uring_exit(struct evpoll_aio *ctx)
 {
 	struct uring_ctx *u = ctx->priv;
 
-	io_uring_queue_exit(&u->ring);
+	evpoll__uring_exit(&u->ring, &u->users);
 }
 
 static int uring_submit(struct evpoll_aio *ctx, struct evpoll_aio_slot **slots,
@@ -89,6 +101,7 @@ static int uring_submit(struct evpoll_aio *ctx, struct evpoll_aio_slot **slots,
 	unsigned int i;
 	int ret;
 
+	evpoll__uring_used(&u->users);
 	for (i = 0; i < nr; i++) {
 		const struct evpoll_aio_req *r = &slots[i]->req;
 		struct io_uring_sqe *sqe = evpoll__uring_sqe(&u->ring);
@@ -151,6 +164,7 @@ static int uring_reap(struct evpoll_aio *ctx, unsigned int want,
 	struct uring_ctx *u = ctx->priv;
 	unsigned int got = 0;
 
+	evpoll__uring_used(&u->users);
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		struct __kernel_timespec kts;
@@ -185,9 +199,11 @@ static int uring_reap(struct evpoll_aio *ctx, unsigned int want,
 static int uring_cancel(struct evpoll_aio *ctx, struct evpoll_aio_slot *slot)
 {
 	struct uring_ctx *u = ctx->priv;
-	struct io_uring_sqe *sqe = evpoll__uring_sqe(&u->ring);
+	struct io_uring_sqe *sqe;
 	int ret;
 
+	evpoll__uring_used(&u->users);
+	sqe = evpoll__uring_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY;
 	io_uring_prep_cancel64(sqe, evpoll__aio_slot_idx(ctx, slot), 0);

@@ -23,116 +23,163 @@
 #define NSEC_PER_SEC		1000000000L
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
+/* One past the last backend: the library's own bound, not the API's. */
+#define CAIO_NR_BACKENDS	(EVPOLL_AIO_BACKEND_LINUX + 1)
+
 /* Indexed by enum evpoll_aio_backend; the order of preference. */
 static const struct evpoll_aio_ops *const caio_backend_ops[] = {
-	[EVPOLL_AIO_URING] = &evpoll__aio_uring,
-	[EVPOLL_AIO_POSIX] = &evpoll__aio_posix,
-	[EVPOLL_AIO_LINUX] = &evpoll__aio_linux,
+	[EVPOLL_AIO_BACKEND_URING] = &evpoll__aio_uring,
+	[EVPOLL_AIO_BACKEND_POSIX] = &evpoll__aio_posix,
+	[EVPOLL_AIO_BACKEND_LINUX] = &evpoll__aio_linux,
 };
 
-static int caio_valid_backend(int backend)
+_Static_assert(ARRAY_SIZE(caio_backend_ops) == CAIO_NR_BACKENDS &&
+	       CAIO_NR_BACKENDS <= EVPOLL_AIO_BACKEND_MAX,
+	       "every backend has its ops, below EVPOLL_AIO_BACKEND_MAX");
+
+/* The ops of a real backend, or NULL (EVPOLL_AIO_BACKEND_DEFAULT too). */
+static const struct evpoll_aio_ops *caio_ops(int backend)
 {
-	return backend > EVPOLL_AIO_DEFAULT && backend < EVPOLL_AIO_NR_BACKENDS;
+	if (backend <= EVPOLL_AIO_BACKEND_DEFAULT ||
+	    backend >= CAIO_NR_BACKENDS)
+		return NULL;
+	return caio_backend_ops[backend];
 }
 
 /**
  * evpoll_aio_backend_name - name of a backend
  * @backend: enum evpoll_aio_backend
  *
- * Return: "uring", "posix", "linux", "default", or NULL if @backend is out
- * of range.
+ * Return: "uring", "posix", "linux", "default" for
+ * EVPOLL_AIO_BACKEND_DEFAULT, or NULL for other values.
  */
-EVPOLL_AIO_API const char *evpoll_aio_backend_name(int backend)
+const char *evpoll_aio_backend_name(enum evpoll_aio_backend backend)
 {
-	if (backend == EVPOLL_AIO_DEFAULT)
+	const struct evpoll_aio_ops *ops = caio_ops(backend);
+
+	if (backend == EVPOLL_AIO_BACKEND_DEFAULT)
 		return "default";
-	if (!caio_valid_backend(backend))
-		return NULL;
-	return caio_backend_ops[backend]->name;
+	return ops ? ops->name : NULL;
 }
 
 /**
  * evpoll_aio_backend_by_name - backend of a name
- * @name: "uring", "posix", "linux" or "default"
+ * @name: "uring" (also accepted: "io_uring"), "posix", "linux" or "default"
  *
- * Return: the enum evpoll_aio_backend value, or -EINVAL.
+ * Return: the enum evpoll_aio_backend value (EVPOLL_AIO_BACKEND_DEFAULT
+ * for "default"), or -EINVAL if @name is NULL or unknown.
  */
-EVPOLL_AIO_API int evpoll_aio_backend_by_name(const char *name)
+int evpoll_aio_backend_by_name(const char *name)
 {
 	int b;
 
 	if (!name)
 		return -EINVAL;
 	if (!strcmp(name, "default"))
-		return EVPOLL_AIO_DEFAULT;
-	for (b = EVPOLL_AIO_DEFAULT + 1; b < EVPOLL_AIO_NR_BACKENDS; b++)
+		return EVPOLL_AIO_BACKEND_DEFAULT;
+	if (!strcmp(name, "io_uring"))
+		return EVPOLL_AIO_BACKEND_URING;
+	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++)
 		if (!strcmp(name, caio_backend_ops[b]->name))
 			return b;
 	return -EINVAL;
 }
 
 /**
- * evpoll_aio_backends - backends that work on this machine
- * @list: array filled with enum evpoll_aio_backend values, best first
- * @nr: capacity of @list (may be 0 to only count)
+ * evpoll_aio_backend_probe - can this backend be used on this machine?
+ * @backend: a backend (not EVPOLL_AIO_BACKEND_DEFAULT)
  *
- * Each backend is probed (a ring, a context or nothing is set up and torn
- * down again).  Return: the number of available backends, which may be more
- * than @nr.
+ * No ring is set up (lib/uring.c); Linux AIO sets a context of one event
+ * up and destroys it.
+ *
+ * Return: 0 if a context of this backend can be created, else -EINVAL for
+ * an unknown backend, -ENOSYS or -EPERM when the kernel lacks or forbids
+ * the mechanism, -EAGAIN when fs.aio-max-nr is reached (linux).
  */
-EVPOLL_AIO_API int evpoll_aio_backends(int *list, unsigned int nr)
+int evpoll_aio_backend_probe(enum evpoll_aio_backend backend)
 {
-	unsigned int n = 0;
-	int b;
+	const struct evpoll_aio_ops *ops = caio_ops(backend);
 
-	for (b = EVPOLL_AIO_DEFAULT + 1; b < EVPOLL_AIO_NR_BACKENDS; b++) {
-		if (caio_backend_ops[b]->probe())
+	if (!ops)
+		return -EINVAL;
+	return ops->probe();
+}
+
+/**
+ * evpoll_aio_backends_available - backends that work on this machine
+ * @list: array receiving up to @max backends, in preference order (may be
+ *	NULL if @max is 0)
+ * @max: capacity of @list
+ *
+ * Return: the number of available backends (which may exceed @max: only
+ * @max are stored), or -EINVAL if @max is negative (or positive with a
+ * NULL @list).
+ */
+int evpoll_aio_backends_available(enum evpoll_aio_backend *list, int max)
+{
+	int b, n = 0;
+
+	if (max < 0 || (max > 0 && !list))
+		return -EINVAL;
+	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++) {
+		if (caio_backend_ops[b]->probe() < 0)
 			continue;
-		if (list && n < nr)
+		if (n < max)
 			list[n] = b;
 		n++;
 	}
-	return (int)n;
+	return n;
 }
 
 /**
- * evpoll_aio_default_backend - the backend EVPOLL_AIO_DEFAULT stands for
+ * evpoll_aio_backend_default - the backend EVPOLL_AIO_BACKEND_DEFAULT
+ * stands for
  *
- * $EVPOLL_AIO_BACKEND when it names a backend (whether or not it works
- * here: creating a context will say), else the first available backend.
+ * The rule of evpoll_backend_default() and $EVPOLL_BACKEND:
+ * $EVPOLL_AIO_BACKEND, if set and not empty, names the backend; it is not
+ * replaced by another one when it cannot be used.  Otherwise the first
+ * backend, in preference order, whose probe succeeds.
  *
- * Return: an enum evpoll_aio_backend value, -EINVAL if $EVPOLL_AIO_BACKEND
- * names nothing known, -ENOSYS if no backend works.
+ * Return: an enum evpoll_aio_backend value, or a negative errno value:
+ * -EINVAL if $EVPOLL_AIO_BACKEND names no backend ("default" included),
+ * the probe's error if the backend it names is unavailable, -ENODEV (the
+ * poller's "none available") if no backend works here.
  */
-EVPOLL_AIO_API int evpoll_aio_default_backend(void)
+int evpoll_aio_backend_default(void)
 {
 	const char *env = getenv("EVPOLL_AIO_BACKEND");
-	int b;
+	int b, ret;
 
-	if (env && *env && strcmp(env, "default")) {
+	if (env && *env) {
 		b = evpoll_aio_backend_by_name(env);
-		return b == EVPOLL_AIO_DEFAULT ? -EINVAL : b;
+		if (b <= EVPOLL_AIO_BACKEND_DEFAULT)
+			return -EINVAL;
+		ret = evpoll_aio_backend_probe(b);
+		return ret < 0 ? ret : b;
 	}
-	if (evpoll_aio_backends(&b, 1) < 1)
-		return -ENOSYS;
-	return b;
+	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++)
+		if (caio_backend_ops[b]->probe() == 0)
+			return b;
+	return -ENODEV;
 }
 
 /**
- * evpoll_aio_create - create a completion context
- * @ctxp: where to store the context
- * @backend: enum evpoll_aio_backend; EVPOLL_AIO_DEFAULT picks one
+ * evpoll_aio_new - create a completion context
+ * @backend: the backend, or EVPOLL_AIO_BACKEND_DEFAULT (see
+ *	evpoll_aio_backend_default())
  * @depth: most requests submitted and not yet returned by evpoll_aio_wait();
  *	0 means EVPOLL_AIO_DEFAULT_DEPTH
  * @flags: must be 0
+ * @out: receives the new context
  *
- * Return: 0, -EINVAL (bad argument or $EVPOLL_AIO_BACKEND), -ENOMEM, or the
- * backend's setup error (-ENOSYS, -EPERM, -EAGAIN for Linux AIO when
- * /proc/sys/fs/aio-max-nr is reached, ...).
+ * Return: 0, or a negative errno value: -EINVAL (bad @backend, @depth,
+ * @flags or @out, or $EVPOLL_AIO_BACKEND names no backend), -ENODEV (no
+ * backend available), -ENOMEM, or the backend's setup error (-ENOSYS,
+ * -EPERM, -EAGAIN for Linux AIO when /proc/sys/fs/aio-max-nr is
+ * reached, ...).
  */
-EVPOLL_AIO_API int evpoll_aio_create(struct evpoll_aio **ctxp,
-				     enum evpoll_aio_backend backend,
-				     unsigned int depth, unsigned int flags)
+int evpoll_aio_new(enum evpoll_aio_backend backend, unsigned int depth,
+		   unsigned int flags, struct evpoll_aio **out)
 {
 	const struct evpoll_aio_ops *ops;
 	struct evpoll_aio *ctx;
@@ -140,16 +187,16 @@ EVPOLL_AIO_API int evpoll_aio_create(struct evpoll_aio **ctxp,
 	int b = backend;
 	int ret;
 
-	if (!ctxp || flags || depth > CAIO_MAX_DEPTH)
+	if (!out || flags || depth > CAIO_MAX_DEPTH)
 		return -EINVAL;
-	if (b == EVPOLL_AIO_DEFAULT) {
-		b = evpoll_aio_default_backend();
+	if (b == EVPOLL_AIO_BACKEND_DEFAULT) {
+		b = evpoll_aio_backend_default();
 		if (b < 0)
 			return b;
 	}
-	if (!caio_valid_backend(b))
+	ops = caio_ops(b);
+	if (!ops)
 		return -EINVAL;
-	ops = caio_backend_ops[b];
 	if (!depth)
 		depth = EVPOLL_AIO_DEFAULT_DEPTH;
 
@@ -177,7 +224,7 @@ EVPOLL_AIO_API int evpoll_aio_create(struct evpoll_aio **ctxp,
 	ret = ops->init(ctx);
 	if (ret)
 		goto err_free;
-	*ctxp = ctx;
+	*out = ctx;
 	return 0;
 
 err_free:
@@ -190,33 +237,34 @@ err_free:
 }
 
 /**
- * evpoll_aio_create_by_name - evpoll_aio_create() with a backend name
- * @ctxp: where to store the context
- * @name: "uring", "posix", "linux", or "default" / NULL
- * @depth: as for evpoll_aio_create()
+ * evpoll_aio_new_by_name - evpoll_aio_new() with a backend name
+ * @name: a backend name (see evpoll_aio_backend_name()), "default", or
+ *	NULL (same as "default")
+ * @depth: as for evpoll_aio_new()
  * @flags: must be 0
+ * @out: receives the new context
  *
- * Return: as evpoll_aio_create(); -EINVAL for an unknown name.
+ * Return: as evpoll_aio_new(); -EINVAL for an unknown name.
  */
-EVPOLL_AIO_API int evpoll_aio_create_by_name(struct evpoll_aio **ctxp,
-					     const char *name,
-					     unsigned int depth,
-					     unsigned int flags)
+int evpoll_aio_new_by_name(const char *name, unsigned int depth,
+			   unsigned int flags, struct evpoll_aio **out)
 {
-	int b = name ? evpoll_aio_backend_by_name(name) : EVPOLL_AIO_DEFAULT;
+	int b = name ? evpoll_aio_backend_by_name(name) :
+		       EVPOLL_AIO_BACKEND_DEFAULT;
 
 	if (b < 0)
 		return b;
-	return evpoll_aio_create(ctxp, b, depth, flags);
+	return evpoll_aio_new(b, depth, flags, out);
 }
 
 /**
  * evpoll_aio_backend - backend of a context
  * @ctx: the context
  *
- * Return: its enum evpoll_aio_backend value (never EVPOLL_AIO_DEFAULT).
+ * Return: its enum evpoll_aio_backend value (never
+ * EVPOLL_AIO_BACKEND_DEFAULT).
  */
-EVPOLL_AIO_API int evpoll_aio_backend(const struct evpoll_aio *ctx)
+enum evpoll_aio_backend evpoll_aio_backend(const struct evpoll_aio *ctx)
 {
 	return ctx->backend;
 }
@@ -228,7 +276,7 @@ EVPOLL_AIO_API int evpoll_aio_backend(const struct evpoll_aio *ctx)
  * Return: the number of requests submitted whose completion has not yet
  * been returned by evpoll_aio_wait(); at most the context's depth.
  */
-EVPOLL_AIO_API unsigned int evpoll_aio_inflight(const struct evpoll_aio *ctx)
+unsigned int evpoll_aio_inflight(const struct evpoll_aio *ctx)
 {
 	return ctx->inflight;
 }
@@ -312,7 +360,7 @@ static void caio_put_slot(struct evpoll_aio *ctx,
  * backends), -EAGAIN (depth requests already in flight: call
  * evpoll_aio_wait() first), or the backend's error.
  */
-EVPOLL_AIO_API int evpoll_aio_submit(struct evpoll_aio *ctx,
+int evpoll_aio_submit(struct evpoll_aio *ctx,
 				     const struct evpoll_aio_req *reqs,
 				     unsigned int nr)
 {
@@ -383,7 +431,7 @@ EVPOLL_AIO_API int evpoll_aio_submit(struct evpoll_aio *ctx,
  *
  * Return: 0 if the read started, else -errno as for evpoll_aio_submit().
  */
-EVPOLL_AIO_API int evpoll_aio_read(struct evpoll_aio *ctx, int fd, void *buf,
+int evpoll_aio_read(struct evpoll_aio *ctx, int fd, void *buf,
 				   size_t len, int64_t offset,
 				   uint64_t user_data)
 {
@@ -411,7 +459,7 @@ EVPOLL_AIO_API int evpoll_aio_read(struct evpoll_aio *ctx, int fd, void *buf,
  *
  * Return: 0 if the write started, else -errno as for evpoll_aio_submit().
  */
-EVPOLL_AIO_API int evpoll_aio_write(struct evpoll_aio *ctx, int fd,
+int evpoll_aio_write(struct evpoll_aio *ctx, int fd,
 				    const void *buf, size_t len,
 				    int64_t offset, uint64_t user_data)
 {
@@ -462,7 +510,7 @@ static unsigned int caio_drain(struct evpoll_aio *ctx,
  * when the timeout expired), -EINTR if a signal arrived before any
  * completion, -EINVAL for bad arguments.
  */
-EVPOLL_AIO_API int evpoll_aio_wait(struct evpoll_aio *ctx,
+int evpoll_aio_wait(struct evpoll_aio *ctx,
 				   struct evpoll_aio_cqe *cqes,
 				   unsigned int min_nr, unsigned int max_nr,
 				   const struct timespec *timeout)
@@ -516,7 +564,7 @@ EVPOLL_AIO_API int evpoll_aio_wait(struct evpoll_aio *ctx,
  * stage on streams can be cancelled); -ENOENT if no request in flight has
  * this user data.
  */
-EVPOLL_AIO_API int evpoll_aio_cancel(struct evpoll_aio *ctx,
+int evpoll_aio_cancel(struct evpoll_aio *ctx,
 				     uint64_t user_data)
 {
 	struct evpoll_aio_slot *found = NULL;
@@ -548,7 +596,7 @@ EVPOLL_AIO_API int evpoll_aio_cancel(struct evpoll_aio *ctx,
 }
 
 /**
- * evpoll_aio_destroy - cancel, wait for and free everything
+ * evpoll_aio_free - cancel, wait for and free everything
  * @ctx: the context (NULL is ignored)
  *
  * Every request in flight is cancelled where the backend can, and waited
@@ -558,7 +606,7 @@ EVPOLL_AIO_API int evpoll_aio_cancel(struct evpoll_aio *ctx,
  * and is waited for: a read from a pipe nobody writes to blocks this call
  * until the pipe is written to or closed.
  */
-EVPOLL_AIO_API void evpoll_aio_destroy(struct evpoll_aio *ctx)
+void evpoll_aio_free(struct evpoll_aio *ctx)
 {
 	unsigned int i;
 

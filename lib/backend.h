@@ -14,7 +14,7 @@
  * one rule, so that a name tells its scope:
  *
  *   evpoll_*	public API, declared in include/evpoll.h or
- *		include/evpoll-aio.h, marked EVPOLL_API/EVPOLL_AIO_API and
+ *		include/evpoll-aio.h, marked EVPOLL_API and
  *		listed by libevpoll.map.
  *   evpoll__*	shared between library files: declared in a header of lib/
  *		(backend.h, aio.h, syscall.h, uring.h), never exported

@@ -152,9 +152,16 @@ void evpoll__uring_exit(struct io_uring *ring,
  * fails with EFAULT where io_uring exists and is allowed, ENOSYS where it
  * does not exist (or seccomp hides it), EPERM where it is disabled
  * (kernel.io_uring_disabled, seccomp).
+ *
+ * The kernel's answer is not enough when the liburing linked in cannot
+ * set a ring up (tools/arch/liburing-none.c, the i386 build's stand-in,
+ * returns -ENOSYS): liburing is then asked for a ring of 0 entries, which
+ * the kernel refuses with EINVAL before setting anything up.
  */
 int evpoll__uring_probe(void)
 {
+	struct io_uring_params p;
+	struct io_uring ring;
 	int saved = errno, ret;
 	long fd = syscall(__NR_io_uring_setup, 1, NULL);
 
@@ -164,6 +171,13 @@ int evpoll__uring_probe(void)
 		ret = 0;
 	} else {
 		ret = errno == EFAULT ? 0 : -errno;
+	}
+	if (ret == 0) {
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(0, &ring, &p);
+		if (ret == 0)
+			io_uring_queue_exit(&ring);	/* cannot happen */
+		ret = ret == -ENOSYS ? -ENOSYS : 0;
 	}
 	errno = saved;
 	return ret;

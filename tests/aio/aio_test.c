@@ -103,7 +103,7 @@ FIXTURE(aio) {
  * @file_position: EVPOLL_AIO_OFFSET_NONE works on a seekable file
  */
 FIXTURE_VARIANT(aio) {
-	int backend;
+	enum evpoll_aio_backend backend;
 	bool bad_fd_at_submit;
 	bool cancel_running;
 	bool sync_buffered;
@@ -111,7 +111,7 @@ FIXTURE_VARIANT(aio) {
 };
 
 FIXTURE_VARIANT_ADD(aio, uring) {
-	.backend = EVPOLL_AIO_URING,
+	.backend = EVPOLL_AIO_BACKEND_URING,
 	.bad_fd_at_submit = false,
 	.cancel_running = true,
 	.sync_buffered = false,
@@ -119,7 +119,7 @@ FIXTURE_VARIANT_ADD(aio, uring) {
 };
 
 FIXTURE_VARIANT_ADD(aio, posix) {
-	.backend = EVPOLL_AIO_POSIX,
+	.backend = EVPOLL_AIO_BACKEND_POSIX,
 	.bad_fd_at_submit = false,
 	.cancel_running = false,
 	.sync_buffered = false,
@@ -127,7 +127,7 @@ FIXTURE_VARIANT_ADD(aio, posix) {
 };
 
 FIXTURE_VARIANT_ADD(aio, linux) {
-	.backend = EVPOLL_AIO_LINUX,
+	.backend = EVPOLL_AIO_BACKEND_LINUX,
 	.bad_fd_at_submit = true,
 	.cancel_running = true,
 	.sync_buffered = true,
@@ -136,11 +136,12 @@ FIXTURE_VARIANT_ADD(aio, linux) {
 
 FIXTURE_SETUP(aio)
 {
-	int list[EVPOLL_AIO_NR_BACKENDS], n, i, ret;
+	enum evpoll_aio_backend list[EVPOLL_AIO_BACKEND_MAX];
+	int n, i, ret;
 	bool avail = false;
 
 	self->nfds = count_fds();
-	n = evpoll_aio_backends(list, EVPOLL_AIO_NR_BACKENDS);
+	n = evpoll_aio_backends_available(list, EVPOLL_AIO_BACKEND_MAX);
 	for (i = 0; i < n; i++)
 		avail |= list[i] == variant->backend;
 	if (!avail) {
@@ -149,14 +150,14 @@ FIXTURE_SETUP(aio)
 			 evpoll_aio_backend_name(variant->backend));
 		return;
 	}
-	ret = evpoll_aio_create(&self->ctx, variant->backend, 64, 0);
-	ASSERT_EQ(0, ret) TH_LOG("evpoll_aio_create: %s", strerror(-ret));
+	ret = evpoll_aio_new(variant->backend, 64, 0, &self->ctx);
+	ASSERT_EQ(0, ret) TH_LOG("evpoll_aio_new: %s", strerror(-ret));
 	ASSERT_EQ(variant->backend, evpoll_aio_backend(self->ctx));
 }
 
 FIXTURE_TEARDOWN(aio)
 {
-	evpoll_aio_destroy(self->ctx);
+	evpoll_aio_free(self->ctx);
 	/* destroy waits for everything: no fd of ours may be left */
 	EXPECT_EQ(self->nfds, count_fds());
 }
@@ -637,9 +638,11 @@ TEST_F(aio, invalid_arguments)
 				&(struct timespec){ 0, 1000000000 }));
 	/* nothing in flight: min_nr is capped, no blocking */
 	EXPECT_EQ(0, evpoll_aio_wait(self->ctx, &cqe, 1, 1, NULL));
-	EXPECT_EQ(-EINVAL, evpoll_aio_create(&ctx, variant->backend, 0, 1));
-	EXPECT_EQ(-EINVAL, evpoll_aio_create(&ctx, 99, 0, 0));
-	EXPECT_EQ(-EINVAL, evpoll_aio_create_by_name(&ctx, "nope", 0, 0));
+	EXPECT_EQ(-EINVAL, evpoll_aio_new(variant->backend, 0, 1, &ctx));
+	EXPECT_EQ(-EINVAL, evpoll_aio_new(variant->backend, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, evpoll_aio_new(99, 0, 0, &ctx));
+	EXPECT_EQ(-EINVAL, evpoll_aio_new(EVPOLL_AIO_BACKEND_MAX, 0, 0, &ctx));
+	EXPECT_EQ(-EINVAL, evpoll_aio_new_by_name("nope", 0, 0, &ctx));
 	EXPECT_EQ(0, evpoll_aio_inflight(self->ctx));
 	(void)buf;
 }
@@ -813,7 +816,7 @@ TEST_F(aio, destroy_with_reads_in_flight)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, close_later, &c[i]));
 	}
 	t0 = now_ms();
-	evpoll_aio_destroy(self->ctx);
+	evpoll_aio_free(self->ctx);
 	self->ctx = NULL;
 	dt = now_ms() - t0;
 	if (variant->cancel_running) {
@@ -833,40 +836,53 @@ TEST_F(aio, destroy_with_reads_in_flight)
 /* The list of backends, the default, names and $EVPOLL_AIO_BACKEND. */
 TEST_F(aio, backend_selection)
 {
-	int list[EVPOLL_AIO_NR_BACKENDS], n, i, def;
+	enum evpoll_aio_backend list[EVPOLL_AIO_BACKEND_MAX];
 	struct evpoll_aio *ctx;
+	int n, i, def;
 
 	REQUIRE_CTX();
-	n = evpoll_aio_backends(list, EVPOLL_AIO_NR_BACKENDS);
+	n = evpoll_aio_backends_available(list, EVPOLL_AIO_BACKEND_MAX);
 	ASSERT_LE(1, n);
-	EXPECT_EQ(n, evpoll_aio_backends(NULL, 0));
+	EXPECT_EQ(n, evpoll_aio_backends_available(NULL, 0));
+	EXPECT_EQ(-EINVAL, evpoll_aio_backends_available(NULL, 1));
+	EXPECT_EQ(-EINVAL, evpoll_aio_backends_available(list, -1));
 	for (i = 0; i < n; i++) {
 		const char *name = evpoll_aio_backend_name(list[i]);
 
 		ASSERT_NE(NULL, name);
 		EXPECT_EQ(list[i], evpoll_aio_backend_by_name(name));
+		EXPECT_EQ(0, evpoll_aio_backend_probe(list[i]));
 	}
 	EXPECT_EQ(NULL, evpoll_aio_backend_name(-1));
+	EXPECT_EQ(NULL, evpoll_aio_backend_name(EVPOLL_AIO_BACKEND_MAX));
+	EXPECT_STREQ("default",
+		     evpoll_aio_backend_name(EVPOLL_AIO_BACKEND_DEFAULT));
+	EXPECT_EQ(EVPOLL_AIO_BACKEND_URING,
+		  evpoll_aio_backend_by_name("io_uring"));
+	EXPECT_EQ(-EINVAL, evpoll_aio_backend_by_name(NULL));
+	EXPECT_EQ(-EINVAL,
+		  evpoll_aio_backend_probe(EVPOLL_AIO_BACKEND_DEFAULT));
 
 	unsetenv("EVPOLL_AIO_BACKEND");
-	def = evpoll_aio_default_backend();
+	def = evpoll_aio_backend_default();
 	EXPECT_EQ(list[0], def);
 
 	setenv("EVPOLL_AIO_BACKEND",
 	       evpoll_aio_backend_name(variant->backend), 1);
-	EXPECT_EQ(variant->backend, evpoll_aio_default_backend());
-	ASSERT_EQ(0, evpoll_aio_create(&ctx, EVPOLL_AIO_DEFAULT, 0, 0));
+	EXPECT_EQ(variant->backend, evpoll_aio_backend_default());
+	ASSERT_EQ(0, evpoll_aio_new(EVPOLL_AIO_BACKEND_DEFAULT, 0, 0, &ctx));
 	EXPECT_EQ(variant->backend, evpoll_aio_backend(ctx));
-	evpoll_aio_destroy(ctx);
+	evpoll_aio_free(ctx);
 
 	setenv("EVPOLL_AIO_BACKEND", "bogus", 1);
-	EXPECT_EQ(-EINVAL, evpoll_aio_create(&ctx, EVPOLL_AIO_DEFAULT, 0, 0));
+	EXPECT_EQ(-EINVAL,
+		  evpoll_aio_new(EVPOLL_AIO_BACKEND_DEFAULT, 0, 0, &ctx));
 	unsetenv("EVPOLL_AIO_BACKEND");
 
-	ASSERT_EQ(0, evpoll_aio_create_by_name(&ctx,
-			evpoll_aio_backend_name(variant->backend), 1, 0));
+	ASSERT_EQ(0, evpoll_aio_new_by_name(
+			evpoll_aio_backend_name(variant->backend), 1, 0, &ctx));
 	EXPECT_EQ(variant->backend, evpoll_aio_backend(ctx));
-	evpoll_aio_destroy(ctx);
+	evpoll_aio_free(ctx);
 }
 
 TEST_HARNESS_MAIN

@@ -169,30 +169,6 @@ TEST(uring_free_causes_no_eintr)
 	close(pfd[1]);
 }
 
-/* Wait until thread @tid sleeps (state S in its stat file), up to 5 s. */
-static int wait_sleeping(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	int i, fd, n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	for (i = 0; i < 5000; i++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		n = (int)read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S')
-			return 0;
-		usleep(1000);
-	}
-	return -1;
-}
-
 struct ready_later {
 	pid_t tid;		/* the waiting thread */
 	int wfd;		/* written once it sleeps */

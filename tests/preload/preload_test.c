@@ -421,7 +421,7 @@ TEST_F(preload, exports_only_epoll)
 	};
 	static const char *const hidden[] = {
 		"evpoll_create1", "evpoll_ctl", "evpoll_wait", "evpoll_pwait",
-		"evpoll_pwait2", "fd_kind", "evpoll_aio_create",
+		"evpoll_pwait2", "fd_kind", "evpoll_aio_new",
 	};
 	void *h = dlopen(preload_lib, RTLD_NOW | RTLD_LOCAL);
 	unsigned int i;

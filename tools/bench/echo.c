@@ -187,7 +187,7 @@ static int serve_aio(struct echo_cfg *c)
 	long closed = 0, i;
 	int ret;
 
-	ret = evpoll_aio_create_by_name(&ctx, c->aio, 2 * c->conns + 8, 0);
+	ret = evpoll_aio_new_by_name(c->aio, 2 * c->conns + 8, 0, &ctx);
 	if (ret) {
 		fprintf(stderr, "echo %s: %s\n", c->name, strerror(-ret));
 		return 1;
@@ -235,7 +235,7 @@ static int serve_aio(struct echo_cfg *c)
 				return 1;
 		}
 	}
-	evpoll_aio_destroy(ctx);
+	evpoll_aio_free(ctx);
 	free(fds);
 	free(bufs);
 	return 0;

@@ -153,11 +153,11 @@ static void echo_all(void)
 
 			c->model = ECHO_AIO;
 			snprintf(c->aio, sizeof(c->aio), "%s", tok + 4);
-			if (evpoll_aio_create_by_name(&ctx, c->aio, 8, 0)) {
+			if (evpoll_aio_new_by_name(c->aio, 8, 0, &ctx)) {
 				fprintf(stderr, "evpoll-bench: echo: no %s\n", tok);
 				continue;
 			}
-			evpoll_aio_destroy(ctx);
+			evpoll_aio_free(ctx);
 		} else if (!strcmp(tok, "poller")) {
 			for (bi = 0; bi < opt.nr_backends; bi++) {
 				c = &cfgs[nc++];
