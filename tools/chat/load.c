@@ -54,6 +54,7 @@
 
 #define MAX_CLIENTS	256
 #define LINE_MAX_	1024
+#define CHAT_OUTQ_BYTES	65536	/* evpoll-chat's default --outq */
 
 static struct {
 	const char *models;
@@ -67,6 +68,7 @@ static struct {
 	int size;
 	int limit_s;
 	bool strace;
+	bool policies;
 	bool quiet;
 } opt = {
 	.clients = 16, .lines = 100, .rate = 100, .size = 64, .limit_s = 60,
@@ -358,8 +360,9 @@ struct client {
 
 static struct client *clients;
 static uint64_t phase_deadline;
+static bool policy_run;		/* run_load(): policies() instead of the load */
 
-static int dial(int port)
+static int dial(int port, int rcvbuf)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -368,6 +371,8 @@ static int dial(int port)
 	};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
+	if (fd >= 0 && rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		if (fd >= 0)
 			close(fd);
@@ -568,7 +573,7 @@ static int join_all(int port, uint64_t deadline)
 
 	for (k = 0; k < opt.clients; k++) {
 		clients[k].id = k;
-		clients[k].fd = dial(port);
+		clients[k].fd = dial(port, 0);
 		if (clients[k].fd < 0) {
 			fail("client %d: connect: %s", k, strerror(errno));
 			return -1;
@@ -617,6 +622,173 @@ static void check_end(uint64_t deadline)
 }
 
 /* ------------------------------------------------------------------ */
+/* The policies (-P) */
+
+/* Read @cl until EOF or reset; the lines it got, -1 at the deadline. */
+static long wait_eof(struct client *cl, uint64_t deadline)
+{
+	long lines = 0;
+
+	for (;;) {
+		struct pollfd pf = { cl->fd, POLLIN, 0 };
+		ssize_t n = read(cl->fd, cl->rbuf, sizeof(cl->rbuf));
+
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return lines;
+		if (n > 0) {
+			char *p = cl->rbuf;
+
+			while ((p = memchr(p, '\n', cl->rbuf + n - p))) {
+				lines++;
+				p++;
+			}
+			continue;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return lines;
+		if (now_ns() > deadline)
+			return -1;
+		poll(&pf, 1, 100);
+	}
+}
+
+/* @to's next line must be @line. */
+static int expect(int to, const char *what, const char *line,
+		  uint64_t deadline)
+{
+	char got[sizeof(clients[0].rbuf) + 1];
+	int r = wait_line(&clients[to], got, deadline);
+
+	if (r != 1 || strcmp(got, line)) {
+		fail("%s: client %d: expected '%.30s', %s '%.30s'", what, to,
+		     line, r == 1 ? "got" : "none came", r == 1 ? got : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* @from sends @line (no newline); @to's next line must be it. */
+static int relay(int from, int to, const char *what, const char *line,
+		 uint64_t deadline)
+{
+	size_t len = strlen(line);
+	char *buf = malloc(len + 1);
+	int r;
+
+	if (!buf)
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	r = send_all(clients[from].fd, buf, len + 1, deadline);
+	free(buf);
+	if (r) {
+		fail("%s: client %d cannot send", what, from);
+		return -1;
+	}
+	return to < 0 ? 0 : expect(to, what, line, deadline);
+}
+
+/* Flood line @j: 999 bytes (the newline makes 1000), numbered. */
+static void flood_line(char *buf, int j)
+{
+	memset(buf, 'w', 999);
+	buf[999] = 0;
+	snprintf(buf, 9, "%07d", j % 10000000);
+	buf[7] = ' ';
+}
+
+/* The most a TCP socket's send buffer may grow to (tcp_wmem). */
+static long wmem_max(void)
+{
+	long lo, def, max = 4 << 20;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+
+	if (f && fscanf(f, "%ld %ld %ld", &lo, &def, &max) != 3)
+		max = 4 << 20;
+	if (f)
+		fclose(f);
+	return max;
+}
+
+/*
+ * Clients 0..3: 0 sends an over-long line (must be disconnected, the
+ * others not); 1 sends a line of exactly 1024 bytes (delivered); 3 sends
+ * half a line and leaves (nothing of it delivered); 3 comes back, never
+ * reads and gets flooded by 1 (must be disconnected once its queue
+ * overflows, while 2 gets every line).  Client 2 checks what arrives.
+ */
+static void policies(int port, uint64_t deadline)
+{
+	char big[LINE_MAX_ + 8];
+	int rcv = 4096, i, flood;
+	long got;
+
+	memset(big, 'y', sizeof(big));
+	if (send_all(clients[0].fd, big, sizeof(big), deadline)) {
+		fail("over-long line: client 0 cannot send");
+		return;
+	}
+	if (wait_eof(&clients[0], deadline) < 0) {
+		fail("over-long line: client 0 was not disconnected");
+		return;
+	}
+	memset(big, 'z', LINE_MAX_ - 1);
+	big[LINE_MAX_ - 1] = 0;
+	if (relay(1, 2, "1024-byte line", big, deadline) ||
+	    expect(3, "1024-byte line", big, deadline))
+		return;
+
+	if (send_all(clients[3].fd, "half a li", 9, deadline)) {
+		fail("partial line: client 3 cannot send");
+		return;
+	}
+	close(clients[3].fd);
+	clients[3].fd = -1;
+	if (relay(1, 2, "after a partial line", "after the partial line",
+		  deadline))
+		return;
+
+	/* A slow client: a small receive buffer, never read. */
+	clients[3].fd = dial(port, rcv);
+	if (clients[3].fd < 0 || send_all(clients[3].fd, "slow joins\n", 11,
+					  deadline)) {
+		fail("slow client: cannot connect");
+		return;
+	}
+	if (expect(1, "slow client", "slow joins", deadline) ||
+	    expect(2, "slow client", "slow joins", deadline))
+		return;
+	/*
+	 * Enough to fill what the kernel may buffer for client 3 (the
+	 * server's send buffer can grow to tcp_wmem's maximum) and then its
+	 * queue; sent in batches of 50 lines, each batch read by client 2.
+	 */
+	flood = (wmem_max() + 2 * CHAT_OUTQ_BYTES) / 1000 + 100;
+	for (i = 0; i < flood; i += 50) {
+		int j;
+
+		for (j = i; j < i + 50 && j < flood; j++) {
+			flood_line(big, j);
+			if (relay(1, -1, "slow client: flood", big, deadline))
+				return;
+		}
+		for (j = i; j < i + 50 && j < flood; j++) {
+			flood_line(big, j);
+			if (expect(2, "slow client: flood", big, deadline))
+				return;
+		}
+	}
+	got = wait_eof(&clients[3], deadline);
+	if (got < 0 || got >= flood + 1) {
+		fail("slow client: not disconnected (it got %ld of %d lines)",
+		     got, flood + 1);
+		return;
+	}
+	if (relay(2, 1, "after the slow client", "still here", deadline))
+		return;
+}
+
+/* ------------------------------------------------------------------ */
 /* One run, the table */
 
 struct result {
@@ -626,6 +798,7 @@ struct result {
 	double cpu_ms, ctxsw, syscalls, insn;
 	long deliveries, threads, rss_kib;
 	bool ok;
+	bool policies;		/* -P passed too */
 	char error[512];
 };
 
@@ -681,6 +854,10 @@ static void run_load(const char *model, const char *trace, struct result *res)
 	}
 	if (join_all(srv.port, deadline))
 		goto stop;
+	if (policy_run) {
+		policies(srv.port, deadline);
+		goto stop;
+	}
 
 	if (srv.pid && !trace)
 		proc_read(srv.pid, &before);
@@ -779,7 +956,7 @@ static void print_result(const struct result *r, FILE *csv)
 	printf("%-12s %-13s %5ld %8.0f %8.0f %8.1f %7s %7s %7s %5ld %7ld %9s  %s\n",
 	       r->model, r->family, r->deliveries, r->p50_us, r->p99_us,
 	       r->cpu_ms, cpl, csw, sys, r->threads, r->rss_kib, ins,
-	       r->ok ? "exact" : "FAILED");
+	       !r->ok ? "FAILED" : r->policies ? "exact+pol" : "exact");
 	if (!r->ok)
 		printf("  %s: %s\n", r->model, r->error);
 	fflush(stdout);
@@ -814,7 +991,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: evpoll-chat-load [-m MODEL,...|all] [-p PORT] [-c CLIENTS]\n"
 		"         [-n LINES] [-r RATE] [-s SIZE] [-T SECONDS] [-i INSN_LOG]\n"
-		"         [-S] [-o CSV] [-x SERVER] [-q]\n");
+		"         [-S] [-P] [-o CSV] [-x SERVER] [-q]\n");
 }
 
 int main(int argc, char **argv)
@@ -824,7 +1001,7 @@ int main(int argc, char **argv)
 	int nr_models, o, i, failed = 0;
 	FILE *csv = NULL;
 
-	while ((o = getopt(argc, argv, "m:p:c:n:r:s:T:i:So:x:qh")) != -1) {
+	while ((o = getopt(argc, argv, "m:p:c:n:r:s:T:i:SPo:x:qh")) != -1) {
 		switch (o) {
 		case 'm': opt.models = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -835,6 +1012,7 @@ int main(int argc, char **argv)
 		case 'T': opt.limit_s = atoi(optarg); break;
 		case 'i': opt.insn_log = optarg; break;
 		case 'S': opt.strace = true; break;
+		case 'P': opt.policies = true; break;
 		case 'o': opt.csv = optarg; break;
 		case 'x': opt.server = optarg; break;
 		case 'q': opt.quiet = true; break;
@@ -911,6 +1089,20 @@ int main(int argc, char **argv)
 				run_load(tok, trace, &r);
 				unlink(trace);
 			}
+		}
+		if (r.ok && opt.policies) {
+			int saved = opt.clients;
+
+			opt.clients = 4;
+			policy_run = true;
+			run_load(tok, NULL, &r);
+			policy_run = false;
+			opt.clients = saved;
+			if (r.ok)
+				r.policies = true;
+			else
+				memmove(r.error + 10, r.error, sizeof(r.error) - 10),
+				memcpy(r.error, "policies: ", 10);
 		}
 		print_result(&r, csv);
 		failed += !r.ok;
