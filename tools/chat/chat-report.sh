@@ -108,7 +108,9 @@ set linetype 2 lc rgb '#e67e22'
 set linetype 3 lc rgb '#2980b9'
 set linetype 4 lc rgb '#8e44ad'
 set linetype 5 lc rgb '#27ae60'
-set multiplot layout 2,2 title "evpoll-chat: one server per I/O model, the same load (colour: family)" margins 0.06,0.98,0.1,0.9 spacing 0.07,0.15
+set multiplot layout 2,2 \\
+	title "evpoll-chat: one server per I/O model, the same load (colour: family)" \\
+	margins 0.06,0.98,0.1,0.9 spacing 0.07,0.15
 fams = "$families"
 legend = "for [i=1:5] NaN with boxes lt i title word(fams, i)"
 set title 'delivery latency p50 (us)'

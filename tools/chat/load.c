@@ -360,6 +360,7 @@ struct client {
 
 static struct client *clients;
 static uint64_t phase_deadline;
+static bool phase_abort;	/* a client failed: the others stop */
 static bool policy_run;		/* run_load(): policies() instead of the load */
 
 static int dial(int port, int rcvbuf)
@@ -482,9 +483,9 @@ static int check_line(struct client *cl, const char *line, uint64_t t)
 	return 0;
 }
 
-static void *client_main(void *arg)
+/* One client's measured phase; on an error, cl->error says what. */
+static void client_run(struct client *cl)
 {
-	struct client *cl = arg;
 	long expect = (long)opt.lines * (opt.clients - 1);
 	uint64_t period = opt.rate ? 1000000000ULL / opt.rate : 0;
 	uint64_t next_send = now_ns();
@@ -497,11 +498,13 @@ static void *client_main(void *arg)
 		struct timespec ts;
 		int r;
 
+		if (__atomic_load_n(&phase_abort, __ATOMIC_RELAXED))
+			return;		/* another client failed: it says why */
 		if (now > phase_deadline) {
 			snprintf(cl->error, sizeof(cl->error),
 				 "client %d: time limit: sent %d/%d, received %ld/%ld",
 				 cl->id, cl->sent, opt.lines, cl->received, expect);
-			return NULL;
+			return;
 		}
 		if (!olen && cl->sent < opt.lines && now >= next_send) {
 			int n = snprintf(out, sizeof(out), "%d %d %llu ", cl->id,
@@ -524,7 +527,7 @@ static void *client_main(void *arg)
 				snprintf(cl->error, sizeof(cl->error),
 					 "client %d: send: %s", cl->id,
 					 strerror(errno));
-				return NULL;
+				return;
 			}
 		}
 		if (olen)
@@ -536,7 +539,7 @@ static void *client_main(void *arg)
 		ts.tv_sec = wait / 1000000000ULL;
 		ts.tv_nsec = wait % 1000000000ULL;
 		if (wait && ppoll(&pf, 1, &ts, NULL) < 0 && errno != EINTR)
-			return NULL;
+			return;
 		for (;;) {
 			r = next_line(cl, line, true);
 			if (r < 0) {
@@ -544,7 +547,7 @@ static void *client_main(void *arg)
 					 "client %d: disconnected by the server "
 					 "(received %ld/%ld)", cl->id,
 					 cl->received, expect);
-				return NULL;
+				return;
 			}
 			if (!r)
 				break;
@@ -552,12 +555,21 @@ static void *client_main(void *arg)
 				snprintf(cl->error, sizeof(cl->error),
 					 "client %d: more lines than sent: '%.40s'",
 					 cl->id, line);
-				return NULL;
+				return;
 			}
 			if (check_line(cl, line, now_ns()))
-				return NULL;
+				return;
 		}
 	}
+}
+
+static void *client_main(void *arg)
+{
+	struct client *cl = arg;
+
+	client_run(cl);
+	if (cl->error[0])
+		__atomic_store_n(&phase_abort, true, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -864,6 +876,7 @@ static void run_load(const char *model, const char *trace, struct result *res)
 	if (opt.insn_log && !trace)
 		stops = insn_stops(&dummy);
 	phase_deadline = deadline;
+	phase_abort = false;
 	MARK(0x01);
 	t0 = now_ns();
 	for (i = 0; i < opt.clients; i++)
@@ -961,7 +974,8 @@ static void print_result(const struct result *r, FILE *csv)
 		printf("  %s: %s\n", r->model, r->error);
 	fflush(stdout);
 	if (csv)
-		fprintf(csv, "%s,%s,%d,%d,%d,%d,%ld,%.3f,%.1f,%.1f,%.1f,%s,%s,%s,%ld,%ld,%s,%s\n",
+		fprintf(csv, "%s,%s,%d,%d,%d,%d,%ld,%.3f,%.1f,%.1f,%.1f,"
+			"%s,%s,%s,%ld,%ld,%s,%s\n",
 			r->model, r->family, opt.clients, opt.lines, opt.rate,
 			opt.size, r->deliveries, r->secs, r->p50_us, r->p99_us,
 			r->cpu_ms, cpl, csw, sys, r->threads, r->rss_kib, ins,
@@ -1048,6 +1062,8 @@ int main(int argc, char **argv)
 	print_header();
 	if (opt.port) {
 		struct result r = { .model = "(port)", .ok = true };
+
+		r.syscalls = r.insn = r.cpu_ms = r.ctxsw = -1;
 
 		run_load(NULL, NULL, &r);
 		print_result(&r, csv);

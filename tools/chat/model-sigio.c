@@ -12,9 +12,11 @@
  * taken synchronously with sigwaitinfo(), so nothing runs in a handler.
  * Phase 1 (waiting) is the kernel's: the process is told when; phase 2
  * (the copy) is still read(), which must drain the socket to EAGAIN since
- * a new signal only comes with new data.  If the real-time signal queue
- * overflows, the kernel sends a plain SIGIO instead: then every socket is
- * tried (sigio_rescan()).
+ * a new signal only comes with new data.  One signal per arrival: the loop
+ * takes all that are queued (sigtimedwait() with a zero timeout) before it
+ * writes, so that lines arriving together leave in one send() per client.
+ * If the real-time signal queue overflows, the kernel sends a plain SIGIO
+ * instead: then every socket is tried (sigio_rescan()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,19 +119,26 @@ static int sigio_run(struct chat_server *srv)
 	}
 	sigio_rescan(srv, sig);
 	while (!chat_stopping) {
+		static const struct timespec zero;
 		struct chat_conn *c;
 		int s = sigwaitinfo(&set, &si);		/* phase 1: sleep */
 
-		if (s < 0)
-			continue;	/* EINTR */
-		if (s == SIGTERM || s == SIGINT)
-			break;
-		if (s == SIGIO)
-			sigio_rescan(srv, sig);
-		else if (si.si_fd == srv->lfd)
-			sigio_accept(srv, sig);
-		else if ((c = sigio_find(srv, si.si_fd)))
-			sigio_conn(srv, c);	/* phase 2: read() copies */
+		/*
+		 * Take every signal already queued before writing: the lines
+		 * that arrived together then go out in one send() per client.
+		 */
+		for (; s > 0; s = sigtimedwait(&set, &si, &zero)) {
+			if (s == SIGTERM || s == SIGINT) {
+				chat_stopping = 1;
+				break;
+			}
+			if (s == SIGIO)
+				sigio_rescan(srv, sig);
+			else if (si.si_fd == srv->lfd)
+				sigio_accept(srv, sig);
+			else if ((c = sigio_find(srv, si.si_fd)))
+				sigio_conn(srv, c);	/* phase 2: read() copies */
+		}
 		sigio_settle(srv, false);
 	}
 	sigio_settle(srv, true);
