@@ -96,6 +96,20 @@ static int listen_on(const char *addr, int port)
 	return fd;
 }
 
+/*
+ * Called by a model once it is ready to take clients (its poller, ring or
+ * signals set up): the one line on standard output.
+ */
+void chat_listening(struct chat_server *srv)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	getsockname(srv->lfd, (struct sockaddr *)&sin, &len);
+	printf("listening on %d\n", ntohs(sin.sin_port));
+	fflush(stdout);
+}
+
 static const struct chat_model *find_model(const char *name)
 {
 	size_t i;
@@ -132,8 +146,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop };
 	const char *model = NULL, *addr = "127.0.0.1";
 	int port = 0, pipefd[2], opt, ret;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "m:p:b:n:q:vlh", lopts, NULL)) != -1) {
@@ -177,10 +189,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	getsockname(srv.lfd, (struct sockaddr *)&sin, &len);
-	printf("listening on %d\n", ntohs(sin.sin_port));
-	fflush(stdout);
 
 	ret = srv.model->run(&srv);
 	if (srv.verbose)

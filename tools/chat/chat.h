@@ -11,8 +11,9 @@
  *   model-sigio.c      signal-driven: O_ASYNC + F_SETSIG, sigwaitinfo()
  *   model-aio.c        asynchronous: uring, linuxaio, posixaio (evpoll_aio)
  *
- * A model is a struct chat_model: run() serves until chat_stopping is set,
- * then closes every connection and returns 0.  It is called with the
+ * A model is a struct chat_model: run() sets itself up, calls
+ * chat_listening() (which prints "listening on PORT"), serves until
+ * chat_stopping is set, then closes every connection and returns 0.  It is called with the
  * listening socket open (blocking) and the wake pipe's read end, which the
  * SIGTERM/SIGINT handler writes a byte to.
  *
@@ -116,6 +117,9 @@ extern const struct chat_model chat_model_sigio;
 extern const struct chat_model chat_model_uring;
 extern const struct chat_model chat_model_linuxaio;
 extern const struct chat_model chat_model_posixaio;
+
+/* chat.c: a model calls it once it is ready to take clients. */
+void chat_listening(struct chat_server *srv);
 
 /* core.c */
 struct chat_conn *chat_conn_add(struct chat_server *srv, int fd);

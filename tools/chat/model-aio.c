@@ -286,6 +286,7 @@ static int aio_run(struct chat_server *srv)
 		fprintf(stderr, "evpoll-chat: %s: set-up failed\n", name);
 		return 1;
 	}
+	chat_listening(srv);
 	ret = aio_loop(&st);
 	evpoll_aio_destroy(st.ctx);
 	close(st.accept_pipe[0]);

@@ -176,6 +176,7 @@ static int blocking_run(struct chat_server *srv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	chat_listening(srv);
 	while (!chat_stopping) {
 		int fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);	/* blocks */
 

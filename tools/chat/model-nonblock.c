@@ -32,6 +32,7 @@ static int nonblock_run(struct chat_server *srv)
 	int i;
 
 	chat_set_nonblock(srv->lfd, true);
+	chat_listening(srv);
 	while (!chat_stopping) {
 		int fd = chat_accept(srv);	/* EAGAIN most of the time */
 

@@ -109,6 +109,7 @@ static int poller_run(struct chat_server *srv)
 		fprintf(stderr, "evpoll-chat: poller set-up failed\n");
 		return 1;
 	}
+	chat_listening(srv);
 	while (!chat_stopping) {
 		/* Phase 1: sleep until one of the sockets is ready. */
 		k = evpoll_poller_wait(st.p, evs, 64, -1);

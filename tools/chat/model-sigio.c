@@ -117,6 +117,7 @@ static int sigio_run(struct chat_server *srv)
 		fprintf(stderr, "evpoll-chat: O_ASYNC: %s\n", strerror(errno));
 		return 1;
 	}
+	chat_listening(srv);
 	sigio_rescan(srv, sig);
 	while (!chat_stopping) {
 		static const struct timespec zero;
