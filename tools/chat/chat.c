@@ -3,7 +3,7 @@
  * evpoll-chat - a chat server, written once per I/O model.
  *
  *   evpoll-chat --model MODEL [--port P] [--bind ADDR] [--max-clients N]
- *               [--outq BYTES] [--verbose]
+ *               [--outq BYTES] [--sndbuf BYTES] [--verbose]
  *   evpoll-chat --list
  *
  * Every line a client sends (at most 1024 bytes, newline included) goes
@@ -66,7 +66,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: evpoll-chat --model MODEL [--port P] [--bind ADDR]\n"
-		"                   [--max-clients N] [--outq BYTES] [--verbose]\n"
+		"                   [--max-clients N] [--outq BYTES] [--sndbuf BYTES]\n"
+		"                   [--verbose]\n"
 		"       evpoll-chat --list\n"
 		"models: blocking nonblocking select poll epoll evpoll sigio\n"
 		"        uring linuxaio posixaio (evpoll-ring: not yet)\n");
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
 		{ "bind", required_argument, NULL, 'b' },
 		{ "max-clients", required_argument, NULL, 'n' },
 		{ "outq", required_argument, NULL, 'q' },
+		{ "sndbuf", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -148,13 +150,14 @@ int main(int argc, char **argv)
 	int port = 0, pipefd[2], opt, ret;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "m:p:b:n:q:vlh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:p:b:n:q:s:vlh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm': model = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'b': addr = optarg; break;
 		case 'n': srv.max_conns = atoi(optarg); break;
 		case 'q': srv.outq_size = strtoul(optarg, NULL, 0); break;
+		case 's': srv.sndbuf = atoi(optarg); break;
 		case 'v': srv.verbose = true; break;
 		case 'l':
 			for (i = 0; i < NR_MODELS; i++)
@@ -168,7 +171,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!model || optind != argc || port < 0 || port > 65535 ||
-	    srv.max_conns < 1 || srv.outq_size < CHAT_LINE_MAX) {
+	    srv.max_conns < 1 || srv.outq_size < CHAT_LINE_MAX ||
+	    srv.sndbuf < 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -87,6 +87,7 @@ struct chat_model {
  * @max_conns:	slots
  * @nr_conns:	slots in use
  * @outq_size:	bytes of each output queue
+ * @sndbuf:	SO_SNDBUF of each client socket, 0 to leave the kernel's
  * @verbose:	log connections and disconnections to stderr
  * @lines:	lines received (complete, broadcast)
  * @kicked:	clients disconnected by a policy
@@ -99,6 +100,7 @@ struct chat_server {
 	int max_conns;
 	int nr_conns;
 	size_t outq_size;
+	int sndbuf;
 	bool verbose;
 	unsigned long lines;
 	unsigned long kicked;

@@ -49,6 +49,9 @@ struct chat_conn *chat_conn_add(struct chat_server *srv, int fd)
 		return NULL;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (srv->sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &srv->sndbuf,
+			   sizeof(srv->sndbuf));
 	c->fd = fd;
 	c->slot = i;
 	srv->conns[i] = c;

@@ -53,8 +53,11 @@
 #include <dirent.h>
 
 #define MAX_CLIENTS	256
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 #define LINE_MAX_	1024
 #define CHAT_OUTQ_BYTES	65536	/* evpoll-chat's default --outq */
+#define POLICY_SNDBUF	16384	/* --sndbuf of the server in policies() */
 
 static struct {
 	const char *models;
@@ -92,6 +95,8 @@ static void sleep_ns(uint64_t ns)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
+
+static bool policy_run;		/* run_load(): policies() instead of the load */
 
 /* A failure of the current run: the first one is kept and printed. */
 static char run_error[512];
@@ -193,6 +198,10 @@ static int server_start(struct server *s, const char *model, const char *trace)
 			execlp("strace", "strace", "-f", "-c", "-q", "-o", trace,
 			       server_path(), "--model", model, "--port",
 			       portarg, (char *)NULL);
+		else if (policy_run)	/* little kernel buffering: a short flood */
+			execl(server_path(), "evpoll-chat", "--model", model,
+			      "--port", portarg, "--sndbuf", STR(POLICY_SNDBUF),
+			      (char *)NULL);
 		else
 			execl(server_path(), "evpoll-chat", "--model", model,
 			      "--port", portarg, (char *)NULL);
@@ -361,7 +370,6 @@ struct client {
 static struct client *clients;
 static uint64_t phase_deadline;
 static bool phase_abort;	/* a client failed: the others stop */
-static bool policy_run;		/* run_load(): policies() instead of the load */
 
 static int dial(int port, int rcvbuf)
 {
@@ -709,19 +717,6 @@ static void flood_line(char *buf, int j)
 	buf[7] = ' ';
 }
 
-/* The most a TCP socket's send buffer may grow to (tcp_wmem). */
-static long wmem_max(void)
-{
-	long lo, def, max = 4 << 20;
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
-
-	if (f && fscanf(f, "%ld %ld %ld", &lo, &def, &max) != 3)
-		max = 4 << 20;
-	if (f)
-		fclose(f);
-	return max;
-}
-
 /*
  * Clients 0..3: 0 sends an over-long line (must be disconnected, the
  * others not); 1 sends a line of exactly 1024 bytes (delivered); 3 sends
@@ -772,10 +767,11 @@ static void policies(int port, uint64_t deadline)
 		return;
 	/*
 	 * Enough to fill what the kernel may buffer for client 3 (the
-	 * server's send buffer can grow to tcp_wmem's maximum) and then its
-	 * queue; sent in batches of 50 lines, each batch read by client 2.
+	 * server's send buffer, --sndbuf 16384, which the kernel doubles;
+	 * client 3's receive buffer) and then its queue; sent in batches of
+	 * 50 lines, each batch read by client 2.
 	 */
-	flood = (wmem_max() + 2 * CHAT_OUTQ_BYTES) / 1000 + 100;
+	flood = (4 * POLICY_SNDBUF + 4 * rcv + 2 * CHAT_OUTQ_BYTES) / 1000 + 100;
 	for (i = 0; i < flood; i += 50) {
 		int j;
 
