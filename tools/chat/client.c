@@ -83,6 +83,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!name)
 		name = "anonymous";
+	/* unbuffered: poll() on fd 0 must see every line stdio has not read */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	printf("connected to %s port %s as %s; Ctrl-D leaves\n", host,
 	       argv[optind], name);
 	fflush(stdout);
