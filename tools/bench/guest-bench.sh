@@ -62,5 +62,5 @@ ins=()
 # (tools/chat/chat-report.sh).
 chat=$TOP/build/tools/evpoll-chat-load
 rm -f "$out/chat.csv"
-"$chat" "${ins[@]}" -S -P -m all -c 16 -n 200 -r 100 -T 600 \
+"$chat" "${ins[@]}" -S -P -m all -c 16 -n 100 -r 20 -T 600 \
 	-o "$out/chat.csv" >"$out/chat-table.txt"

@@ -270,7 +270,7 @@ static int aio_run(struct chat_server *srv)
 		struct aioinit init = {
 			.aio_threads = 2 * srv->max_conns + 8,
 			.aio_num = 4 * srv->max_conns + 8,
-			.aio_idle_time = 1,
+			.aio_idle_time = 3600,	/* threads live: counted */
 		};
 
 		aio_init(&init);
@@ -280,7 +280,13 @@ static int aio_run(struct chat_server *srv)
 		fprintf(stderr, "evpoll-chat: %s: %s\n", name, strerror(-ret));
 		return 1;
 	}
+	/*
+	 * A read posted on a non-blocking pipe completes at once with
+	 * -EAGAIN (posix, and io_uring on an O_NONBLOCK file): the loop
+	 * would spin.  Blocking, the read waits for the byte, as meant.
+	 */
 	chat_set_nonblock(srv->lfd, false);
+	chat_set_nonblock(srv->wakefd, false);
 	if (pipe2(st.accept_pipe, O_CLOEXEC) || aio_post_pipes(&st, true, true) ||
 	    pthread_create(&st.acceptor, NULL, aio_acceptor, &st)) {
 		fprintf(stderr, "evpoll-chat: %s: set-up failed\n", name);
