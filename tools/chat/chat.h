@@ -132,6 +132,8 @@ void chat_kill(struct chat_server *srv, struct chat_conn *c, const char *why);
 size_t chat_out_peek(const struct chat_server *srv, const struct chat_conn *c,
 		     const char **p);
 void chat_out_pop(struct chat_server *srv, struct chat_conn *c, size_t n);
+size_t chat_out_take(struct chat_server *srv, struct chat_conn *c,
+		     char *buf, size_t max);
 int chat_accept(struct chat_server *srv);
 int chat_read_ready(struct chat_server *srv, struct chat_conn *c);
 int chat_write_ready(struct chat_server *srv, struct chat_conn *c);

@@ -131,6 +131,30 @@ void chat_out_pop(struct chat_server *srv, struct chat_conn *c, size_t n)
 		c->head = 0;
 }
 
+/*
+ * Move up to @max queued bytes of @c into @buf: for a write that runs
+ * outside the server's control (a writer thread's blocking send(), a
+ * posted asynchronous write), so that the queue and its limit hold only
+ * what has not been handed to the kernel yet.
+ */
+size_t chat_out_take(struct chat_server *srv, struct chat_conn *c,
+		     char *buf, size_t max)
+{
+	size_t len = 0;
+
+	while (c->len && len < max) {
+		const char *p;
+		size_t n = chat_out_peek(srv, c, &p);
+
+		if (n > max - len)
+			n = max - len;
+		memcpy(buf + len, p, n);
+		chat_out_pop(srv, c, n);
+		len += n;
+	}
+	return len;
+}
+
 /* One complete line from @from: to every other live client, verbatim. */
 static void broadcast(struct chat_server *srv, struct chat_conn *from,
 		      const char *line, size_t len)

@@ -7,7 +7,7 @@
  * The process does not wait for data and then copy it: it is told, by a
  * completion, that both phases are over and the bytes are in its buffer
  * (aio_loop()).  Writes are posted the same way, one at a time per client,
- * straight from its output queue.  What does the waiting and the copying
+ * from a buffer filled from its output queue.  What does the waiting and the copying
  * differs by mechanism (lib/aio-uring.c, aio-linux.c, aio-posix.c):
  * io_uring's kernel side; Linux AIO's poll request and then a read inside
  * evpoll_aio_wait(); glibc's threads blocked in read().
@@ -44,6 +44,8 @@ struct aio_conn {
 	int wfd;		/* where writes go: c->fd, or a dup (posix) */
 	bool reading, writing, cancelled;
 	char rbuf[4096];
+	char wbuf[16384];	/* the write in flight, out of the queue */
+	size_t woff, wlen;	/* its part not yet written */
 };
 
 struct aio_state {
@@ -141,7 +143,8 @@ static void aio_complete(struct aio_state *st, struct aio_conn *ac,
 		return;
 	}
 	if (write) {
-		chat_out_pop(st->srv, c, res);
+		ac->woff += res;	/* a short write: the rest goes next */
+		ac->wlen -= res;
 		return;
 	}
 	/* Both phases are done: the bytes are in ac->rbuf already. */
@@ -163,8 +166,6 @@ static void aio_settle(struct aio_state *st)
 	for (i = 0; i < srv->max_conns; i++) {
 		struct chat_conn *c = srv->conns[i];
 		struct aio_conn *ac = c ? c->priv : NULL;
-		const char *p;
-		size_t len;
 
 		if (!ac)
 			continue;
@@ -181,11 +182,20 @@ static void aio_settle(struct aio_state *st)
 			}
 			continue;
 		}
-		if (!c->len || ac->writing)
+		if (ac->writing || (!ac->wlen && !c->len))
 			continue;
-		len = chat_out_peek(srv, c, &p);
-		if (evpoll_aio_write(st->ctx, ac->wfd, p, len,
-				     EVPOLL_AIO_OFFSET_NONE, aio_ud(ac, true)))
+		/*
+		 * Take the queue's bytes into wbuf before posting: the queue
+		 * (and its limit) holds only what was not handed over yet.
+		 */
+		if (!ac->wlen) {
+			ac->woff = 0;
+			ac->wlen = chat_out_take(srv, c, ac->wbuf,
+						 sizeof(ac->wbuf));
+		}
+		if (evpoll_aio_write(st->ctx, ac->wfd, ac->wbuf + ac->woff,
+				     ac->wlen, EVPOLL_AIO_OFFSET_NONE,
+				     aio_ud(ac, true)))
 			chat_kill(srv, c, "cannot post a write");
 		else
 			ac->writing = true;

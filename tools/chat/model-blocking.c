@@ -38,30 +38,39 @@ static struct blocking_conn *bc(struct chat_conn *c)
 	return c->priv;
 }
 
-/* Writer thread: send the queue, sleep on the condition when it is empty. */
+/*
+ * Writer thread: take up to sizeof(buf) bytes out of the queue, send them
+ * (blocking while the socket is full), sleep on the condition when the
+ * queue is empty.  Taken out before sending: the queue (and its limit)
+ * holds only what has not been handed to the kernel.
+ */
 static void *blocking_writer(void *arg)
 {
 	struct blocking_conn *b = arg;
 	struct chat_conn *c = b->c;
+	char buf[16384];
 
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		const char *p;
-		size_t len;
-		ssize_t w;
+		size_t len, off = 0;
 
 		while (!c->len && !c->dead)
 			pthread_cond_wait(&b->more, &lock);
 		if (c->dead)
 			break;
-		/* The bytes stay queued (and untouched) until popped. */
-		len = chat_out_peek(b->srv, c, &p);
+		len = chat_out_take(b->srv, c, buf, sizeof(buf));
 		pthread_mutex_unlock(&lock);
-		w = send(c->fd, p, len, MSG_NOSIGNAL);	/* blocks if full */
+		while (off < len) {
+			ssize_t w = send(c->fd, buf + off, len - off,
+					 MSG_NOSIGNAL);	/* blocks if full */
+
+			if (w > 0)
+				off += w;
+			else if (!(w < 0 && errno == EINTR))
+				break;
+		}
 		pthread_mutex_lock(&lock);
-		if (w > 0)
-			chat_out_pop(b->srv, c, w);
-		else if (!(w < 0 && errno == EINTR))
+		if (off < len)
 			chat_kill(b->srv, c, NULL);
 	}
 	pthread_mutex_unlock(&lock);
