@@ -21,8 +21,9 @@
  * lines of at most CHAT_LINE_MAX bytes counting the newline; each line is
  * sent verbatim to every other client.  Policies, enforced here in core.c:
  *   - a line longer than CHAT_LINE_MAX: its sender is disconnected;
- *   - a client whose output queue (srv->outq_size bytes) would overflow:
- *     that client is disconnected, the others are not slowed down;
+ *   - a client whose output queue (srv->outq_size bytes not yet handed
+ *     to the kernel) would overflow: that client is disconnected, the
+ *     others are not slowed down;
  *   - a client that disconnects mid-line: the partial line is dropped.
  */
 #ifndef _EVPOLL_CHAT_H
