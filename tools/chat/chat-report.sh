@@ -113,8 +113,12 @@ set multiplot layout 2,2 \\
 	margins 0.06,0.98,0.1,0.9 spacing 0.07,0.15
 fams = "$families"
 legend = "for [i=1:5] NaN with boxes lt i title word(fams, i)"
-set title 'delivery latency p50 (us)'
+set title 'delivery latency p50 (us, log scale)'
+set logscale y
+set yrange [*:*]
 plot '$dat' using 1:4:2:xtic(3) with boxes lc variable notitle, @legend
+unset logscale y
+set yrange [0:*]
 set title 'server CPU per delivered line (us)'
 plot '$dat' using 1:5:2:xtic(3) with boxes lc variable notitle
 $(panel 6 'server system calls per delivered line (strace -f -c)')
