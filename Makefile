@@ -25,7 +25,7 @@ VM_KDIR ?= /usr/src/linux-headers-$(VM_KVER)
 COMPAT_KDIRS ?= $(shell $(TOP)/tools/vm/kernels.sh compat-kdirs 2>/dev/null)
 
 .PHONY: all deps ksft module module-% modules-compat lib tests tools \
-	check run style clean install debug-kernel
+	check run style clean install debug-kernel docs
 
 all: module lib tests tools
 
@@ -81,6 +81,20 @@ debug-kernel: deps
 style: ksft
 	$(Q)$(MAKE) -C tests/style
 	$(Q)$(BUILD)/tests/host/style_checkpatch
+
+# docs: Documentation/io-models.rst as HTML in build/docs/, its sequence
+# diagrams drawn from Documentation/io-models/*.msc (mscgen, rst2html:
+# make deps).  Warnings are errors.
+docs: deps
+	$(Q)mkdir -p $(BUILD)/docs/io-models
+	$(Q)for f in $(TOP)/Documentation/io-models/*.msc; do \
+		echo "  MSCGEN  $${f#$(TOP)/}"; \
+		mscgen -T png -o $(BUILD)/docs/io-models/$$(basename $$f .msc).png \
+			$$f >/dev/null || exit 1; done
+	@echo "  RST2HTML Documentation/io-models.rst"
+	$(Q)/usr/bin/rst2html --halt=warning $(TOP)/Documentation/io-models.rst \
+		$(BUILD)/docs/io-models.html
+	@echo "  docs in $(BUILD)/docs/io-models.html"
 
 install: lib
 	$(Q)$(MAKE) -C lib install

@@ -55,3 +55,12 @@ esac
 ins=()
 [ ! -e "$out/insn.log" ] || ins=(-i "$out/insn.log")
 "$bench" "${ins[@]}" -o "$out/bench" "$@" | tee "$out/table.txt"
+
+# The chat servers (tools/chat, issue #16): every I/O model under the same
+# load, exact delivery and the policies checked; system calls from a second
+# run under strace; the host prints the table and the plot
+# (tools/chat/chat-report.sh).
+chat=$TOP/build/tools/evpoll-chat-load
+rm -f "$out/chat.csv"
+"$chat" "${ins[@]}" -S -P -m all -c 16 -n 100 -r 20 -T 600 \
+	-o "$out/chat.csv" >"$out/chat-table.txt"

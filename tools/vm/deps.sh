@@ -32,10 +32,12 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 #	gcc-multilib)
 #   linux-headers-6.12.*+deb12-amd64	the module must compile on 6.12 too
 #	(the newest one found; it pulls the 6.12 image, which the VM can boot)
+#   mscgen python3-docutils	`make docs`: the sequence diagrams of
+#	Documentation/io-models.rst (mscgen) and the HTML (rst2html)
 pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 cpio kmod xz-utils build-essential linux-source-6.1 liburing-dev libaio-dev
 gnuplot-nox python3 procps iproute2 util-linux strace gcc-multilib
-clang libc6-dev-arm64-cross"
+clang libc6-dev-arm64-cross mscgen python3-docutils"
 
 check_only=0
 [ "${1:-}" = -n ] && check_only=1
