@@ -16,9 +16,9 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 TOP=$(cd "$here/../.." && pwd -P)
 cd "$TOP"
 
-for t in dpkg-buildpackage dh dh_dkms dh_python3 lintian; do
+for t in dpkg-buildpackage dh dh_dkms dh_python3; do
 	command -v "$t" >/dev/null ||
-		{ echo "deb: no $t: run make deps (tools/vm/deps.sh)" >&2; exit 1; }
+		{ echo "deb: no $t: sudo apt build-dep ./ (or make deps)" >&2; exit 1; }
 done
 
 version=$(tools/version.sh)
@@ -43,8 +43,12 @@ if ! (cd "$src" && DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }n
 fi
 mv "$out"/src/*.deb "$out"/src/*.changes "$out"/src/*.buildinfo "$out"/
 rm -rf "$out/src"
-ls -1 "$out"/*.deb | sed "s|^$TOP/|  |"
+find "$out" -maxdepth 1 -name "*.deb" | sort | sed "s|^$TOP/|  |"
 
+if ! command -v lintian >/dev/null; then
+	echo "deb: lintian is not installed: the packages are not checked"
+	exit 0
+fi
 # lintian: errors fail; warnings are printed (the ones kept are explained
 # in debian/README.source).
 lintian --fail-on error --tag-display-limit 0 "$out"/*.changes \
