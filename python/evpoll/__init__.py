@@ -94,7 +94,7 @@ class evpoll:
         if sizehint == 0 or sizehint < -1:
             raise ValueError("negative sizehint")
         if flags and flags != _CLOEXEC:
-            raise OSError(_errno.EINVAL, os.strerror(_errno.EINVAL))
+            raise OSError("invalid flags")
         self._fd = -1
         fd = _library().evpoll_create1(_CLOEXEC)
         if fd < 0:

@@ -23,6 +23,7 @@ import socket
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 import evpoll
 
@@ -35,6 +36,23 @@ except ImportError:                      # no libpython3.X-testsuite
 if test_selectors is not None:
     class CPythonSelectorTests(test_selectors.EpollSelectorTestCase):
         SELECTOR = evpoll.EvpollSelector
+
+        def test_modify_unregister(self):
+            # CPython's own test picks the class to patch by the
+            # selector's name and skips any other: the same test, on
+            # EvpollSelector's poller class.
+            with unittest.mock.patch("evpoll.EvpollSelector._selector_cls") \
+                    as m:
+                m.return_value.modify = unittest.mock.Mock(
+                    side_effect=ZeroDivisionError)
+                s = self.SELECTOR()
+                self.addCleanup(s.close)
+                rd, wr = self.make_socketpair()
+                s.register(rd, selectors.EVENT_READ)
+                self.assertEqual(len(s._map), 1)
+                with self.assertRaises(ZeroDivisionError):
+                    s.modify(rd, selectors.EVENT_WRITE)
+                self.assertEqual(len(s._map), 0)
 
 
 def _outcome(call):
