@@ -111,6 +111,7 @@ DESTDIR		?=
 INST_TOOLS	:= evpoll-bench evpoll-demo
 
 install: install-lib install-tools install-system install-python dkms-install
+	$(Q)if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
 	$(Q)if [ -z "$(DESTDIR)" ] && [ -n "$(DKMS)" ]; then \
 		$(DKMS) add -m evpoll -v $(VERSION) >/dev/null 2>&1 || true; \
 		if [ -d /lib/modules/$$(uname -r)/build ]; then \
@@ -167,6 +168,7 @@ uninstall:
 		$(DESTDIR)$(modulesloaddir)/evpoll.conf
 	$(Q)$(MAKE) -C lib uninstall prefix=$(prefix) libdir=$(libdir) \
 		includedir=$(includedir) mandir=$(mandir) DESTDIR=$(DESTDIR)
+	$(Q)if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
 
 # Debian packages (debian/): evpoll-dkms, libevpoll0, libevpoll-dev,
 # evpoll-tools, python3-evpoll into build/deb/, then lintian.
