@@ -25,15 +25,8 @@ summary=$out/summary
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 TOP=$(cd "$here/../.." && pwd -P)
 
-result() {		# LABEL OK WHAT
-	if [ "$2" = 1 ]; then
-		echo "pkg: $1: ok: $3"
-		echo "$1 1 0 0" >>"$summary"
-	else
-		echo "pkg: $1: FAILED: $3"
-		echo "$1 0 1 0" >>"$summary"
-	fi
-}
+# shellcheck source=result.sh
+. "$here/result.sh"
 
 ip link set lo up 2>/dev/null
 ulimit -n 200000 2>/dev/null || ulimit -n 65536 2>/dev/null || true

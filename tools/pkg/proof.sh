@@ -57,16 +57,8 @@ PKGS="evpoll-dkms libevpoll0 libevpoll-dev evpoll-tools python3-evpoll"
 t0=$SECONDS
 failed=0
 
-result() {		# LABEL OK WHAT
-	if [ "$2" = 1 ]; then
-		echo "pkg: $1: ok: $3"
-		echo "$1 1 0 0" >>"$summary"
-	else
-		echo "pkg: $1: FAILED: $3"
-		echo "$1 0 1 0" >>"$summary"
-		failed=1
-	fi
-}
+# shellcheck source=result.sh
+. "$here/result.sh"
 
 apt() {
 	env DEBIAN_FRONTEND=noninteractive apt-get -q -y \
