@@ -171,7 +171,13 @@ for p in $PKGS; do
 	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^.[ic]' &&
 		echo "package $p still installed" >>"$left"
 	while read -r f; do
-		{ [ -e "$f" ] || [ -L "$f" ]; } && [ ! -d "$f" ] && echo "$f" >>"$left"
+		# Every file, and every directory of evpoll's own (with what
+		# was made in it later: __pycache__, DKMS's build files).
+		if [ -d "$f" ] && [ ! -L "$f" ]; then
+			case ${f##*/} in *evpoll*) echo "$f/" >>"$left" ;; esac
+		elif [ -e "$f" ] || [ -L "$f" ]; then
+			echo "$f" >>"$left"
+		fi
 	done <"$out/files.$p"
 done
 for f in /var/lib/dkms/evpoll /usr/src/evpoll-* /lib/modules/*/updates/dkms/evpoll.ko*; do
