@@ -173,7 +173,7 @@ for p in $PKGS; do
 	while read -r f; do
 		# Every file, and every directory of evpoll's own (with what
 		# was made in it later: __pycache__, DKMS's build files).
-		if [ -d "$f" ] && [ ! -L "$f" ]; then
+		if [ -d "$f" ]; then	# (also /lib, a link to usr/lib)
 			case ${f##*/} in *evpoll*) echo "$f/" >>"$left" ;; esac
 		elif [ -e "$f" ] || [ -L "$f" ]; then
 			echo "$f" >>"$left"
