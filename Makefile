@@ -25,7 +25,9 @@ VM_KDIR ?= /usr/src/linux-headers-$(VM_KVER)
 COMPAT_KDIRS ?= $(shell $(TOP)/tools/vm/kernels.sh compat-kdirs 2>/dev/null)
 
 .PHONY: all deps ksft module module-% modules-compat lib tests tools \
-	check run style clean install debug-kernel docs
+	check run style clean install debug-kernel \
+	install-lib install-tools install-system install-python dkms-install \
+	uninstall deb docs
 
 all: module lib tests tools
 
@@ -96,8 +98,97 @@ docs: deps
 		$(BUILD)/docs/io-models.html
 	@echo "  docs in $(BUILD)/docs/io-models.html"
 
-install: lib
-	$(Q)$(MAKE) -C lib install
+# ---- install, uninstall, dkms-install, deb ---------------------------
+# `make install` (PREFIX or prefix, DESTDIR): the library, headers,
+# pkg-config file and man pages (lib/Makefile), the tools as evpoll-*,
+# the udev rule and modules-load.d entry, the Python package, and the
+# module's source for DKMS; with no DESTDIR and dkms installed, DKMS then
+# builds and installs the module for the running kernel (and again, by
+# itself, for each kernel installed later: AUTOINSTALL).
+PREFIX		?= /usr/local
+prefix		?= $(PREFIX)
+bindir		?= $(prefix)/bin
+libdir		?= $(prefix)/lib
+includedir	?= $(prefix)/include
+mandir		?= $(prefix)/share/man
+sysconfdir	?= $(if $(filter /usr,$(prefix)),,/etc)
+udevrulesdir	?= $(if $(sysconfdir),$(sysconfdir)/udev/rules.d,/lib/udev/rules.d)
+modulesloaddir	?= $(if $(sysconfdir),$(sysconfdir)/modules-load.d,/usr/lib/modules-load.d)
+# Debian's python3 reads /usr/lib/python3/dist-packages and
+# /usr/local/lib/python3.X/dist-packages.
+pythondir	?= $(if $(filter /usr,$(prefix)),$(prefix)/lib/python3/dist-packages,$(prefix)/lib/$(shell \
+	/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages)
+dkmssrcdir	:= /usr/src/evpoll-$(VERSION)
+DKMS		?= $(shell command -v dkms 2>/dev/null)
+DESTDIR		?=
+
+INST_TOOLS	:= evpoll-bench evpoll-demo evpoll-chat evpoll-chat-load \
+		   evpoll-chat-client
+
+install: install-lib install-tools install-system install-python dkms-install
+	$(Q)if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
+	$(Q)if [ -z "$(DESTDIR)" ] && [ -n "$(DKMS)" ]; then \
+		$(DKMS) add -m evpoll -v $(VERSION) >/dev/null 2>&1 || true; \
+		if [ -d /lib/modules/$$(uname -r)/build ]; then \
+			$(DKMS) install -m evpoll -v $(VERSION) || exit 1; \
+		else echo "install: no headers for $$(uname -r): DKMS builds" \
+			"evpoll.ko when a kernel with headers is installed"; fi; \
+	elif [ -z "$(DESTDIR)" ]; then \
+		echo "install: no dkms: build and load the module by hand" \
+			"(README), or install dkms and run make install again"; fi
+
+install-lib: lib
+	$(Q)$(MAKE) -C lib install prefix=$(prefix) libdir=$(libdir) \
+		includedir=$(includedir) mandir=$(mandir) DESTDIR=$(DESTDIR)
+
+install-tools: lib
+	$(Q)$(MAKE) -C tools $(addprefix $(BUILD)/tools/,$(INST_TOOLS))
+	$(Q)install -d $(DESTDIR)$(bindir)
+	$(Q)for t in $(INST_TOOLS); do \
+		install -m 755 $(BUILD)/tools/$$t $(DESTDIR)$(bindir)/$$t; done
+
+install-system:
+	$(Q)install -D -m 644 $(TOP)/tools/pkg/60-evpoll.rules \
+		$(DESTDIR)$(udevrulesdir)/60-evpoll.rules
+	$(Q)install -D -m 644 $(TOP)/tools/pkg/modules-load.conf \
+		$(DESTDIR)$(modulesloaddir)/evpoll.conf
+
+install-python:
+	$(Q)install -d $(DESTDIR)$(pythondir)/evpoll
+	$(Q)install -m 644 $(TOP)/python/evpoll/*.py $(DESTDIR)$(pythondir)/evpoll/
+
+# The module's source tree as DKMS wants it: /usr/src/evpoll-VERSION with
+# dkms.conf, Kbuild, VERSION, kmod/ and include/ (kbuild is run on it
+# directly, see dkms.conf.in).
+dkms-install:
+	$(Q)install -d $(DESTDIR)$(dkmssrcdir)/kmod \
+		$(DESTDIR)$(dkmssrcdir)/include/uapi/linux
+	$(Q)install -m 644 $(TOP)/Kbuild $(DESTDIR)$(dkmssrcdir)/
+	$(Q)install -m 644 $(TOP)/kmod/Kbuild $(TOP)/kmod/*.[ch] \
+		$(DESTDIR)$(dkmssrcdir)/kmod/
+	$(Q)install -m 644 $(TOP)/include/*.h $(DESTDIR)$(dkmssrcdir)/include/
+	$(Q)install -m 644 $(TOP)/include/uapi/linux/evpoll.h \
+		$(DESTDIR)$(dkmssrcdir)/include/uapi/linux/
+	$(Q)echo $(VERSION) >$(DESTDIR)$(dkmssrcdir)/VERSION
+	$(Q)sed 's/#MODULE_VERSION#/$(VERSION)/g' $(TOP)/dkms.conf.in \
+		>$(DESTDIR)$(dkmssrcdir)/dkms.conf
+
+uninstall:
+	$(Q)if [ -z "$(DESTDIR)" ] && [ -n "$(DKMS)" ] && \
+	    [ -d /var/lib/dkms/evpoll/$(VERSION) ]; then \
+		$(DKMS) remove -m evpoll -v $(VERSION) --all || exit 1; fi
+	$(Q)rm -rf $(DESTDIR)$(dkmssrcdir) $(DESTDIR)$(pythondir)/evpoll
+	$(Q)rm -f $(addprefix $(DESTDIR)$(bindir)/,$(INST_TOOLS)) \
+		$(DESTDIR)$(udevrulesdir)/60-evpoll.rules \
+		$(DESTDIR)$(modulesloaddir)/evpoll.conf
+	$(Q)$(MAKE) -C lib uninstall prefix=$(prefix) libdir=$(libdir) \
+		includedir=$(includedir) mandir=$(mandir) DESTDIR=$(DESTDIR)
+	$(Q)if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
+
+# Debian packages (debian/): evpoll-dkms, libevpoll0, libevpoll-dev,
+# evpoll-tools, python3-evpoll into build/deb/, then lintian.
+deb:
+	$(Q)$(TOP)/tools/pkg/mkdeb.sh
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -39,6 +39,17 @@ cpio kmod xz-utils build-essential linux-source-6.1 liburing-dev libaio-dev
 gnuplot-nox python3 procps iproute2 util-linux strace gcc-multilib
 clang libc6-dev-arm64-cross mscgen python3-docutils"
 
+# Packaging (make deb, the package proof of make check, python3-evpoll):
+#   debhelper dh-dkms dh-python python3-all lintian
+#	dpkg-buildpackage's build-depends of debian/control, and lintian
+#	to check what it built
+#   dkms	builds the installed evpoll-dkms for the VM's kernel
+#   pkgconf	the installed library's flags (pkg-config libevpoll)
+#   libpython3.11-testsuite	CPython's test_selectors.py, run against
+#	evpoll.EvpollSelector in the VM
+pkgs="$pkgs debhelper dh-dkms dh-python python3-all
+lintian dkms pkgconf libpython3.11-testsuite"
+
 check_only=0
 [ "${1:-}" = -n ] && check_only=1
 
