@@ -220,14 +220,27 @@ TEST(path_limits_fan_leaf_last)
 	fan(_metadata, 12, true);
 }
 
-/* Saves and restores a module parameter around a test. */
+/*
+ * Saves and restores a module parameter around a test.  Module parameters
+ * need root: in the unprivileged pass each body skips (a SKIP in the
+ * fixture setup would not stop the body on 6.1's harness).
+ */
 FIXTURE(param) {
 	long long reap, watches;
+	bool unprivileged;
 };
+
+#define PARAM_NEEDS_ROOT()						\
+	do {								\
+		if (self->unprivileged)					\
+			SKIP(return, "module parameters need root");	\
+	} while (0)
 
 FIXTURE_SETUP(param)
 {
-	ASSERT_EQ(geteuid(), 0) TH_LOG("module parameters need root");
+	self->unprivileged = geteuid() != 0;
+	if (self->unprivileged)
+		return;
 	self->reap = evp_param("reap_interval_ms");
 	self->watches = evp_param("max_user_watches");
 	ASSERT_GE(self->reap, 0);
@@ -236,6 +249,8 @@ FIXTURE_SETUP(param)
 
 FIXTURE_TEARDOWN(param)
 {
+	if (self->unprivileged)
+		return;
 	evp_set_param("reap_interval_ms", self->reap);
 	evp_set_param("max_user_watches", self->watches);
 }
@@ -245,6 +260,8 @@ TEST_F(param, eloop_before_enospc)
 {
 	int e0 = evp_open(), e1 = evp_open();
 	long long used;
+
+	PARAM_NEEDS_ROOT();
 
 	ASSERT_GE(e0, 0);
 	ASSERT_GE(e1, 0);
@@ -285,6 +302,8 @@ TEST_F(param, poll_orphan)
 	struct epoll_event ev;
 	struct pollfd pfd;
 	int evfd, p[2];
+
+	PARAM_NEEDS_ROOT();
 
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 0), 0);	/* no reaper */
 	evfd = evp_open();
@@ -384,6 +403,8 @@ TEST_F(param, reaper_not_blocked)
 	int uffd, efd, p[2], parked = 0, samples = 0;
 	pthread_t t;
 
+	PARAM_NEEDS_ROOT();
+
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 10), 0);
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0 && errno == ENOSYS)	/* the debug kit has none */
@@ -456,6 +477,8 @@ TEST_F(param, reaper_not_blocked)
 TEST_F(param, reap_interval_zero_and_back)
 {
 	int evfd, p[2], q[2];
+
+	PARAM_NEEDS_ROOT();
 
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 20), 0);
 	evfd = evp_open();
