@@ -353,8 +353,11 @@ static void linuxaio_reap(struct evpoll_poller *p, int ms)
 	}
 }
 
-/* Replace the context by a larger one and queue every armed fd again. */
-static int linuxaio_grow(struct evpoll_poller *p)
+/*
+ * Replace the context by one of @nr slots and queue every armed fd again
+ * (after fork() the old one is not even ours: io_destroy() fails there).
+ */
+static int linuxaio_renew(struct evpoll_poller *p, int nr)
 {
 	struct linuxaio *a = p->priv;
 	aio_context_t ctx = 0;
@@ -363,12 +366,12 @@ static int linuxaio_grow(struct evpoll_poller *p)
 	/* Room for every fd in the arm list first: the loop cannot fail. */
 	if (linuxaio_cblist_reserve(&a->arm, p->count + 1) < 0)
 		return -ENOMEM;
-	ret = evpoll__io_setup((unsigned int)a->nr * 2, &ctx);
+	ret = evpoll__io_setup((unsigned int)nr, &ctx);
 	if (ret < 0)
 		return ret;
 	evpoll__io_destroy(a->ctx);
 	a->ctx = ctx;
-	a->nr *= 2;
+	a->nr = nr;
 	a->zombies = 0;
 	a->arm.n = 0;
 	/* Every armed fd reports again from the new context. */
@@ -383,6 +386,20 @@ static int linuxaio_grow(struct evpoll_poller *p)
 			linuxaio_queue_arm(a, f);
 	}
 	return 0;
+}
+
+static int linuxaio_grow(struct evpoll_poller *p)
+{
+	struct linuxaio *a = p->priv;
+
+	return linuxaio_renew(p, a->nr * 2);
+}
+
+static int linuxaio_reinit(struct evpoll_poller *p)
+{
+	struct linuxaio *a = p->priv;
+
+	return linuxaio_renew(p, a->nr);
 }
 
 /*
@@ -592,10 +609,11 @@ const struct evpoll_backend_ops evpoll__backend_linuxaio = {
 	.caps		= EVPOLL_CAP_ONESHOT | EVPOLL_CAP_RDHUP |
 			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
 			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
-			  EVPOLL_CAP_KERNEL_ONESHOT,
+			  EVPOLL_CAP_KERNEL_ONESHOT | EVPOLL_CAP_FORK,
 	.probe		= linuxaio_probe,
 	.init		= linuxaio_init,
 	.ctl		= linuxaio_ctl,
 	.wait		= linuxaio_wait,
 	.destroy	= linuxaio_destroy,
+	.reinit		= linuxaio_reinit,
 };

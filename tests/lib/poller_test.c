@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "evpoll.h"
@@ -847,6 +848,160 @@ TEST_F(poller, ready_fd_reported_once_per_wait_after_churn)
 	close(out[1]);
 	close(in[0]);
 	close(in[1]);
+}
+
+/*
+ * The close contract (Documentation/backends.rst, "Closing a watched fd"):
+ * DEL before close.  A file closed without DEL is dropped on every
+ * backend, as epoll drops it, and nothing is ever reported with the user
+ * data of a registration whose fd number was closed and reused.
+ */
+TEST_F(poller, closed_socket_reports_nothing)
+{
+	int sv[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	close(sv[0]);
+	/* Fails with EPIPE unless a backend still holds the socket. */
+	send(sv[1], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x for the closed fd %d, data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	/* Whatever held the socket let it go: the peer sees the close. */
+	EXPECT_TRUE(await_fd(sv[1], POLLIN, 5000) & POLLHUP);
+	close(sv[1]);
+}
+
+TEST_F(poller, reused_number_reports_nothing_for_the_old_file)
+{
+	int pfd[2], qfd[2], old;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	old = pfd[0];
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	close(pfd[0]);
+	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(old, qfd[0]);
+	close(pfd[1]);		/* the old pipe's HUP, if it is still held */
+	put(qfd[1], 1);		/* the new pipe's IN */
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x for fd %d with the old data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
+	close(qfd[0]);
+	close(qfd[1]);
+}
+
+/* eventfd and timerfd share one anonymous inode: still two files. */
+TEST_F(poller, anon_inode_reuse_is_a_new_fd)
+{
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+	int efd, tfd;
+
+	NEED_CAP(EVPOLL_CAP_ANON_FILES, "no anonymous-inode files");
+	efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, efd, EPOLLIN, 1));
+	ASSERT_EQ(1, WAIT(10000));
+	close(efd);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ASSERT_EQ(efd, tfd);
+	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
+	ASSERT_EQ(POLLIN, await_fd(tfd, POLLIN, 5000));
+	/* Not added: nothing to report, epoll's answers to MOD and DEL. */
+	EXPECT_EQ(0, WAIT(50));
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, tfd, EPOLLIN, 2));
+	EXPECT_EQ(-ENOENT, evpoll_poller_del(self->p, tfd));
+	/* Added as the new fd it is. */
+	ASSERT_EQ(0, evpoll_poller_add(self->p, tfd, EPOLLIN, 2));
+	EXPECT_EQ(-EEXIST, evpoll_poller_add(self->p, tfd, EPOLLIN, 2));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, tfd));
+	close(tfd);
+}
+
+static int64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A ready file kept alive by a dup, its fd closed without DEL, the number
+ * re-added for another file: the old item cannot be named any more, and
+ * a wait must not spin on it.
+ */
+TEST_F(poller, orphaned_ready_file_does_not_spin)
+{
+	int pfd[2], qfd[2], keep, old;
+	int64_t t0, cpu0, cpu, wall;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	old = pfd[0];
+	keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
+	ASSERT_LE(0, keep);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	put(pfd[1], 1);
+	close(pfd[0]);
+	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(old, qfd[0]);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	t0 = now_ms();
+	cpu0 = thread_cpu_ms();
+	EXPECT_EQ(0, WAIT(300)) {
+		TH_LOG("event %#x fd %d data %llu", self->ev[0].events,
+		       self->ev[0].fd, (unsigned long long)self->ev[0].data);
+	}
+	cpu = thread_cpu_ms() - cpu0;
+	wall = now_ms() - t0;
+	EXPECT_GE(wall, 250);
+	EXPECT_LT(cpu, 50) {
+		TH_LOG("a %lld ms wait burnt %lld ms of CPU",
+		       (long long)wall, (long long)cpu);
+	}
+	put(qfd[1], 1);
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
+	close(keep);
+	close(pfd[1]);
+	close(qfd[0]);
+	close(qfd[1]);
+}
+
+/* EPERM is epoll's: files without ->poll, not every regular file. */
+TEST_F(poller, eperm_is_epolls_answer)
+{
+	int fd;
+
+	NEED_POLLER();
+	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, evpoll_poller_add(self->p, fd, EPOLLPRI, 1));
+	EXPECT_EQ(0, evpoll_poller_del(self->p, fd));
+	close(fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, evpoll_poller_add(self->p, fd, EPOLLIN, 1));
+	EXPECT_EQ(-EPERM, evpoll_poller_del(self->p, fd));
+	close(fd);
 }
 
 static void on_alarm(int sig)
