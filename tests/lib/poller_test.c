@@ -9,12 +9,16 @@
  * explicit SKIP naming it.  Every test checks that it leaks no fd.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "evpoll.h"
@@ -1002,6 +1006,191 @@ TEST_F(poller, eperm_is_epolls_answer)
 	EXPECT_EQ(-EPERM, evpoll_poller_add(self->p, fd, EPOLLIN, 1));
 	EXPECT_EQ(-EPERM, evpoll_poller_del(self->p, fd));
 	close(fd);
+}
+
+TEST_F(poller, wakeup_before_wait_returns_it_once)
+{
+	int64_t t0;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_wakeup(NULL));
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(10000));
+	EXPECT_LT(now_ms() - t0, 5000);
+	/* The two wake-ups were one. */
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(100));
+	EXPECT_GE(now_ms() - t0, 90);
+}
+
+TEST_F(poller, wakeup_is_not_an_event)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 7));
+	put(pfd[1], 1);
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(7, self->ev[0].data);
+	EXPECT_EQ(pfd[0], self->ev[0].fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+struct waker {
+	struct evpoll_poller *p;
+	pid_t tid;		/* the waiting thread */
+	int rounds;
+	int round;		/* atomic: the wait the waiter is about to do */
+	int ret;
+};
+
+/* Is thread @tid asleep in the kernel (state S)? */
+static int thread_sleeping(pid_t tid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	int r;
+
+	for (r = 0; r < w->rounds; r++) {
+		int64_t t0 = now_ms();
+
+		/* Wait for the state (round r begun, waiter asleep), bounded. */
+		while (__atomic_load_n(&w->round, __ATOMIC_ACQUIRE) != r ||
+		       !thread_sleeping(w->tid)) {
+			if (now_ms() - t0 > 5000)
+				break;
+			sched_yield();
+		}
+		w->ret = evpoll_poller_wakeup(w->p);
+		if (w->ret)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F(poller, wakeup_from_another_thread_ends_a_wait)
+{
+	struct waker w = { .rounds = 3 };
+	pthread_t th;
+	int pfd[2], r;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	w.p = self->p;
+	w.tid = gettid();
+	ASSERT_EQ(0, pthread_create(&th, NULL, waker_main, &w));
+	for (r = 0; r < w.rounds; r++) {
+		int64_t t0 = now_ms();
+
+		__atomic_store_n(&w.round, r, __ATOMIC_RELEASE);
+		EXPECT_EQ(0, WAIT(20000));
+		EXPECT_LT(now_ms() - t0, 10000) {
+			TH_LOG("round %d: the wake-up did not end the wait", r);
+		}
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, w.ret);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * The child's half of reinit_gives_the_child_its_own_poller: nothing it
+ * does may change what the parent sees (sv[0] is never made readable
+ * here, its readiness is shared with the parent).
+ */
+static int reinit_child(struct evpoll_poller *p, const int sv[2])
+{
+	struct evpoll_poller_event ev[4];
+	int qfd[2];
+
+	if (evpoll_poller_reinit(p))
+		return 10;
+	/* The inherited registration, in the child's own set. */
+	if (evpoll_poller_mod(p, sv[0], EPOLLOUT, 3))
+		return 11;
+	if (evpoll_poller_wait(p, ev, 4, 10000) != 1 || ev[0].data != 3 ||
+	    ev[0].events != EPOLLOUT)
+		return 12;
+	if (evpoll_poller_del(p, sv[0]))
+		return 13;
+	if (pipe2(qfd, O_NONBLOCK | O_CLOEXEC) ||
+	    evpoll_poller_add(p, qfd[0], EPOLLIN, 2))
+		return 14;
+	put(qfd[1], 1);
+	if (evpoll_poller_wait(p, ev, 4, 10000) != 1 || ev[0].data != 2)
+		return 15;
+	drain(qfd[0]);
+	/* Its own wake-ups: one for itself, one left pending. */
+	if (evpoll_poller_wakeup(p) || evpoll_poller_wait(p, ev, 4, 10000))
+		return 16;
+	if (evpoll_poller_wakeup(p))
+		return 17;
+	evpoll_poller_free(p);
+	return 0;
+}
+
+TEST_F(poller, reinit_gives_the_child_its_own_poller)
+{
+	int sv[2], status;
+	int64_t t0;
+	pid_t pid;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_reinit(NULL));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(reinit_child(self->p, sv));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("the child's check %d failed", WEXITSTATUS(status));
+	}
+	if (self->caps & EVPOLL_CAP_FORK) {
+		/* Neither the child's MOD and DEL nor its wake-ups reached us. */
+		t0 = now_ms();
+		EXPECT_EQ(0, WAIT(100));
+		EXPECT_GE(now_ms() - t0, 90);
+		put(sv[1], 1);
+		ASSERT_EQ(1, WAIT(10000));
+		EXPECT_EQ(1, self->ev[0].data);
+		EXPECT_EQ(EPOLLIN, self->ev[0].events);
+		EXPECT_EQ(0, evpoll_poller_del(self->p, sv[0]));
+	} else {
+		/* sigio: the shared files signal the child now (documented). */
+		TH_LOG("%s: no EVPOLL_CAP_FORK, parent side not checked",
+		       evpoll_poller_backend_name(self->p));
+	}
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void on_alarm(int sig)
