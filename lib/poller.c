@@ -397,12 +397,18 @@ static int poller_fd_reserve(struct evpoll_poller *p, int fd)
 	return 0;
 }
 
+/* Clear a table entry whose kernel side is gone (or left to ->reinit). */
+static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
+{
+	memset(f, 0, sizeof(*f));
+	p->count--;
+}
+
 /* Forget @fd's registration: the backend's DEL, then the table entry. */
 static void poller_drop(struct evpoll_poller *p, struct evpoll__fd *f, int fd)
 {
 	p->ops->ctl(p, EPOLL_CTL_DEL, fd, f);
-	memset(f, 0, sizeof(*f));
-	p->count--;
+	poller_clear(p, f);
 }
 
 /*
@@ -552,6 +558,7 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 		if (f) {
 			struct evpoll__fd old = *f;
 
+			memset(f, 0, sizeof(*f));
 			f->events = events;
 			f->data = data;
 			f->state = EVPOLL__FD_USED;
@@ -559,10 +566,8 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 			ret = p->ops->ctl(p, op, fd, f);
 			if (ret < 0)
 				*f = old;
-			if (poller_stale(ret)) {
-				memset(f, 0, sizeof(*f));
-				p->count--;
-			}
+			if (poller_stale(ret))
+				poller_clear(p, f);
 			return ret;
 		}
 		return poller_insert(p, fd, events, data);
@@ -577,18 +582,16 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 		ret = p->ops->ctl(p, op, fd, f);
 		if (ret < 0 && !poller_stale(ret))
 			return ret;
-		memset(f, 0, sizeof(*f));
-		p->count--;
+		poller_clear(p, f);
 		return ret;
 	default:
 		return -EINVAL;
 	}
-	if (poller_stale(ret)) {
-		memset(f, 0, sizeof(*f));
-		p->count--;
-	}
+	if (poller_stale(ret))
+		poller_clear(p, f);
 	return ret;
 }
+
 /*
  * The other backends: the shadow set is the oracle, asked before the
  * backend.  A registration found stale is forgotten (poller_drop()), and
