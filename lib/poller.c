@@ -42,7 +42,8 @@
  *    with what is left of the timeout, so 0 is returned only when the
  *    timeout has expired.
  *
- * A poller is not thread-safe: callers serialize calls on one poller.
+ * A poller is not thread-safe: callers serialize calls on one poller,
+ * except evpoll_poller_wakeup(), which any thread may call at any time.
  */
 #include <errno.h>
 #include <fcntl.h>
