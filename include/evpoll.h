@@ -100,6 +100,15 @@ enum evpoll_backend {
 #define EVPOLL_CAP_KERNEL_ONESHOT (1U << 9) /* ONESHOT done by the kernel */
 #define EVPOLL_CAP_FORK		(1U << 10) /* reinit leaves the parent alone */
 
+/*
+ * evpoll_poller_new() flag: before reporting an event, check that its fd
+ * still names the file that was added, on every backend.  The backends
+ * other than epoll and evpoll always do; on those two it costs one
+ * epoll_ctl() per event, and covers a file closed without DEL while a dup
+ * keeps it open and its number names another file.
+ */
+#define EVPOLL_POLLER_CHECK_FDS	(1U << 0)
+
 /* Event bits and flags the poller accepts (anything else: -EINVAL). */
 #define EVPOLL_POLLER_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | \
 				 EPOLLERR | EPOLLHUP)

@@ -97,6 +97,7 @@ struct evpoll__fd {
  * @wakefd:	eventfd registered as EVPOLL__FD_OWN, written by
  *		evpoll_poller_wakeup(); -1 with a backend that has ->wakeup
  * @wake:	a wake-up is pending (backends with ->wakeup); atomic
+ * @check_fds:	EVPOLL_POLLER_CHECK_FDS was given
  * @stale:	events a backend got for registrations it cannot name any
  *		more (an epoll item of a file closed without DEL but still
  *		open elsewhere): poller.c then calls ->reinit
@@ -112,6 +113,7 @@ struct evpoll_poller {
 	int shadow;
 	int wakefd;
 	int wake;
+	int check_fds;
 	unsigned int stale;
 	void *priv;
 };

@@ -242,8 +242,11 @@ static int poller_wakefd_new(struct evpoll_poller *p)
  * evpoll_poller_new() - create a poller
  * @backend: the backend, or EVPOLL_BACKEND_DEFAULT (see
  *	     evpoll_backend_default())
- * @flags:   must be 0
+ * @flags:   0 or EVPOLL_POLLER_CHECK_FDS
  * @out:     receives the new poller
+ *
+ * EVPOLL_POLLER_CHECK_FDS: see include/evpoll.h and "Closing a watched fd"
+ * in Documentation/backends.rst.
  *
  * Return: 0, or a negative errno value: -EINVAL (bad @backend, @flags or
  * @out), -ENOMEM, or the backend's error (-ENODEV when /dev/evpoll cannot
@@ -257,7 +260,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 	struct evpoll_poller *p;
 	int ret;
 
-	if (flags || !out)
+	if ((flags & ~EVPOLL_POLLER_CHECK_FDS) || !out)
 		return -EINVAL;
 	if (backend == EVPOLL_BACKEND_DEFAULT) {
 		ret = evpoll_backend_default();
@@ -276,6 +279,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 	p->caps = ops->caps;
 	p->shadow = -1;
 	p->wakefd = -1;
+	p->check_fds = !!(flags & EVPOLL_POLLER_CHECK_FDS);
 	ret = ops->init(p);
 	if (ret < 0) {
 		free(p);
@@ -305,7 +309,7 @@ out_free:
  * evpoll_poller_new_by_name() - create a poller from a backend name
  * @name:  a backend name (see evpoll_backend_name()), "default", or NULL
  *	   (same as "default")
- * @flags: must be 0
+ * @flags: as for evpoll_poller_new()
  * @out:   receives the new poller
  *
  * Return: as evpoll_poller_new(); -EINVAL for an unknown name.
@@ -433,19 +437,29 @@ static int poller_shadow_ctl(struct evpoll_poller *p, int op, int fd)
 }
 
 /*
- * Does @fd still name the file it was added for (shadow backends)?  0 if
+ * Does @fd still name the file it was added for?  Asked of the shadow
+ * set, or of the backend's own (epoll, evpoll: an item tagged 0, which
+ * no registration has, lives there between the ADD and the DEL).  0 if
  * so; -ENOENT if it names another file, -EBADF if it is closed, -EPERM if
  * it names a file without ->poll (the registration is stale); another
  * -errno (-ENOMEM, -ENOSPC) when the kernel could not tell.
  */
 static int poller_same_file(struct evpoll_poller *p, int fd)
 {
-	int ret = poller_shadow_ctl(p, EPOLL_CTL_ADD, fd);
+	struct evpoll__fd probe = { 0 };
+	int ret;
 
+	if (p->shadow >= 0)
+		ret = poller_shadow_ctl(p, EPOLL_CTL_ADD, fd);
+	else
+		ret = p->ops->ctl(p, EPOLL_CTL_ADD, fd, &probe);
 	if (ret == -EEXIST)
 		return 0;
 	if (ret == 0) {
-		poller_shadow_ctl(p, EPOLL_CTL_DEL, fd);
+		if (p->shadow >= 0)
+			poller_shadow_ctl(p, EPOLL_CTL_DEL, fd);
+		else
+			p->ops->ctl(p, EPOLL_CTL_DEL, fd, &probe);
 		return -ENOENT;
 	}
 	return ret;
@@ -719,8 +733,9 @@ int evpoll_poller_del(struct evpoll_poller *p, int fd)
 
 /*
  * After the backend delivered @n events: drop those of the wake-up fd
- * (setting *@woken) and, on shadow backends, those of registrations whose
- * fd no longer names their file (forgetting them); ONESHOT bookkeeping.
+ * (setting *@woken) and, on shadow backends or with
+ * EVPOLL_POLLER_CHECK_FDS, those of registrations whose fd no longer
+ * names their file (forgetting them); ONESHOT bookkeeping.
  */
 static int poller_delivered(struct evpoll_poller *p,
 			    struct evpoll_poller_event *evs, int n, int *woken)
@@ -741,8 +756,13 @@ static int poller_delivered(struct evpoll_poller *p,
 			*woken = 1;
 			continue;
 		}
-		if (p->shadow >= 0 && poller_stale(poller_same_file(p, fd))) {
-			poller_drop(p, f, fd);
+		if ((p->shadow >= 0 || p->check_fds) &&
+		    poller_stale(poller_same_file(p, fd))) {
+			/* epoll, evpoll: the item left is ->reinit's. */
+			if (p->shadow >= 0)
+				poller_drop(p, f, fd);
+			else
+				poller_clear(p, f);
 			continue;
 		}
 		if ((f->events & EPOLLONESHOT) &&

@@ -990,6 +990,49 @@ TEST_F(poller, orphaned_ready_file_does_not_spin)
 	close(qfd[1]);
 }
 
+/*
+ * A file kept open by a dup, its fd closed without DEL, the number taken
+ * by another file that is not added: with EVPOLL_POLLER_CHECK_FDS no
+ * backend reports the old file with the old data (without it, epoll and
+ * evpoll do, as epoll does).
+ */
+TEST_F(poller, check_fds_drops_a_kept_file_under_a_reused_number)
+{
+	struct evpoll_poller *q;
+	int pfd[2], qfd[2], keep, old;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_new(variant->backend, 1U << 1, &q));
+	evpoll_poller_free(self->p);
+	self->p = NULL;
+	ASSERT_EQ(0, evpoll_poller_new(variant->backend,
+				       EVPOLL_POLLER_CHECK_FDS, &self->p));
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	old = pfd[0];
+	keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
+	ASSERT_LE(0, keep);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	close(pfd[0]);
+	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(old, qfd[0]);
+	put(pfd[1], 1);
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x fd %d with the old data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, qfd[0], EPOLLIN, 2));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	put(qfd[1], 1);
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
+	close(keep);
+	close(pfd[1]);
+	close(qfd[0]);
+	close(qfd[1]);
+}
+
 /* EPERM is epoll's: files without ->poll, not every regular file. */
 TEST_F(poller, eperm_is_epolls_answer)
 {
