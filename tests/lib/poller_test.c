@@ -947,26 +947,54 @@ static int64_t thread_cpu_ms(void)
 }
 
 /*
+ * pfd[0] watched with data 1, its file kept open by *keep (a dup), pfd[0]
+ * closed without DEL and its number taken by qfd[0].  0, or -1.
+ */
+static int kept_file_under_reused_number(struct evpoll_poller *p,
+					 int pfd[2], int qfd[2], int *keep)
+{
+	int old;
+
+	if (pipe2(pfd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	old = pfd[0];
+	*keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
+	if (*keep < 0 || evpoll_poller_add(p, pfd[0], EPOLLIN, 1))
+		return -1;
+	close(pfd[0]);
+	if (pipe2(qfd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	return qfd[0] == old ? 0 : -1;
+}
+
+/* The new file at the reused number works as a new fd; close them all. */
+#define READD_REUSED_AND_CLOSE(pfd, qfd, keep)				\
+	do {								\
+		ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2)); \
+		put(qfd[1], 1);						\
+		ASSERT_EQ(1, WAIT(10000));				\
+		EXPECT_EQ(2, self->ev[0].data);				\
+		EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));	\
+		close(keep);						\
+		close(pfd[1]);						\
+		close(qfd[0]);						\
+		close(qfd[1]);						\
+	} while (0)
+
+/*
  * A ready file kept alive by a dup, its fd closed without DEL, the number
  * re-added for another file: the old item cannot be named any more, and
  * a wait must not spin on it.
  */
 TEST_F(poller, orphaned_ready_file_does_not_spin)
 {
-	int pfd[2], qfd[2], keep, old;
+	int pfd[2], qfd[2], keep;
 	int64_t t0, cpu0, cpu, wall;
 
 	NEED_POLLER();
-	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
-	old = pfd[0];
-	keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
-	ASSERT_LE(0, keep);
-	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	ASSERT_EQ(0, kept_file_under_reused_number(self->p, pfd, qfd, &keep));
 	put(pfd[1], 1);
-	close(pfd[0]);
-	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
-	ASSERT_EQ(old, qfd[0]);
-	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 3));
 	t0 = now_ms();
 	cpu0 = thread_cpu_ms();
 	EXPECT_EQ(0, WAIT(300)) {
@@ -980,14 +1008,8 @@ TEST_F(poller, orphaned_ready_file_does_not_spin)
 		TH_LOG("a %lld ms wait burnt %lld ms of CPU",
 		       (long long)wall, (long long)cpu);
 	}
-	put(qfd[1], 1);
-	ASSERT_EQ(1, WAIT(10000));
-	EXPECT_EQ(2, self->ev[0].data);
 	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
-	close(keep);
-	close(pfd[1]);
-	close(qfd[0]);
-	close(qfd[1]);
+	READD_REUSED_AND_CLOSE(pfd, qfd, keep);
 }
 
 /*
@@ -999,7 +1021,7 @@ TEST_F(poller, orphaned_ready_file_does_not_spin)
 TEST_F(poller, check_fds_drops_a_kept_file_under_a_reused_number)
 {
 	struct evpoll_poller *q;
-	int pfd[2], qfd[2], keep, old;
+	int pfd[2], qfd[2], keep;
 
 	NEED_POLLER();
 	EXPECT_EQ(-EINVAL, evpoll_poller_new(variant->backend, 1U << 1, &q));
@@ -1007,14 +1029,7 @@ TEST_F(poller, check_fds_drops_a_kept_file_under_a_reused_number)
 	self->p = NULL;
 	ASSERT_EQ(0, evpoll_poller_new(variant->backend,
 				       EVPOLL_POLLER_CHECK_FDS, &self->p));
-	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
-	old = pfd[0];
-	keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
-	ASSERT_LE(0, keep);
-	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
-	close(pfd[0]);
-	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
-	ASSERT_EQ(old, qfd[0]);
+	ASSERT_EQ(0, kept_file_under_reused_number(self->p, pfd, qfd, &keep));
 	put(pfd[1], 1);
 	EXPECT_EQ(0, WAIT(100)) {
 		TH_LOG("event %#x fd %d with the old data %llu",
@@ -1022,15 +1037,7 @@ TEST_F(poller, check_fds_drops_a_kept_file_under_a_reused_number)
 		       (unsigned long long)self->ev[0].data);
 	}
 	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, qfd[0], EPOLLIN, 2));
-	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
-	put(qfd[1], 1);
-	ASSERT_EQ(1, WAIT(10000));
-	EXPECT_EQ(2, self->ev[0].data);
-	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
-	close(keep);
-	close(pfd[1]);
-	close(qfd[0]);
-	close(qfd[1]);
+	READD_REUSED_AND_CLOSE(pfd, qfd, keep);
 }
 
 /* EPERM is epoll's: files without ->poll, not every regular file. */
