@@ -120,6 +120,16 @@ enum evpoll_backend {
 #define EVPOLL_CAP_ANY_THREAD	(1U << 7)  /* wait may run in any thread */
 #define EVPOLL_CAP_KERNEL_ET	(1U << 8)  /* ET done by the kernel */
 #define EVPOLL_CAP_KERNEL_ONESHOT (1U << 9) /* ONESHOT done by the kernel */
+#define EVPOLL_CAP_FORK		(1U << 10) /* reinit leaves the parent alone */
+
+/*
+ * evpoll_poller_new() flag: before reporting an event, check that its fd
+ * still names the file that was added, on every backend.  The backends
+ * other than epoll and evpoll always do; on those two it costs one
+ * epoll_ctl() per event, and covers a file closed without DEL while a dup
+ * keeps it open and its number names another file.
+ */
+#define EVPOLL_POLLER_CHECK_FDS	(1U << 0)
 
 /* Event bits and flags the poller accepts (anything else: -EINVAL). */
 #define EVPOLL_POLLER_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | \
@@ -155,6 +165,8 @@ EVPOLL_API int evpoll_poller_del(struct evpoll_poller *p, int fd);
 EVPOLL_API int evpoll_poller_wait(struct evpoll_poller *p,
 				  struct evpoll_poller_event *evs,
 				  int maxevents, int timeout_ms);
+EVPOLL_API int evpoll_poller_wakeup(struct evpoll_poller *p);
+EVPOLL_API int evpoll_poller_reinit(struct evpoll_poller *p);
 
 EVPOLL_API enum evpoll_backend
 evpoll_poller_backend(const struct evpoll_poller *p);

@@ -17,8 +17,19 @@
  * and reused while a dup of the old file keeps its item alive) is
  * dropped because its generation is no longer the table's.
  *
+ * The set keys its items by (file, fd number), so its ctl answers tell
+ * lib/poller.c whether an fd still names the file that was added
+ * (EVPOLL__BACKEND_KERNEL_FILES: no shadow set, no extra system call).
+ * One case it cannot repair: a file closed without DEL while a dup (or a
+ * child) keeps it open stays in the set, under a number that may now name
+ * another file, so nobody can DEL it.  Its events carry a tag the table
+ * does not know: they are counted (p->stale) and poller.c has the set
+ * rebuilt without them (evpoll__epoll_like_reinit()), instead of waking
+ * up for them forever.
+ *
  * The epoll fd is EPOLL_CLOEXEC.  After fork() parent and child share the
- * interest set, as with epoll itself; the poller is not fork-safe.
+ * interest set, as with epoll itself, until the child calls
+ * evpoll_poller_reinit(), which gives it a new set (same rebuild).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -99,13 +110,33 @@ int evpoll__epoll_like_wait(struct evpoll_poller *p,
 		struct evpoll__fd *f = evpoll__tag_lookup(p, tag);
 		uint32_t ev;
 
-		if (!f)
+		if (!f) {
+			p->stale++;
 			continue;
+		}
 		ev = evpoll__fd_report(f, ep->buf[i].events);
 		if (ev)
 			evpoll__event_set(&evs[n++], evpoll__tag_fd(tag), f, ev);
 	}
 	return n;
+}
+
+/*
+ * A new set with the registrations whose fd still names their file; the
+ * old set (and with it any item nobody can name) is closed.
+ */
+int evpoll__epoll_like_reinit(struct evpoll_poller *p)
+{
+	struct epoll_poller *ep = p->priv;
+	int old = ep->epfd, nfd, ret;
+
+	nfd = ep->calls->create1(EPOLL_CLOEXEC);
+	if (nfd < 0)
+		return -errno;
+	ret = evpoll__epoll_move(p, ep->calls->ctl, old, nfd, 1);
+	ep->epfd = nfd;
+	close(old);
+	return ret;
 }
 
 static const struct evpoll__epoll_calls epoll_calls = {
@@ -133,9 +164,11 @@ const struct evpoll_backend_ops evpoll__backend_epoll = {
 	.name		= "epoll",
 	.id		= EVPOLL_BACKEND_EPOLL,
 	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
+	.flags		= EVPOLL__BACKEND_KERNEL_FILES,
 	.probe		= epoll_probe,
 	.init		= epoll_init,
 	.ctl		= evpoll__epoll_like_ctl,
 	.wait		= evpoll__epoll_like_wait,
 	.destroy	= evpoll__epoll_like_destroy,
+	.reinit		= evpoll__epoll_like_reinit,
 };

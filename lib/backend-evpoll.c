@@ -60,9 +60,11 @@ const struct evpoll_backend_ops evpoll__backend_evpoll = {
 	.name		= "evpoll",
 	.id		= EVPOLL_BACKEND_EVPOLL,
 	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
+	.flags		= EVPOLL__BACKEND_KERNEL_FILES,
 	.probe		= evpdev_probe,
 	.init		= evpdev_init,
 	.ctl		= evpoll__epoll_like_ctl,
 	.wait		= evpoll__epoll_like_wait,
 	.destroy	= evpoll__epoll_like_destroy,
+	.reinit		= evpoll__epoll_like_reinit,
 };

@@ -448,6 +448,15 @@ static int linuxaio_grow(struct evpoll_poller *p, int need)
 }
 
 /*
+ * After fork() the context is the parent's (io_destroy() fails on it in
+ * the child): set up one of our own and queue every armed fd again.
+ */
+static int linuxaio_reinit(struct evpoll_poller *p)
+{
+	return linuxaio_grow(p, p->count);
+}
+
+/*
  * Make room in the context for @registered requests in flight plus the
  * zombies: reap cancelled completions, or grow.
  */
@@ -662,10 +671,11 @@ const struct evpoll_backend_ops evpoll__backend_linuxaio = {
 	.caps		= EVPOLL_CAP_ONESHOT | EVPOLL_CAP_RDHUP |
 			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
 			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
-			  EVPOLL_CAP_KERNEL_ONESHOT,
+			  EVPOLL_CAP_KERNEL_ONESHOT | EVPOLL_CAP_FORK,
 	.probe		= linuxaio_probe,
 	.init		= linuxaio_init,
 	.ctl		= linuxaio_ctl,
 	.wait		= linuxaio_wait,
 	.destroy	= linuxaio_destroy,
+	.reinit		= linuxaio_reinit,
 };

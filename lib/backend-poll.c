@@ -167,7 +167,8 @@ const struct evpoll_backend_ops evpoll__backend_poll = {
 	.id		= EVPOLL_BACKEND_POLL,
 	.caps		= EVPOLL_CAP_ONESHOT | EVPOLL_CAP_RDHUP |
 			  EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |
-			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD,
+			  EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |
+			  EVPOLL_CAP_FORK,
 	.probe		= poll_probe,
 	.init		= poll_init,
 	.ctl		= poll_ctl,

@@ -170,7 +170,7 @@ const struct evpoll_backend_ops evpoll__backend_select = {
 	.name		= "select",
 	.id		= EVPOLL_BACKEND_SELECT,
 	.caps		= EVPOLL_CAP_ONESHOT | EVPOLL_CAP_ANON_FILES |
-			  EVPOLL_CAP_ANY_THREAD,
+			  EVPOLL_CAP_ANY_THREAD | EVPOLL_CAP_FORK,
 	.probe		= select_probe,
 	.init		= select_init,
 	.ctl		= select_ctl,

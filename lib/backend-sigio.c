@@ -549,6 +549,49 @@ static int sigio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	return n == 0 && s->intr ? -EINTR : n;
 }
 
+/*
+ * evpoll_poller_wakeup(): our signal, queued to the owner thread with
+ * si_fd -1 (no registration's), ends its sigtimedwait().  poller.c sends
+ * at most one per pending wake-up.
+ */
+static int sigio_wakeup(struct evpoll_poller *p)
+{
+	struct sigio_poller *s = p->priv;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = s->sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_fd = -1;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), s->tid, s->sig, &si) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * After fork(), in the child: the files signal the thread that calls this.
+ * Their open file descriptions are shared with the parent, whose poller
+ * no longer hears them (no EVPOLL_CAP_FORK).
+ */
+static int sigio_reinit(struct evpoll_poller *p)
+{
+	struct sigio_poller *s = p->priv;
+	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = gettid() };
+	int fd;
+
+	s->tid = own.pid;
+	for (fd = 0; fd < p->nfds; fd++) {
+		if (!evpoll__fd_lookup(p, fd))
+			continue;
+		if (fcntl(fd, F_SETOWN_EX, &own) < 0)
+			return -errno;
+		sigio_hot(s, fd, &p->fds[fd]);
+	}
+	return 0;
+}
+
 const struct evpoll_backend_ops evpoll__backend_sigio = {
 	.name		= "sigio",
 	.id		= EVPOLL_BACKEND_SIGIO,
@@ -560,4 +603,6 @@ const struct evpoll_backend_ops evpoll__backend_sigio = {
 	.ctl		= sigio_ctl,
 	.wait		= sigio_wait,
 	.destroy	= sigio_destroy,
+	.reinit		= sigio_reinit,
+	.wakeup		= sigio_wakeup,
 };

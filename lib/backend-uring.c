@@ -243,6 +243,33 @@ static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 	return -EINVAL;
 }
 
+/* After fork: a ring of our own, every registration armed again. */
+static int uring_reinit(struct evpoll_poller *p)
+{
+	struct uring_poller *u = p->priv;
+	struct io_uring ring;
+	int fd, ret;
+
+	ret = evpoll__uring_init(&ring, URING_ENTRIES, URING_CQ_ENTRIES, 0);
+	if (ret < 0)
+		return ret;
+	io_uring_queue_exit(&u->ring);	/* our copy; the parent keeps its */
+	u->ring = ring;
+	u->narm = 0;
+	for (fd = 0; fd < p->nfds; fd++) {
+		struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
+
+		if (!f)
+			continue;
+		f->bidx = 0;
+		f->bu64 = 0;
+		ret = uring_queue_arm(u, fd, f);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int uring_flush_arms(struct evpoll_poller *p)
 {
 	struct uring_poller *u = p->priv;
@@ -367,10 +394,11 @@ const struct evpoll_backend_ops evpoll__backend_uring = {
 			  EVPOLL_CAP_RDHUP | EVPOLL_CAP_HUP |
 			  EVPOLL_CAP_ANON_FILES | EVPOLL_CAP_ANY_FDNUM |
 			  EVPOLL_CAP_ANY_THREAD | EVPOLL_CAP_KERNEL_ET |
-			  EVPOLL_CAP_KERNEL_ONESHOT,
+			  EVPOLL_CAP_KERNEL_ONESHOT | EVPOLL_CAP_FORK,
 	.probe		= evpoll__uring_probe,
 	.init		= uring_init,
 	.ctl		= uring_ctl,
 	.wait		= uring_wait,
 	.destroy	= uring_destroy,
+	.reinit		= uring_reinit,
 };

@@ -4,9 +4,11 @@
  *
  * A poller is a backend (one const struct evpoll_backend_ops, one file
  * each) plus the fd table kept by poller.c.  poller.c validates every call
- * (EBADF, EPERM, EINVAL, EEXIST, ENOENT, EOPNOTSUPP from the capability
- * bits), keeps the table, emulates ONESHOT for the backends that cannot do
- * it, and loops on empty wakeups until the timeout expires; a backend only
+ * (EINVAL, EOPNOTSUPP from the capability bits; EBADF, EPERM, EEXIST and
+ * ENOENT are the kernel's, from an epoll set: see poller.c), keeps the
+ * table, tells a closed-and-reused fd number from the file that was added,
+ * emulates ONESHOT for the backends that cannot do it, wakes a waiter up,
+ * and loops on empty wakeups until the timeout expires; a backend only
  * translates ADD/MOD/DEL and wait into its mechanism.  Nothing here is
  * exported: internal cross-file names start with "evpoll__".
  *
@@ -50,6 +52,7 @@
 /* evpoll__fd.state */
 #define EVPOLL__FD_USED		(1U << 0)  /* registered */
 #define EVPOLL__FD_DISARMED	(1U << 1)  /* ONESHOT fired, waiting for MOD */
+#define EVPOLL__FD_OWN		(1U << 2)  /* the poller's own wake-up fd */
 
 /**
  * struct evpoll__fd - one registered fd, poller->fds[fd]
@@ -61,9 +64,8 @@
  *		of older registrations (io_uring, aio)
  * @bidx:	backend private (slot in a pollfd array, flags...)
  * @bu64:	backend private (request in flight...)
- * @dev:	st_dev of the file at add time
- * @ino:	st_ino of the file at add time; with @dev it tells a closed
- *		and reused fd number from the file that was added
+ * @dev:	backend private (sigio: st_dev of the file at add time)
+ * @ino:	backend private (sigio: st_ino of the file at add time)
  *
  * poller.c changes @events, @state, @data and @gen; the backend fields
  * stay as the backend left them.
@@ -88,6 +90,17 @@ struct evpoll__fd {
  * @nfds:	size of @fds
  * @count:	number of registered fds
  * @gen:	last generation handed out
+ * @shadow:	an epoll set holding every registered fd (events EPOLLET,
+ *		never waited on), -1 with a backend that has
+ *		EVPOLL__BACKEND_KERNEL_FILES: the kernel's answer to
+ *		ADD/MOD/DEL for the file now at an fd number (see poller.c)
+ * @wakefd:	eventfd registered as EVPOLL__FD_OWN, written by
+ *		evpoll_poller_wakeup(); -1 with a backend that has ->wakeup
+ * @wake:	a wake-up is pending (backends with ->wakeup); atomic
+ * @check_fds:	EVPOLL_POLLER_CHECK_FDS was given
+ * @stale:	events a backend got for registrations it cannot name any
+ *		more (an epoll item of a file closed without DEL but still
+ *		open elsewhere): poller.c then calls ->reinit
  * @priv:	backend state
  */
 struct evpoll_poller {
@@ -97,8 +110,21 @@ struct evpoll_poller {
 	int nfds;
 	int count;
 	uint32_t gen;
+	int shadow;
+	int wakefd;
+	int wake;
+	int check_fds;
+	unsigned int stale;
 	void *priv;
 };
+
+/* evpoll_backend_ops.flags */
+/*
+ * The kernel keys its interest set by (file, fd number), as epoll does:
+ * its ADD/MOD/DEL answers tell a reused fd number from the file that was
+ * added, and an item goes away with its file.  No shadow set.
+ */
+#define EVPOLL__BACKEND_KERNEL_FILES	(1U << 0)
 
 /* Operations passed to ->ctl: EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL. */
 
@@ -107,6 +133,7 @@ struct evpoll_poller {
  * @name:	name for EVPOLL_BACKEND and evpoll_backend_by_name()
  * @id:		enum value
  * @caps:	EVPOLL_CAP_* the backend can offer
+ * @flags:	EVPOLL__BACKEND_* bits
  * @probe:	0 if usable on this machine, else -errno (-ENODEV, -ENOSYS,
  *		-EOPNOTSUPP...); must not leave anything open
  * @init:	set up p->priv, may clear bits of p->caps
@@ -117,11 +144,21 @@ struct evpoll_poller {
  *		and data; return the count, 0 on timeout or on a wakeup with
  *		nothing to report, or -errno (-EINTR on a signal)
  * @destroy:	free everything init and ctl allocated
+ * @reinit:	optional: after fork(), in the child, give the poller its own
+ *		kernel state (set, ring, context, signal owner) with the same
+ *		registrations; for a KERNEL_FILES backend also called when
+ *		@stale is set, to drop items that cannot be named any more.
+ *		Registrations whose fd no longer names their file are
+ *		forgotten (evpoll__fd_forget()).
+ * @wakeup:	optional: make a waiting (or the next) ->wait return; called
+ *		from any thread, after @wake was set.  Backends without it
+ *		are woken through @wakefd.
  */
 struct evpoll_backend_ops {
 	const char *name;
 	enum evpoll_backend id;
 	unsigned int caps;
+	unsigned int flags;
 	int (*probe)(void);
 	int (*init)(struct evpoll_poller *p);
 	int (*ctl)(struct evpoll_poller *p, int op, int fd,
@@ -129,6 +166,8 @@ struct evpoll_backend_ops {
 	int (*wait)(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		    int max, int timeout_ms);
 	void (*destroy)(struct evpoll_poller *p);
+	int (*reinit)(struct evpoll_poller *p);
+	int (*wakeup)(struct evpoll_poller *p);
 };
 
 extern const struct evpoll_backend_ops evpoll__backend_evpoll;
@@ -210,7 +249,7 @@ static inline int evpoll__tag_fd(uint64_t tag)
 	(EVPOLL_CAP_ET | EVPOLL_CAP_ONESHOT | EVPOLL_CAP_EXCLUSIVE |	\
 	 EVPOLL_CAP_RDHUP | EVPOLL_CAP_HUP | EVPOLL_CAP_ANON_FILES |	\
 	 EVPOLL_CAP_ANY_FDNUM | EVPOLL_CAP_ANY_THREAD |			\
-	 EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT)
+	 EVPOLL_CAP_KERNEL_ET | EVPOLL_CAP_KERNEL_ONESHOT | EVPOLL_CAP_FORK)
 
 struct evpoll__epoll_calls {
 	int (*create1)(int flags);
@@ -226,6 +265,18 @@ int evpoll__epoll_like_wait(struct evpoll_poller *p,
 			    struct evpoll_poller_event *evs, int max,
 			    int timeout_ms);
 void evpoll__epoll_like_destroy(struct evpoll_poller *p);
+int evpoll__epoll_like_reinit(struct evpoll_poller *p);
+
+/*
+ * Move the registrations of @p from the epoll set @old to @nfd (both
+ * driven by @ctl): a registration whose fd still names its file (@old's
+ * ADD says EEXIST) is added to @nfd, with its events and tag if @tagged,
+ * else as a shadow item; the others are forgotten.  Returns 0 or the
+ * first error of an ADD to @nfd (that registration is forgotten too).
+ */
+int evpoll__epoll_move(struct evpoll_poller *p,
+		       int (*ctl)(int, int, int, struct epoll_event *),
+		       int old, int nfd, int tagged);
 
 /* Drop @fd after a backend found it closed (POLLNVAL, EBADF). */
 void evpoll__fd_forget(struct evpoll_poller *p, int fd);

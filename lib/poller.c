@@ -8,15 +8,31 @@
  *  - the registry, in default preference order (the enum's order), and
  *    the choice of a backend: by enum, by name, by $EVPOLL_BACKEND, or the
  *    first one whose probe succeeds;
- *  - validation, in epoll_ctl()'s order: EBADF (fd not open), EPERM
- *    (regular files, directories and block devices, which have no ->poll),
- *    EINVAL (unknown bits, EPOLLEXCLUSIVE misuse), EOPNOTSUPP (a flag the
- *    backend cannot honour, see EVPOLL_CAP_*), EEXIST, ENOENT;
+ *  - validation: EINVAL (unknown bits, EPOLLEXCLUSIVE misuse) and
+ *    EOPNOTSUPP (a flag the backend cannot honour, see EVPOLL_CAP_*) here;
+ *    EBADF, EPERM (a file without ->poll), EEXIST and ENOENT are the
+ *    kernel's answers, from an epoll set (below);
  *  - the fd table (struct evpoll__fd, indexed by fd number) with the
- *    registration's events, user data and generation.  The (st_dev,
- *    st_ino) recorded at ADD tells a closed-and-reused fd number from the
- *    file that was added: the stale entry is dropped, as epoll drops an
- *    item when its file is closed;
+ *    registration's events, user data and generation;
+ *  - which file an fd number names.  epoll keys its items by (file, fd
+ *    number) and drops an item when its file is closed, so an epoll set
+ *    is an exact and cheap oracle, for anonymous-inode files too (eventfd,
+ *    timerfd... share one inode: (st_dev, st_ino) cannot tell them
+ *    apart).  The epoll and evpoll backends ask their own set (no extra
+ *    system call: the ctl itself answers).  The other backends keep a
+ *    shadow epoll set (@shadow, never waited on) with every registered
+ *    fd: its ADD/DEL give epoll's EBADF/EPERM/EEXIST/ENOENT, and before an
+ *    event is reported, an ADD that fails with EEXIST proves that the fd
+ *    still names the file that was added (one epoll_ctl() per event).  A
+ *    registration whose fd was closed, or now names another file, is
+ *    forgotten and its events dropped: nothing is ever reported with the
+ *    user data of a closed-and-reused fd number.  The contract stays
+ *    epoll's (and libev's, libuv's): DEL before close;
+ *  - wake-ups (evpoll_poller_wakeup()): an eventfd registered in the
+ *    backend like any fd (EVPOLL__FD_OWN), drained and never reported;
+ *    sigio, whose files must signal, has its own ->wakeup;
+ *  - fork (evpoll_poller_reinit()): the backend's ->reinit, a new shadow
+ *    set and a new wake-up fd;
  *  - ONESHOT: after an event is delivered for an EPOLLONESHOT fd, the
  *    entry is marked disarmed until the next MOD.  Backends whose kernel
  *    mechanism is one-shot anyway (EVPOLL_CAP_KERNEL_ONESHOT) only see the
@@ -26,13 +42,14 @@
  *    with what is left of the timeout, so 0 is returned only when the
  *    timeout has expired.
  *
- * A poller is not thread-safe: callers serialize calls on one poller.
+ * A poller is not thread-safe: callers serialize calls on one poller,
+ * except evpoll_poller_wakeup(), which any thread may call at any time.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,12 +218,35 @@ int evpoll_backend_default(void)
 	return -ENODEV;
 }
 
+static int poller_ctl(struct evpoll_poller *p, int op, int fd,
+		      uint32_t events, uint64_t data);
+
+/* A new wake-up eventfd, registered in the backend as the poller's own. */
+static int poller_wakefd_new(struct evpoll_poller *p)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = poller_ctl(p, EPOLL_CTL_ADD, fd, EPOLLIN, 0);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	p->fds[fd].state |= EVPOLL__FD_OWN;
+	p->wakefd = fd;
+	return 0;
+}
+
 /**
  * evpoll_poller_new() - create a poller
  * @backend: the backend, or EVPOLL_BACKEND_DEFAULT (see
  *	     evpoll_backend_default())
- * @flags:   must be 0
+ * @flags:   0 or EVPOLL_POLLER_CHECK_FDS
  * @out:     receives the new poller
+ *
+ * EVPOLL_POLLER_CHECK_FDS: see include/evpoll.h and "Closing a watched fd"
+ * in Documentation/backends.rst.
  *
  * Return: 0, or a negative errno value: -EINVAL (bad @backend, @flags or
  * @out), -ENOMEM, or the backend's error (-ENODEV when /dev/evpoll cannot
@@ -220,7 +260,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 	struct evpoll_poller *p;
 	int ret;
 
-	if (flags || !out)
+	if ((flags & ~EVPOLL_POLLER_CHECK_FDS) || !out)
 		return -EINVAL;
 	if (backend == EVPOLL_BACKEND_DEFAULT) {
 		ret = evpoll_backend_default();
@@ -237,20 +277,39 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 		return -ENOMEM;
 	p->ops = ops;
 	p->caps = ops->caps;
+	p->shadow = -1;
+	p->wakefd = -1;
+	p->check_fds = !!(flags & EVPOLL_POLLER_CHECK_FDS);
 	ret = ops->init(p);
 	if (ret < 0) {
 		free(p);
 		return ret;
 	}
+	if (!(ops->flags & EVPOLL__BACKEND_KERNEL_FILES)) {
+		p->shadow = epoll_create1(EPOLL_CLOEXEC);
+		if (p->shadow < 0) {
+			ret = -errno;
+			goto out_free;
+		}
+	}
+	if (!ops->wakeup) {
+		ret = poller_wakefd_new(p);
+		if (ret < 0)
+			goto out_free;
+	}
 	*out = p;
 	return 0;
+
+out_free:
+	evpoll_poller_free(p);
+	return ret;
 }
 
 /**
  * evpoll_poller_new_by_name() - create a poller from a backend name
  * @name:  a backend name (see evpoll_backend_name()), "default", or NULL
  *	   (same as "default")
- * @flags: must be 0
+ * @flags: as for evpoll_poller_new()
  * @out:   receives the new poller
  *
  * Return: as evpoll_poller_new(); -EINVAL for an unknown name.
@@ -277,6 +336,10 @@ void evpoll_poller_free(struct evpoll_poller *p)
 	if (!p)
 		return;
 	p->ops->destroy(p);
+	if (p->shadow >= 0)
+		close(p->shadow);
+	if (p->wakefd >= 0)
+		close(p->wakefd);
 	free(p->fds);
 	free(p);
 }
@@ -339,15 +402,72 @@ static int poller_fd_reserve(struct evpoll_poller *p, int fd)
 	return 0;
 }
 
+/* Clear a table entry whose kernel side is gone (or left to ->reinit). */
+static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
+{
+	memset(f, 0, sizeof(*f));
+	p->count--;
+}
+
+/* Forget @fd's registration: the backend's DEL, then the table entry. */
+static void poller_drop(struct evpoll_poller *p, struct evpoll__fd *f, int fd)
+{
+	p->ops->ctl(p, EPOLL_CTL_DEL, fd, f);
+	poller_clear(p, f);
+}
+
+/*
+ * Forget a registration whose fd was closed: the shadow item, if its file
+ * is still open elsewhere, stays behind, harmless (never waited on) until
+ * that file is closed.
+ */
 void evpoll__fd_forget(struct evpoll_poller *p, int fd)
 {
 	struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
 
-	if (!f)
-		return;
-	p->ops->ctl(p, EPOLL_CTL_DEL, fd, f);
-	memset(f, 0, sizeof(*f));
-	p->count--;
+	if (f)
+		poller_drop(p, f, fd);
+}
+
+static int poller_shadow_ctl(struct evpoll_poller *p, int op, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLET };
+
+	return epoll_ctl(p->shadow, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * Does @fd still name the file it was added for?  Asked of the shadow
+ * set, or of the backend's own (epoll, evpoll: an item tagged 0, which
+ * no registration has, lives there between the ADD and the DEL).  0 if
+ * so; -ENOENT if it names another file, -EBADF if it is closed, -EPERM if
+ * it names a file without ->poll (the registration is stale); another
+ * -errno (-ENOMEM, -ENOSPC) when the kernel could not tell.
+ */
+static int poller_same_file(struct evpoll_poller *p, int fd)
+{
+	struct evpoll__fd probe = { 0 };
+	int ret;
+
+	if (p->shadow >= 0)
+		ret = poller_shadow_ctl(p, EPOLL_CTL_ADD, fd);
+	else
+		ret = p->ops->ctl(p, EPOLL_CTL_ADD, fd, &probe);
+	if (ret == -EEXIST)
+		return 0;
+	if (ret == 0) {
+		if (p->shadow >= 0)
+			poller_shadow_ctl(p, EPOLL_CTL_DEL, fd);
+		else
+			p->ops->ctl(p, EPOLL_CTL_DEL, fd, &probe);
+		return -ENOENT;
+	}
+	return ret;
+}
+
+static int poller_stale(int err)
+{
+	return err == -ENOENT || err == -EBADF || err == -EPERM;
 }
 
 static int poller_check_events(struct evpoll_poller *p, int op,
@@ -370,83 +490,194 @@ static int poller_check_events(struct evpoll_poller *p, int op,
 	return 0;
 }
 
+/* MOD or DEL of an fd that is not registered: epoll's errno. */
+static int poller_ctl_absent(struct evpoll_poller *p, int fd)
+{
+	struct evpoll__fd none = { 0 };
+	int ret;
+
+	/*
+	 * A DEL that may only find a leftover item of a file closed without
+	 * DEL and open again at @fd: its answer is EBADF, EPERM or ENOENT.
+	 */
+	if (p->shadow >= 0)
+		ret = poller_shadow_ctl(p, EPOLL_CTL_DEL, fd);
+	else
+		ret = p->ops->ctl(p, EPOLL_CTL_DEL, fd, &none);
+	return ret < 0 ? ret : -ENOENT;
+}
+
+/*
+ * Set up @f as a new registration of @fd and hand it to the backend;
+ * @f is cleared again if the backend refuses it.
+ */
+static int poller_insert(struct evpoll_poller *p, int fd, uint32_t events,
+			 uint64_t data)
+{
+	struct evpoll__fd *f;
+	int ret = poller_fd_reserve(p, fd);
+
+	if (ret < 0)
+		return ret;
+	f = &p->fds[fd];
+	memset(f, 0, sizeof(*f));
+	f->state = EVPOLL__FD_USED;
+	f->events = events;
+	f->data = data;
+	f->gen = poller_next_gen(p);
+	ret = p->ops->ctl(p, EPOLL_CTL_ADD, fd, f);
+	if (ret < 0) {
+		memset(f, 0, sizeof(*f));
+		return ret;
+	}
+	p->count++;
+	return 0;
+}
+
+static int poller_mod(struct evpoll_poller *p, int fd, struct evpoll__fd *f,
+		      uint32_t events, uint64_t data)
+{
+	struct evpoll__fd saved = *f;
+	int ret;
+
+	if (f->events & EPOLLEXCLUSIVE)
+		return -EINVAL;
+	f->events = events;
+	f->data = data;
+	f->gen = poller_next_gen(p);
+	f->state &= ~EVPOLL__FD_DISARMED;
+	ret = p->ops->ctl(p, EPOLL_CTL_MOD, fd, f);
+	if (ret < 0) {
+		f->events = saved.events;
+		f->data = saved.data;
+		f->gen = saved.gen;
+		f->state = saved.state;
+	}
+	return ret;
+}
+
+/*
+ * epoll, evpoll: the backend's own ctl is the oracle.  An ADD the kernel
+ * accepts while the table has @fd names a new file (the old item went
+ * with its file, or is left to the ->reinit that @stale triggers); a MOD
+ * or DEL that finds no item means the same.
+ */
+static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
+			     struct evpoll__fd *f, uint32_t events,
+			     uint64_t data)
+{
+	int ret;
+
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (f) {
+			struct evpoll__fd old = *f;
+
+			memset(f, 0, sizeof(*f));
+			f->events = events;
+			f->data = data;
+			f->state = EVPOLL__FD_USED;
+			f->gen = poller_next_gen(p);
+			ret = p->ops->ctl(p, op, fd, f);
+			if (ret < 0)
+				*f = old;
+			if (poller_stale(ret))
+				poller_clear(p, f);
+			return ret;
+		}
+		return poller_insert(p, fd, events, data);
+	case EPOLL_CTL_MOD:
+		if (!f)
+			return poller_ctl_absent(p, fd);
+		ret = poller_mod(p, fd, f, events, data);
+		break;
+	case EPOLL_CTL_DEL:
+		if (!f)
+			return poller_ctl_absent(p, fd);
+		ret = p->ops->ctl(p, op, fd, f);
+		if (ret < 0 && !poller_stale(ret))
+			return ret;
+		poller_clear(p, f);
+		return ret;
+	default:
+		return -EINVAL;
+	}
+	if (poller_stale(ret))
+		poller_clear(p, f);
+	return ret;
+}
+
+/*
+ * The other backends: the shadow set is the oracle, asked before the
+ * backend.  A registration found stale is forgotten (poller_drop()), and
+ * the call answers for the file now at @fd, as epoll would.
+ */
+static int poller_ctl_shadow(struct evpoll_poller *p, int op, int fd,
+			     struct evpoll__fd *f, uint32_t events,
+			     uint64_t data)
+{
+	int ret;
+
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		ret = poller_shadow_ctl(p, op, fd);
+		if (ret == -EEXIST && f)
+			return -EEXIST;
+		/* EEXIST without f: a leftover item whose file is back. */
+		if (ret < 0 && ret != -EEXIST) {
+			if (f && poller_stale(ret))
+				poller_drop(p, f, fd);
+			return ret;
+		}
+		if (f)
+			poller_drop(p, f, fd);	/* @fd names a new file */
+		ret = poller_insert(p, fd, events, data);
+		if (ret < 0)
+			poller_shadow_ctl(p, EPOLL_CTL_DEL, fd);
+		return ret;
+	case EPOLL_CTL_MOD:
+		if (!f)
+			return poller_ctl_absent(p, fd);
+		ret = poller_same_file(p, fd);
+		if (ret < 0) {
+			if (poller_stale(ret))
+				poller_drop(p, f, fd);
+			return ret;
+		}
+		return poller_mod(p, fd, f, events, data);
+	case EPOLL_CTL_DEL:
+		if (!f)
+			return poller_ctl_absent(p, fd);
+		ret = poller_shadow_ctl(p, op, fd);
+		if (ret == 0 || poller_stale(ret))
+			poller_drop(p, f, fd);
+		return ret;
+	}
+	return -EINVAL;
+}
+
 static int poller_ctl(struct evpoll_poller *p, int op, int fd,
 		      uint32_t events, uint64_t data)
 {
-	struct evpoll__fd *f, saved;
-	struct stat st;
+	struct evpoll__fd *f;
 	int ret;
 
 	if (!p)
 		return -EINVAL;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		/* Closed without DEL: the file is gone, so is its entry. */
-		evpoll__fd_forget(p, fd);
+	if (fd < 0)
 		return -EBADF;
-	}
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode))
-		return -EPERM;
 	if (op != EPOLL_CTL_DEL) {
 		ret = poller_check_events(p, op, events);
 		if (ret < 0)
 			return ret;
 	}
-
 	f = evpoll__fd_lookup(p, fd);
-	if (f && (f->dev != st.st_dev || f->ino != st.st_ino)) {
-		/* The fd number was closed and reused by another file. */
-		evpoll__fd_forget(p, fd);
-		f = NULL;
-	}
-
-	switch (op) {
-	case EPOLL_CTL_ADD:
-		if (f)
-			return -EEXIST;
-		ret = poller_fd_reserve(p, fd);
-		if (ret < 0)
-			return ret;
-		f = &p->fds[fd];
-		memset(f, 0, sizeof(*f));
-		f->state = EVPOLL__FD_USED;
-		f->events = events;
-		f->data = data;
-		f->gen = poller_next_gen(p);
-		f->dev = st.st_dev;
-		f->ino = st.st_ino;
-		ret = p->ops->ctl(p, op, fd, f);
-		if (ret < 0) {
-			memset(f, 0, sizeof(*f));
-			return ret;
-		}
-		p->count++;
-		return 0;
-	case EPOLL_CTL_MOD:
-		if (!f)
-			return -ENOENT;
-		if (f->events & EPOLLEXCLUSIVE)
-			return -EINVAL;
-		saved = *f;
-		f->events = events;
-		f->data = data;
-		f->gen = poller_next_gen(p);
-		f->state &= ~EVPOLL__FD_DISARMED;
-		ret = p->ops->ctl(p, op, fd, f);
-		if (ret < 0) {
-			f->events = saved.events;
-			f->data = saved.data;
-			f->gen = saved.gen;
-			f->state = saved.state;
-		}
-		return ret;
-	case EPOLL_CTL_DEL:
-		if (!f)
-			return -ENOENT;
-		evpoll__fd_forget(p, fd);
-		return 0;
-	default:
+	/* The poller's own fd: as epoll_ctl() on the epoll fd itself. */
+	if (f && (f->state & EVPOLL__FD_OWN))
 		return -EINVAL;
-	}
+	if (p->shadow < 0)
+		return poller_ctl_kernel(p, op, fd, f, events, data);
+	return poller_ctl_shadow(p, op, fd, f, events, data);
 }
 
 /**
@@ -500,22 +731,45 @@ int evpoll_poller_del(struct evpoll_poller *p, int fd)
 	return poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
 }
 
-/* ONESHOT bookkeeping after the backend delivered @n events. */
+/*
+ * After the backend delivered @n events: drop those of the wake-up fd
+ * (setting *@woken) and, on shadow backends or with
+ * EVPOLL_POLLER_CHECK_FDS, those of registrations whose fd no longer
+ * names their file (forgetting them); ONESHOT bookkeeping.
+ */
 static int poller_delivered(struct evpoll_poller *p,
-			    struct evpoll_poller_event *evs, int n)
+			    struct evpoll_poller_event *evs, int n, int *woken)
 {
 	int i, out = 0;
 
 	for (i = 0; i < n; i++) {
-		struct evpoll__fd *f = evpoll__fd_lookup(p, evs[i].fd);
+		int fd = evs[i].fd;
+		struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
+		uint64_t count;
 
 		if (!f || !evs[i].events)
 			continue;
+		if (f->state & EVPOLL__FD_OWN) {
+			/* Wake-ups coalesce: one read takes them all. */
+			if (read(fd, &count, sizeof(count)) < 0)
+				count = 0;
+			*woken = 1;
+			continue;
+		}
+		if ((p->shadow >= 0 || p->check_fds) &&
+		    poller_stale(poller_same_file(p, fd))) {
+			/* epoll, evpoll: the item left is ->reinit's. */
+			if (p->shadow >= 0)
+				poller_drop(p, f, fd);
+			else
+				poller_clear(p, f);
+			continue;
+		}
 		if ((f->events & EPOLLONESHOT) &&
 		    !(f->state & EVPOLL__FD_DISARMED)) {
 			f->state |= EVPOLL__FD_DISARMED;
 			if (!(p->caps & EVPOLL_CAP_KERNEL_ONESHOT))
-				p->ops->ctl(p, EPOLL_CTL_MOD, evs[i].fd, f);
+				p->ops->ctl(p, EPOLL_CTL_MOD, fd, f);
 		}
 		evs[out++] = evs[i];
 	}
@@ -559,11 +813,30 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 		deadline = poller_now_ns() + (int64_t)ms * 1000000;
 
 	for (;;) {
-		n = p->ops->wait(p, evs, maxevents, ms);
+		int ret, woken = 0;
+
+		/* A pending wake-up of a ->wakeup backend: do not block. */
+		n = p->ops->wakeup &&
+		    __atomic_load_n(&p->wake, __ATOMIC_ACQUIRE) ? 0 : ms;
+		n = p->ops->wait(p, evs, maxevents, n);
 		if (n < 0)
 			return n;
-		n = poller_delivered(p, evs, n);
-		if (n > 0 || ms == 0)
+		n = poller_delivered(p, evs, n, &woken);
+		if (p->stale) {
+			/*
+			 * Items the backend cannot name any more (their file
+			 * is still open elsewhere) would be reported at every
+			 * wait, forever: rebuild the set without them.
+			 */
+			p->stale = 0;
+			ret = p->ops->reinit(p);
+			if (ret < 0 && n == 0)
+				return ret;
+		}
+		if (p->ops->wakeup &&
+		    __atomic_exchange_n(&p->wake, 0, __ATOMIC_ACQ_REL))
+			woken = 1;
+		if (n > 0 || ms == 0 || woken)
 			return n;
 		if (ms > 0) {
 			left = deadline - poller_now_ns();
@@ -572,4 +845,125 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 			ms = (int)((left + 999999) / 1000000);
 		}
 	}
+}
+
+/**
+ * evpoll_poller_wakeup() - wake a waiting evpoll_poller_wait() up
+ * @p: the poller
+ *
+ * May be called from any thread, and from a signal handler on every
+ * backend but sigio.  A wait in progress returns at once (0 if nothing
+ * else is ready); with no wait in progress, the next one does, once.
+ * Wake-ups before that return coalesce into one.
+ *
+ * Return: 0, or a negative errno value: -EINVAL (@p NULL), or the error
+ * of the write(2) (eventfd) or of the signal (sigio).
+ */
+int evpoll_poller_wakeup(struct evpoll_poller *p)
+{
+	uint64_t one = 1;
+
+	if (!p)
+		return -EINVAL;
+	if (p->ops->wakeup) {
+		if (__atomic_exchange_n(&p->wake, 1, __ATOMIC_ACQ_REL))
+			return 0;	/* one is pending already */
+		return p->ops->wakeup(p);
+	}
+	/* EAGAIN: the counter is full, the waiter will wake anyway. */
+	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+int evpoll__epoll_move(struct evpoll_poller *p,
+		       int (*ctl)(int, int, int, struct epoll_event *),
+		       int old, int nfd, int tagged)
+{
+	int fd, err = 0;
+
+	for (fd = 0; fd < p->nfds; fd++) {
+		struct evpoll__fd *f = evpoll__fd_lookup(p, fd);
+		struct epoll_event ev = { .events = EPOLLET };
+
+		if (!f)
+			continue;
+		/* @old keys its items by (file, fd): EEXIST, same file. */
+		if (ctl(old, EPOLL_CTL_ADD, fd, &ev) == 0) {
+			ctl(old, EPOLL_CTL_DEL, fd, &ev);
+			evpoll__fd_forget(p, fd);
+			continue;
+		}
+		if (errno != EEXIST) {
+			evpoll__fd_forget(p, fd);
+			continue;
+		}
+		if (tagged) {
+			ev.events = f->events;
+			ev.data.u64 = evpoll__tag(fd, f);
+		}
+		if (ctl(nfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			if (!err)
+				err = -errno;
+			evpoll__fd_forget(p, fd);
+		}
+	}
+	return err;
+}
+
+/**
+ * evpoll_poller_reinit() - give a poller its own kernel state after fork
+ * @p: the poller, inherited from the parent
+ *
+ * Call it in the child, before any other use of @p there, and before the
+ * parent changes its own poller.  The child gets its own interest set
+ * (epoll, evpoll), ring (uring), context (aio), shadow set and wake-up fd,
+ * with the same registrations, events and user data; the parent's poller
+ * is not changed.  sigio cannot separate them (no EVPOLL_CAP_FORK):
+ * O_ASYNC, the owner and the signal belong to the open file descriptions,
+ * shared with the parent, and after reinit the registered files signal
+ * the child.  Registrations whose fd no longer names the file that was
+ * added are forgotten.  Level-triggered fds that are ready are reported
+ * again, and an edge-triggered one may be.
+ *
+ * Return: 0, or a negative errno value: -EINVAL (@p NULL), -ENOMEM,
+ * -EMFILE, or the backend's error (then @p can only be freed).
+ */
+int evpoll_poller_reinit(struct evpoll_poller *p)
+{
+	int ret, old, nfd;
+
+	if (!p)
+		return -EINVAL;
+	__atomic_store_n(&p->wake, 0, __ATOMIC_RELEASE);
+	p->stale = 0;
+	if (p->ops->reinit) {
+		ret = p->ops->reinit(p);
+		if (ret < 0)
+			return ret;
+	}
+	if (p->shadow >= 0) {
+		nfd = epoll_create1(EPOLL_CLOEXEC);
+		if (nfd < 0)
+			return -errno;
+		old = p->shadow;
+		ret = evpoll__epoll_move(p, epoll_ctl, old, nfd, 0);
+		p->shadow = nfd;
+		close(old);
+		if (ret < 0)
+			return ret;
+	}
+	if (p->wakefd >= 0) {
+		/* The parent's counter: a wake-up there must not wake us. */
+		old = p->wakefd;
+		p->fds[old].state &= ~EVPOLL__FD_OWN;
+		ret = poller_wakefd_new(p);	/* may move p->fds */
+		if (ret < 0) {
+			p->fds[old].state |= EVPOLL__FD_OWN;
+			return ret;
+		}
+		poller_ctl(p, EPOLL_CTL_DEL, old, 0, 0);
+		close(old);
+	}
+	return 0;
 }

@@ -137,7 +137,7 @@ TEST(poller_new_argument_errors)
 {
 	struct evpoll_poller *p;
 
-	EXPECT_EQ(-EINVAL, evpoll_poller_new(EVPOLL_BACKEND_POLL, 1, &p));
+	EXPECT_EQ(-EINVAL, evpoll_poller_new(EVPOLL_BACKEND_POLL, 1U << 31, &p));
 	EXPECT_EQ(-EINVAL, evpoll_poller_new(EVPOLL_BACKEND_POLL, 0, NULL));
 	EXPECT_EQ(-EINVAL, evpoll_poller_new(EVPOLL_BACKEND_MAX, 0, &p));
 	EXPECT_EQ(-EINVAL, evpoll_poller_new_by_name("nope", 0, &p));

@@ -9,11 +9,16 @@
  * explicit SKIP naming it.  Every test checks that it leaks no fd.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "evpoll.h"
@@ -847,6 +852,404 @@ TEST_F(poller, ready_fd_reported_once_per_wait_after_churn)
 	close(out[1]);
 	close(in[0]);
 	close(in[1]);
+}
+
+/*
+ * The close contract (Documentation/backends.rst, "Closing a watched fd"):
+ * DEL before close.  A file closed without DEL is dropped on every
+ * backend, as epoll drops it, and nothing is ever reported with the user
+ * data of a registration whose fd number was closed and reused.
+ */
+TEST_F(poller, closed_socket_reports_nothing)
+{
+	int sv[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	close(sv[0]);
+	/* Fails with EPIPE unless a backend still holds the socket. */
+	send(sv[1], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x for the closed fd %d, data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	/* Whatever held the socket let it go: the peer sees the close. */
+	EXPECT_TRUE(await_fd(sv[1], POLLIN, 5000) & POLLHUP);
+	close(sv[1]);
+}
+
+TEST_F(poller, reused_number_reports_nothing_for_the_old_file)
+{
+	int pfd[2], qfd[2], old;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	old = pfd[0];
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	close(pfd[0]);
+	ASSERT_EQ(0, pipe2(qfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(old, qfd[0]);
+	close(pfd[1]);		/* the old pipe's HUP, if it is still held */
+	put(qfd[1], 1);		/* the new pipe's IN */
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x for fd %d with the old data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
+	close(qfd[0]);
+	close(qfd[1]);
+}
+
+/* eventfd and timerfd share one anonymous inode: still two files. */
+TEST_F(poller, anon_inode_reuse_is_a_new_fd)
+{
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+	int efd, tfd;
+
+	NEED_CAP(EVPOLL_CAP_ANON_FILES, "no anonymous-inode files");
+	efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, efd, EPOLLIN, 1));
+	ASSERT_EQ(1, WAIT(10000));
+	close(efd);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ASSERT_EQ(efd, tfd);
+	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
+	ASSERT_EQ(POLLIN, await_fd(tfd, POLLIN, 5000));
+	/* Not added: nothing to report, epoll's answers to MOD and DEL. */
+	EXPECT_EQ(0, WAIT(50));
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, tfd, EPOLLIN, 2));
+	EXPECT_EQ(-ENOENT, evpoll_poller_del(self->p, tfd));
+	/* Added as the new fd it is. */
+	ASSERT_EQ(0, evpoll_poller_add(self->p, tfd, EPOLLIN, 2));
+	EXPECT_EQ(-EEXIST, evpoll_poller_add(self->p, tfd, EPOLLIN, 2));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(2, self->ev[0].data);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	EXPECT_EQ(0, evpoll_poller_del(self->p, tfd));
+	close(tfd);
+}
+
+static int64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * pfd[0] watched with data 1, its file kept open by *keep (a dup), pfd[0]
+ * closed without DEL and its number taken by qfd[0].  0, or -1.
+ */
+static int kept_file_under_reused_number(struct evpoll_poller *p,
+					 int pfd[2], int qfd[2], int *keep)
+{
+	int old;
+
+	if (pipe2(pfd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	old = pfd[0];
+	*keep = fcntl(pfd[0], F_DUPFD_CLOEXEC, 0);
+	if (*keep < 0 || evpoll_poller_add(p, pfd[0], EPOLLIN, 1))
+		return -1;
+	close(pfd[0]);
+	if (pipe2(qfd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	return qfd[0] == old ? 0 : -1;
+}
+
+/* The new file at the reused number works as a new fd; close them all. */
+#define READD_REUSED_AND_CLOSE(pfd, qfd, keep)				\
+	do {								\
+		ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 2)); \
+		put(qfd[1], 1);						\
+		ASSERT_EQ(1, WAIT(10000));				\
+		EXPECT_EQ(2, self->ev[0].data);				\
+		EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));	\
+		close(keep);						\
+		close(pfd[1]);						\
+		close(qfd[0]);						\
+		close(qfd[1]);						\
+	} while (0)
+
+/*
+ * A ready file kept alive by a dup, its fd closed without DEL, the number
+ * re-added for another file: the old item cannot be named any more, and
+ * a wait must not spin on it.
+ */
+TEST_F(poller, orphaned_ready_file_does_not_spin)
+{
+	int pfd[2], qfd[2], keep;
+	int64_t t0, cpu0, cpu, wall;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, kept_file_under_reused_number(self->p, pfd, qfd, &keep));
+	put(pfd[1], 1);
+	ASSERT_EQ(0, evpoll_poller_add(self->p, qfd[0], EPOLLIN, 3));
+	t0 = now_ms();
+	cpu0 = thread_cpu_ms();
+	EXPECT_EQ(0, WAIT(300)) {
+		TH_LOG("event %#x fd %d data %llu", self->ev[0].events,
+		       self->ev[0].fd, (unsigned long long)self->ev[0].data);
+	}
+	cpu = thread_cpu_ms() - cpu0;
+	wall = now_ms() - t0;
+	EXPECT_GE(wall, 250);
+	EXPECT_LT(cpu, 50) {
+		TH_LOG("a %lld ms wait burnt %lld ms of CPU",
+		       (long long)wall, (long long)cpu);
+	}
+	EXPECT_EQ(0, evpoll_poller_del(self->p, qfd[0]));
+	READD_REUSED_AND_CLOSE(pfd, qfd, keep);
+}
+
+/*
+ * A file kept open by a dup, its fd closed without DEL, the number taken
+ * by another file that is not added: with EVPOLL_POLLER_CHECK_FDS no
+ * backend reports the old file with the old data (without it, epoll and
+ * evpoll do, as epoll does).
+ */
+TEST_F(poller, check_fds_drops_a_kept_file_under_a_reused_number)
+{
+	struct evpoll_poller *q;
+	int pfd[2], qfd[2], keep;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_new(variant->backend, 1U << 1, &q));
+	evpoll_poller_free(self->p);
+	self->p = NULL;
+	ASSERT_EQ(0, evpoll_poller_new(variant->backend,
+				       EVPOLL_POLLER_CHECK_FDS, &self->p));
+	ASSERT_EQ(0, kept_file_under_reused_number(self->p, pfd, qfd, &keep));
+	put(pfd[1], 1);
+	EXPECT_EQ(0, WAIT(100)) {
+		TH_LOG("event %#x fd %d with the old data %llu",
+		       self->ev[0].events, self->ev[0].fd,
+		       (unsigned long long)self->ev[0].data);
+	}
+	EXPECT_EQ(-ENOENT, evpoll_poller_mod(self->p, qfd[0], EPOLLIN, 2));
+	READD_REUSED_AND_CLOSE(pfd, qfd, keep);
+}
+
+/*
+ * EPERM is epoll's: files without ->poll, not every regular file.  sigio
+ * refuses a pollable file without ->fasync (mountinfo) with -EOPNOTSUPP
+ * instead: it could never signal (backends.rst, sigio).
+ */
+TEST_F(poller, eperm_is_epolls_answer)
+{
+	int fd;
+
+	NEED_POLLER();
+	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	if (variant->backend == EVPOLL_BACKEND_SIGIO) {
+		EXPECT_EQ(-EOPNOTSUPP,
+			  evpoll_poller_add(self->p, fd, EPOLLPRI, 1));
+	} else {
+		EXPECT_EQ(0, evpoll_poller_add(self->p, fd, EPOLLPRI, 1));
+		EXPECT_EQ(0, evpoll_poller_del(self->p, fd));
+	}
+	close(fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EPERM, evpoll_poller_add(self->p, fd, EPOLLIN, 1));
+	EXPECT_EQ(-EPERM, evpoll_poller_del(self->p, fd));
+	close(fd);
+}
+
+TEST_F(poller, wakeup_before_wait_returns_it_once)
+{
+	int64_t t0;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_wakeup(NULL));
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(10000));
+	EXPECT_LT(now_ms() - t0, 5000);
+	/* The two wake-ups were one. */
+	t0 = now_ms();
+	EXPECT_EQ(0, WAIT(100));
+	EXPECT_GE(now_ms() - t0, 90);
+}
+
+TEST_F(poller, wakeup_is_not_an_event)
+{
+	int pfd[2];
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 7));
+	put(pfd[1], 1);
+	EXPECT_EQ(0, evpoll_poller_wakeup(self->p));
+	ASSERT_EQ(1, WAIT(10000));
+	EXPECT_EQ(7, self->ev[0].data);
+	EXPECT_EQ(pfd[0], self->ev[0].fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+struct waker {
+	struct evpoll_poller *p;
+	pid_t tid;		/* the waiting thread */
+	int rounds;
+	int round;		/* atomic: the wait the waiter is about to do */
+	int ret;
+};
+
+/* Is thread @tid asleep in the kernel (state S)? */
+static int thread_sleeping(pid_t tid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	int r;
+
+	for (r = 0; r < w->rounds; r++) {
+		int64_t t0 = now_ms();
+
+		/* Wait for the state (round r begun, waiter asleep), bounded. */
+		while (__atomic_load_n(&w->round, __ATOMIC_ACQUIRE) != r ||
+		       !thread_sleeping(w->tid)) {
+			if (now_ms() - t0 > 5000)
+				break;
+			sched_yield();
+		}
+		w->ret = evpoll_poller_wakeup(w->p);
+		if (w->ret)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F(poller, wakeup_from_another_thread_ends_a_wait)
+{
+	struct waker w = { .rounds = 3 };
+	pthread_t th;
+	int pfd[2], r;
+
+	NEED_POLLER();
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	w.p = self->p;
+	w.tid = gettid();
+	ASSERT_EQ(0, pthread_create(&th, NULL, waker_main, &w));
+	for (r = 0; r < w.rounds; r++) {
+		int64_t t0 = now_ms();
+
+		__atomic_store_n(&w.round, r, __ATOMIC_RELEASE);
+		EXPECT_EQ(0, WAIT(20000));
+		EXPECT_LT(now_ms() - t0, 10000) {
+			TH_LOG("round %d: the wake-up did not end the wait", r);
+		}
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, w.ret);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * The child's half of reinit_gives_the_child_its_own_poller: nothing it
+ * does may change what the parent sees (sv[0] is never made readable
+ * here, its readiness is shared with the parent).
+ */
+static int reinit_child(struct evpoll_poller *p, const int sv[2])
+{
+	struct evpoll_poller_event ev[4];
+	int qfd[2];
+
+	if (evpoll_poller_reinit(p))
+		return 10;
+	/* The inherited registration, in the child's own set. */
+	if (evpoll_poller_mod(p, sv[0], EPOLLOUT, 3))
+		return 11;
+	if (evpoll_poller_wait(p, ev, 4, 10000) != 1 || ev[0].data != 3 ||
+	    ev[0].events != EPOLLOUT)
+		return 12;
+	if (evpoll_poller_del(p, sv[0]))
+		return 13;
+	if (pipe2(qfd, O_NONBLOCK | O_CLOEXEC) ||
+	    evpoll_poller_add(p, qfd[0], EPOLLIN, 2))
+		return 14;
+	put(qfd[1], 1);
+	if (evpoll_poller_wait(p, ev, 4, 10000) != 1 || ev[0].data != 2)
+		return 15;
+	drain(qfd[0]);
+	/* Its own wake-ups: one for itself, one left pending. */
+	if (evpoll_poller_wakeup(p) || evpoll_poller_wait(p, ev, 4, 10000))
+		return 16;
+	if (evpoll_poller_wakeup(p))
+		return 17;
+	evpoll_poller_free(p);
+	return 0;
+}
+
+TEST_F(poller, reinit_gives_the_child_its_own_poller)
+{
+	int sv[2], status;
+	int64_t t0;
+	pid_t pid;
+
+	NEED_POLLER();
+	EXPECT_EQ(-EINVAL, evpoll_poller_reinit(NULL));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, sv[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(reinit_child(self->p, sv));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("the child's check %d failed", WEXITSTATUS(status));
+	}
+	if (self->caps & EVPOLL_CAP_FORK) {
+		/* Neither the child's MOD and DEL nor its wake-ups reached us. */
+		t0 = now_ms();
+		EXPECT_EQ(0, WAIT(100));
+		EXPECT_GE(now_ms() - t0, 90);
+		put(sv[1], 1);
+		ASSERT_EQ(1, WAIT(10000));
+		EXPECT_EQ(1, self->ev[0].data);
+		EXPECT_EQ(EPOLLIN, self->ev[0].events);
+		EXPECT_EQ(0, evpoll_poller_del(self->p, sv[0]));
+	} else {
+		/* sigio: the shared files signal the child now (documented). */
+		TH_LOG("%s: no EVPOLL_CAP_FORK, parent side not checked",
+		       evpoll_poller_backend_name(self->p));
+	}
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void on_alarm(int sig)
