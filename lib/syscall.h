@@ -50,13 +50,38 @@ static inline int evpoll__io_cancel(aio_context_t ctx, struct iocb *iocb,
 	return ret < 0 ? -errno : (int)ret;
 }
 
+/*
+ * 32-bit architectures (i386) with a 64-bit time_t (_TIME_BITS=64): the
+ * old io_getevents/io_pgetevents read a 32-bit timespec, which would take
+ * the high half of tv_sec as nanoseconds and the low half as seconds (a
+ * zero timeout: the poller's wait loop spun).  Those architectures define
+ * __NR_io_pgetevents_time64; 64-bit ones have one call with 64-bit times.
+ */
+#ifdef __NR_io_pgetevents_time64
+#define EVPOLL__AIO_TIME64	(sizeof(time_t) == 8)
+#else
+#define EVPOLL__AIO_TIME64	0
+#define __NR_io_pgetevents_time64	__NR_io_pgetevents	/* unused */
+#endif
+
 static inline int evpoll__io_getevents(aio_context_t ctx, long min_nr,
 				       long nr, struct io_event *events,
 				       struct timespec *timeout)
 {
-	long ret = syscall(__NR_io_getevents, ctx, min_nr, nr, events,
-			   timeout);
+	long ret;
 
+	if (EVPOLL__AIO_TIME64 && timeout) {
+		/* No io_getevents_time64: convert, it is the same wait. */
+		struct { long tv_sec, tv_nsec; } t32 = {
+			(long)timeout->tv_sec, timeout->tv_nsec,
+		};
+
+		ret = syscall(__NR_io_getevents, ctx, min_nr, nr, events,
+			      &t32);
+	} else {
+		ret = syscall(__NR_io_getevents, ctx, min_nr, nr, events,
+			      timeout);
+	}
 	return ret < 0 ? -errno : (int)ret;
 }
 
@@ -72,8 +97,9 @@ static inline int evpoll__io_pgetevents(aio_context_t ctx, long min_nr,
 					long nr, struct io_event *events,
 					struct timespec *timeout)
 {
-	long ret = syscall(__NR_io_pgetevents, ctx, min_nr, nr, events,
-			   timeout, NULL);
+	long ret = syscall(EVPOLL__AIO_TIME64 ? __NR_io_pgetevents_time64 :
+					       __NR_io_pgetevents,
+			   ctx, min_nr, nr, events, timeout, NULL);
 
 	return ret < 0 ? -errno : (int)ret;
 }
