@@ -160,6 +160,39 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	return ret;
 }
 
+/* The feature bits this build of the module supports. */
+static u64 evpoll_features(void)
+{
+	u64 feat = 0;
+
+	if (IS_ENABLED(CONFIG_COMPAT))
+		feat |= EVPOLL_IOC_FEAT_COMPAT32;
+	return feat;
+}
+
+/*
+ * EVPOLL_IOC_VERSION: the feature probe.  Input: size (exactly V1's),
+ * flags and every reserved field zero, else EINVAL.  The answer is written
+ * over the whole structure.
+ */
+static long evpoll_ioctl_version(struct evpoll_version __user *uv)
+{
+	struct evpoll_version v;
+
+	if (copy_from_user(&v, uv, sizeof(v)))
+		return -EFAULT;
+	if (v.size != EVPOLL_VERSION_SIZE_V1 || v.flags || v.__reserved0 ||
+	    memchr_inv(v.__reserved, 0, sizeof(v.__reserved)))
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	v.size = sizeof(v);
+	v.abi_version = EVPOLL_ABI_VERSION;
+	v.features = evpoll_features();
+	if (copy_to_user(uv, &v, sizeof(v)))
+		return -EFAULT;
+	return 0;
+}
+
 static long evpoll_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -175,6 +208,8 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 		return evpoll_ioctl_ctl(evp, uarg);
 	case EVPOLL_IOC_WAIT:
 		return evpoll_ioctl_wait(evp, uarg);
+	case EVPOLL_IOC_VERSION:
+		return evpoll_ioctl_version(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -186,24 +221,34 @@ static const struct file_operations evpoll_fops = {
 	.release	= evpoll_release,
 	.poll		= evpoll_fop_poll,
 	.unlocked_ioctl	= evpoll_ioctl,
+	/*
+	 * Every argument is made of fixed-width fields with the same layout
+	 * in 32- and 64-bit tasks (the event is packed on x86 for both), so
+	 * a 32-bit task only needs its pointer argument converted.
+	 */
+	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= evpoll_fop_show_fdinfo,
 	.llseek		= noop_llseek,
 };
 
-/* instances: open now; instances_created: since the module was loaded. */
+/*
+ * instances: open now; instances_created: since the module was loaded.
+ * Root only (0400): counts of every user's instances would tell an
+ * unprivileged user when other users open and close theirs.
+ */
 static ssize_t instances_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_open));
 }
-static DEVICE_ATTR_RO(instances);
+static DEVICE_ATTR_ADMIN_RO(instances);
 
 static ssize_t instances_created_show(struct device *dev,
 				      struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&evpoll_nr_created));
 }
-static DEVICE_ATTR_RO(instances_created);
+static DEVICE_ATTR_ADMIN_RO(instances_created);
 
 static struct attribute *evpoll_attrs[] = {
 	&dev_attr_instances.attr,
@@ -230,6 +275,7 @@ static int __init evpoll_module_init(void)
 	BUILD_BUG_ON(sizeof(struct evpoll_submit_change) != 24);
 	BUILD_BUG_ON(sizeof(struct evpoll_submit) != EVPOLL_SUBMIT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct evpoll_user_ctl) != 24);
+	BUILD_BUG_ON(sizeof(struct evpoll_version) != EVPOLL_VERSION_SIZE_V1);
 
 	err = evpoll_limits_init();
 	if (err)

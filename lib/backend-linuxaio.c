@@ -42,7 +42,15 @@
  * one twice as large: the old one is destroyed (which cancels and reaps
  * its requests) and every armed fd is submitted again, which re-reports
  * whatever is still ready.  The system-wide /proc/sys/fs/aio-max-nr
- * bounds the sum over all contexts: -EAGAIN when it is exhausted.
+ * bounds the sum over all contexts (io_setup(nr) counts nr): while the
+ * new context is set up the old one still counts, so when both do not fit
+ * (-EAGAIN) the old one is destroyed first, and the new one is twice the
+ * old, or just what the registered fds need (plus a quarter, then exact)
+ * if that does not fit.  A poller can so use all of aio-max-nr (it used
+ * to stop at half: the ADD of fd 32,769 failed under the default
+ * 65,536).  If nothing fits, a context of the old size (just freed) is set
+ * up again and the ADD fails with -EAGAIN; should even that fail, the
+ * poller has no context until a later call sets one up.
  *
  * The requests pin their files, as io_uring's do: an fd closed without
  * DEL keeps its file open until the poller is freed.
@@ -353,22 +361,76 @@ static void linuxaio_reap(struct evpoll_poller *p, int ms)
 	}
 }
 
-/* Replace the context by a larger one and queue every armed fd again. */
-static int linuxaio_grow(struct evpoll_poller *p)
+/*
+ * Set up the context that replaces a->ctx, for @need requests at least
+ * (twice the old size if it can): its size, or -errno.  The old context
+ * and the new one both count against aio-max-nr while they coexist; when
+ * they do not fit together (-EAGAIN) the old one is destroyed first (it
+ * is left to the caller otherwise), and if twice its size does not fit
+ * either, the new one is @need plus a quarter, then @need.
+ */
+static int linuxaio_new_ctx(struct linuxaio *a, int need, aio_context_t *ctx)
+{
+	int want[3], i, ret;
+
+	want[0] = a->nr * 2 > need ? a->nr * 2 : need;
+	if (want[0] < LINUXAIO_INITIAL_NR)
+		want[0] = LINUXAIO_INITIAL_NR;
+	want[1] = need + need / 4 < want[0] ? need + need / 4 : want[0];
+	want[2] = need < want[1] ? need : want[1];
+	*ctx = 0;
+	ret = evpoll__io_setup((unsigned int)want[0], ctx);
+	if (ret != -EAGAIN)
+		return ret < 0 ? ret : want[0];
+	i = 1;
+	if (a->ctx) {
+		evpoll__io_destroy(a->ctx);
+		a->ctx = 0;
+		i = 0;		/* twice the old size may fit now */
+	}
+	for (; i < 3; i++) {
+		if (i > 0 && want[i] == want[i - 1])
+			continue;
+		*ctx = 0;
+		ret = evpoll__io_setup((unsigned int)want[i], ctx);
+		if (ret != -EAGAIN)
+			break;
+	}
+	return ret < 0 ? ret : want[i];
+}
+
+/*
+ * Replace the context by one for @need requests at least and queue every
+ * armed fd again.  If no new context can be set up after the old one was
+ * destroyed, one of the old size (just freed) is set up again and the
+ * error returned; if even that fails, the poller has no context until a
+ * later call sets one up (a->ctx 0: linuxaio_wait() tries first).
+ */
+static int linuxaio_grow(struct evpoll_poller *p, int need)
 {
 	struct linuxaio *a = p->priv;
 	aio_context_t ctx = 0;
-	int fd, ret;
+	int fd, nr, ret = 0;
 
 	/* Room for every fd in the arm list first: the loop cannot fail. */
 	if (linuxaio_cblist_reserve(&a->arm, p->count + 1) < 0)
 		return -ENOMEM;
-	ret = evpoll__io_setup((unsigned int)a->nr * 2, &ctx);
-	if (ret < 0)
-		return ret;
-	evpoll__io_destroy(a->ctx);
+	nr = linuxaio_new_ctx(a, need, &ctx);
+	if (nr < 0) {
+		if (a->ctx)
+			return nr;	/* nothing changed */
+		ret = nr;
+		nr = a->nr;
+		ctx = 0;
+		if (!nr || evpoll__io_setup((unsigned int)nr, &ctx) < 0) {
+			ctx = 0;
+			nr = 0;
+		}
+	}
+	if (a->ctx)
+		evpoll__io_destroy(a->ctx);
 	a->ctx = ctx;
-	a->nr *= 2;
+	a->nr = nr;
 	a->zombies = 0;
 	a->arm.n = 0;
 	/* Every armed fd reports again from the new context. */
@@ -382,7 +444,7 @@ static int linuxaio_grow(struct evpoll_poller *p)
 		if (!(f->state & EVPOLL__FD_DISARMED))
 			linuxaio_queue_arm(a, f);
 	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -396,14 +458,14 @@ static int linuxaio_room(struct evpoll_poller *p, int registered)
 	int waited = 0;
 
 	if (registered > a->nr)
-		return linuxaio_grow(p);
+		return linuxaio_grow(p, registered);
 	if (registered + a->zombies <= a->nr)
 		return 0;
 	linuxaio_reap(p, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (registered + a->zombies > a->nr) {
 		if (waited >= LINUXAIO_REAP_MS)
-			return linuxaio_grow(p);
+			return linuxaio_grow(p, registered);
 		linuxaio_reap(p, 10);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited = (int)((now.tv_sec - t0.tv_sec) * 1000 +
@@ -554,6 +616,13 @@ static int linuxaio_wait(struct evpoll_poller *p,
 
 	if (linuxaio_evbuf_reserve(a, max) < 0)
 		return -ENOMEM;
+	/* A failed growth left no context: try again. */
+	if (!a->ctx) {
+		int ret = linuxaio_grow(p, p->count);
+
+		if (ret < 0 || !a->ctx)
+			return ret < 0 ? ret : -EAGAIN;
+	}
 	/*
 	 * Re-arms first: the fds reported from the parked list below are
 	 * queued again for the next wait, not submitted now, or a still-ready
@@ -570,7 +639,8 @@ static int linuxaio_wait(struct evpoll_poller *p,
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		tsp = &ts;
 	}
-	nr = evpoll__io_getevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
+	/* Not io_getevents(): no EINTR without a signal (lib/syscall.h). */
+	nr = evpoll__io_pgetevents(a->ctx, n ? 0 : 1, max - n, a->evbuf, tsp);
 	if (nr < 0)
 		return n ? n : nr;
 

@@ -8,10 +8,44 @@
  * (F_SETOWN_EX) whenever the file's state changes: new data, buffer space
  * freed, hang-up.  F_SETSIG picks a real-time signal instead of SIGIO,
  * which is queued (one per wakeup) and carries the fd in si_fd.  Each
- * poller takes its own real-time signal, from SIGRTMAX downwards (so it
- * is unlikely to collide with an application's SIGRTMIN+n), directs it at
- * the thread that created the poller (F_OWNER_TID) and blocks it there,
- * together with SIGIO; the wait collects them with sigtimedwait().
+ * poller takes its own real-time signal, directs it at the thread that
+ * created the poller (F_OWNER_TID) and blocks it there, together with
+ * SIGIO; the wait collects them with sigtimedwait().
+ *
+ * What belongs to the program is left alone:
+ *
+ *  - the signal: the first real-time signal from SIGRTMAX downwards that
+ *    no other sigio poller uses, whose disposition is SIG_DFL (no handler,
+ *    not ignored) and that the creating thread does not block: a signal
+ *    the program handles, ignores or blocks is its own;
+ *  - the file: ADD saves the file's owner (F_GETOWN_EX, which also steers
+ *    SIGURG), signal (F_GETSIG) and O_ASYNC, and every DEL (and free, and
+ *    the forgetting of a closed fd) restores them.  They belong to the
+ *    open file description, which may outlive the fd (a dup, a child): so
+ *    ADD keeps a dup of the fd (close-on-exec, above 2) through which DEL
+ *    reaches the description after the user closed the fd.  Like io_uring
+ *    and aio requests, that dup keeps the file open until DEL or free;
+ *    and closing it, like any close() of the file in the process, drops
+ *    the process's POSIX record locks (F_SETLK) on it.
+ *    Once every description is restored, no file raises the poller's
+ *    signal, and free may unblock it;
+ *  - SIGIO: it stays blocked in the creating thread while a sigio poller
+ *    lives there (an overflow SIGIO would otherwise kill a program that
+ *    does not handle it).  The kernel's overflow SIGIO has si_code
+ *    SI_KERNEL; it makes the poller rescan.  A SIGIO the poller collects
+ *    that is not an overflow (kill(), sigqueue()), or any SIGIO when the
+ *    program has a SIGIO handler (its own O_ASYNC files send SI_KERNEL
+ *    too), is sent again to the thread (tgkill) with SIGIO unblocked for
+ *    that moment, so the program's disposition applies to it: its handler
+ *    runs and the wait returns -EINTR, as epoll_wait() would.  The same
+ *    is done for the SIGIO still pending when the last poller of the
+ *    thread is freed (nothing is flushed but the poller's own signal).
+ *
+ * What cannot work is refused: a file without a ->fasync operation never
+ * signals; O_ASYNC is set with ioctl(FIOASYNC), which fails with ENOTTY
+ * for such a file (fcntl(F_SETFL) would set the flag silently), and ADD
+ * returns -EOPNOTSUPP.  A wait from another thread than the creator, where
+ * the signals never arrive, fails with -EPERM.
  *
  * A signal only says "something happened on this fd", not what is ready
  * now, and it is sent on changes, not on levels.  So:
@@ -35,15 +69,17 @@
  * rescan at their next wait.
  *
  * Limits, all documented in Documentation/backends.rst:
- *  - files without a ->fasync operation never signal.  That is true of
- *    every anonymous-inode file (eventfd, timerfd, signalfd, epoll, ...):
- *    fds whose inode has no file type are refused with -EOPNOTSUPP (no
- *    EVPOLL_CAP_ANON_FILES).  Sockets, pipes, FIFOs and ttys work;
- *  - O_ASYNC, F_SETOWN_EX and F_SETSIG are properties of the open file
- *    description, shared with dup()s and other processes; DEL and
- *    evpoll_poller_free() clear O_ASYNC if the poller set it;
+ *  - files without a ->fasync operation are refused (above): eventfd,
+ *    timerfd, signalfd, epoll, /dev/null...  (no EVPOLL_CAP_ANON_FILES;
+ *    inotify has ->fasync and works).  Sockets, pipes, FIFOs and ttys
+ *    work;
+ *  - while registered, the file's signals go to the poller: a program's
+ *    own O_ASYNC handling of that file is suspended until DEL;
  *  - the signals go to the creating thread: wait (and free) must be
- *    called there (no EVPOLL_CAP_ANY_THREAD);
+ *    called there (no EVPOLL_CAP_ANY_THREAD; wait elsewhere: -EPERM);
+ *  - real-time signals queue in the per-user RLIMIT_SIGPENDING, shared by
+ *    all the user's processes, until a wait collects them: a poller not
+ *    waited on while its files are busy holds up to that many;
  *  - the thread's signal mask changes: the poller's signal and SIGIO stay
  *    blocked while a sigio poller exists in the thread;
  *  - at most SIGRTMAX - SIGRTMIN + 1 (31 with glibc) pollers at once per
@@ -56,14 +92,22 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backend.h"
 
-/* evpoll__fd.bidx bits */
+/* evpoll__fd.bidx bits; bu64 is the fd's struct sigio_file * */
 #define SIGIO_HOT	(1 << 0)	/* in the hot list */
-#define SIGIO_ASYNC	(1 << 1)	/* O_ASYNC was set by us */
+
+/* What ADD changed on a file, to be restored by DEL. */
+struct sigio_file {
+	int dup;		/* reaches the description after close() */
+	int sig;		/* F_GETSIG before ADD */
+	int async;		/* O_ASYNC was set before ADD */
+	struct f_owner_ex own;	/* F_GETOWN_EX before ADD */
+};
 
 /* Real-time signals in use by sigio pollers: bit (sig - SIGRTMIN). */
 static uint64_t sigio_signals;
@@ -77,6 +121,8 @@ struct sigio_poller {
 	int sig;		/* our real-time signal */
 	int unblock_sig;	/* unblock @sig when freed */
 	pid_t tid;		/* owner thread */
+	pthread_t thread;	/* the same, for pthread_equal() */
+	int intr;		/* a SIGIO went to the program's handler */
 	unsigned long overflows; /* sigio_overflows at the last rescan */
 	sigset_t set;		/* @sig and SIGIO */
 	int *hot;		/* fds to check with poll() */
@@ -90,13 +136,28 @@ static int sigio_probe(void)
 	return SIGRTMAX - SIGRTMIN < 64 ? 0 : -EOPNOTSUPP;
 }
 
+/* Is @sig the program's: handled, ignored, or blocked in this thread? */
+static int sigio_signal_taken(int sig, const sigset_t *blocked)
+{
+	struct sigaction sa;
+
+	if (sigismember(blocked, sig) || sigaction(sig, NULL, &sa) < 0)
+		return 1;
+	return (sa.sa_flags & SA_SIGINFO) || sa.sa_handler != SIG_DFL;
+}
+
+/* A free real-time signal (see the notes), reserved, or -EAGAIN. */
 static int sigio_alloc_signal(void)
 {
+	sigset_t blocked;
 	int sig;
 
+	pthread_sigmask(SIG_BLOCK, NULL, &blocked);
 	for (sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
 		uint64_t bit = 1ULL << (sig - SIGRTMIN);
 
+		if (sigio_signal_taken(sig, &blocked))
+			continue;
 		if (!(__atomic_fetch_or(&sigio_signals, bit, __ATOMIC_ACQ_REL) &
 		      bit))
 			return sig;
@@ -135,6 +196,7 @@ static int sigio_init(struct evpoll_poller *p)
 	}
 	s->sig = ret;
 	s->tid = gettid();
+	s->thread = pthread_self();
 	s->overflows = __atomic_load_n(&sigio_overflows, __ATOMIC_ACQUIRE);
 	sigemptyset(&s->set);
 	sigaddset(&s->set, s->sig);
@@ -202,33 +264,78 @@ static void sigio_all_hot(struct evpoll_poller *p)
 			sigio_hot(s, fd, &p->fds[fd]);
 }
 
+static struct sigio_file *sigio_file(const struct evpoll__fd *f)
+{
+	return (struct sigio_file *)(uintptr_t)f->bu64;
+}
+
+/* Put back what sigio_add() changed on @sf's description; free @sf. */
+static void sigio_restore(struct sigio_file *sf)
+{
+	int off = 0;
+
+	if (!sf->async)
+		ioctl(sf->dup, FIOASYNC, &off);
+	fcntl(sf->dup, F_SETSIG, sf->sig);
+	fcntl(sf->dup, F_SETOWN_EX, &sf->own);
+	close(sf->dup);
+	free(sf);
+}
+
+static int sigio_add(struct sigio_poller *s, int fd, struct evpoll__fd *f)
+{
+	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = s->tid };
+	struct sigio_file *sf;
+	int fl, on = 1, ret;
+
+	sf = calloc(1, sizeof(*sf));
+	if (!sf)
+		return -ENOMEM;
+	fl = fcntl(fd, F_GETFL);
+	sf->sig = fcntl(fd, F_GETSIG);
+	if (fl < 0 || sf->sig < 0 || fcntl(fd, F_GETOWN_EX, &sf->own) < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	sf->async = !!(fl & O_ASYNC);
+	sf->dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (sf->dup < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (fcntl(fd, F_SETOWN_EX, &own) < 0 ||
+	    fcntl(fd, F_SETSIG, s->sig) < 0) {
+		ret = -errno;
+		goto out_restore;
+	}
+	/* FIOASYNC, not F_SETFL: ENOTTY for a file without ->fasync. */
+	if (!sf->async && ioctl(fd, FIOASYNC, &on) < 0) {
+		ret = errno == ENOTTY ? -EOPNOTSUPP : -errno;
+		sf->async = 1;		/* nothing to turn off */
+		goto out_restore;
+	}
+	f->bidx = 0;
+	f->bu64 = (uintptr_t)sf;
+	ret = sigio_hot(s, fd, f);
+	if (ret == 0)
+		return 0;
+	f->bu64 = 0;
+out_restore:
+	sigio_restore(sf);
+	return ret;
+out_free:
+	free(sf);
+	return ret;
+}
+
 static int sigio_ctl(struct evpoll_poller *p, int op, int fd,
 		     struct evpoll__fd *f)
 {
 	struct sigio_poller *s = p->priv;
-	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = s->tid };
-	struct stat st;
-	int fl;
 
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		if (fstat(fd, &st) < 0)
-			return -errno;
-		if ((st.st_mode & S_IFMT) == 0)
-			return -EOPNOTSUPP;	/* anonymous inode */
-		f->bidx = 0;
-		if (fcntl(fd, F_SETOWN_EX, &own) < 0 ||
-		    fcntl(fd, F_SETSIG, s->sig) < 0)
-			return -errno;
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0)
-			return -errno;
-		if (!(fl & O_ASYNC)) {
-			if (fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
-				return -errno;
-			f->bidx |= SIGIO_ASYNC;
-		}
-		return sigio_hot(s, fd, f);
+		return sigio_add(s, fd, f);
 	case EPOLL_CTL_MOD:
 		if (f->state & EVPOLL__FD_DISARMED) {
 			sigio_unhot(s, fd, f);
@@ -237,17 +344,51 @@ static int sigio_ctl(struct evpoll_poller *p, int op, int fd,
 		return sigio_hot(s, fd, f);
 	case EPOLL_CTL_DEL:
 		sigio_unhot(s, fd, f);
-		/* Not on another file that took the number of a closed fd. */
-		if ((f->bidx & SIGIO_ASYNC) && fstat(fd, &st) == 0 &&
-		    st.st_dev == f->dev && st.st_ino == f->ino) {
-			fl = fcntl(fd, F_GETFL);
-			if (fl >= 0)
-				fcntl(fd, F_SETFL, fl & ~O_ASYNC);
-			fcntl(fd, F_SETSIG, 0);
-		}
+		/* Through the dup: the fd may be closed, or another file. */
+		if (f->bu64)
+			sigio_restore(sigio_file(f));
+		f->bu64 = 0;
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* Does the program handle SIGIO (a function, not SIG_DFL or SIG_IGN)? */
+static int sigio_program_handles_sigio(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGIO, NULL, &sa) < 0)
+		return 0;
+	return (sa.sa_flags & SA_SIGINFO) ||
+	       (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+}
+
+/*
+ * A SIGIO taken by sigtimedwait(): 1 if it is a queue overflow (the
+ * kernel's SIGIO, SI_KERNEL).  One that is not, or any when the program
+ * handles SIGIO, is sent again to this thread with SIGIO unblocked for a
+ * moment, so that the program's disposition applies to it (@s->intr is
+ * set when its handler ran).  Not when the program itself blocked SIGIO
+ * here: it is then the program's to collect, and lost (documented).
+ */
+static int sigio_sigio(struct sigio_poller *s, const siginfo_t *si)
+{
+	int overflow = si->si_code == SI_KERNEL;
+	int handled = sigio_program_handles_sigio();
+	sigset_t set;
+
+	if ((overflow && !handled) || !sigio_thread_unblock)
+		return overflow;
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	syscall(SYS_tgkill, getpid(), gettid(), SIGIO);
+	/* Delivered on the way out of this call. */
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (handled)
+		s->intr = 1;
+	return overflow;
 }
 
 static void sigio_destroy(struct evpoll_poller *p)
@@ -260,16 +401,24 @@ static void sigio_destroy(struct evpoll_poller *p)
 		if (evpoll__fd_lookup(p, fd))
 			sigio_ctl(p, EPOLL_CTL_DEL, fd, &p->fds[fd]);
 
-	/* Unblocking a queued real-time signal or SIGIO would kill us. */
+	/*
+	 * Every file is restored: none raises our signal any more, and the
+	 * queued ones are ours to drop.  A pending SIGIO goes to the program
+	 * unless it is an overflow it has no handler for (sigio_sigio()).
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, s->sig);
 	sigio_flush(&set);
 	if (s->unblock_sig)
 		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (--sigio_thread_users == 0 && sigio_thread_unblock) {
+		struct timespec zero = { 0, 0 };
+		siginfo_t si;
+
 		sigemptyset(&set);
 		sigaddset(&set, SIGIO);
-		sigio_flush(&set);
+		while (sigtimedwait(&set, &si, &zero) > 0)
+			sigio_sigio(s, &si);
 		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	}
 	sigio_free_signal(s->sig);
@@ -284,6 +433,8 @@ static void sigio_note(struct evpoll_poller *p, const siginfo_t *si)
 	struct evpoll__fd *f;
 
 	if (si->si_signo == SIGIO) {
+		if (!sigio_sigio(s, si))
+			return;
 		s->overflows = __atomic_add_fetch(&sigio_overflows, 1,
 						  __ATOMIC_ACQ_REL);
 		sigio_all_hot(p);
@@ -370,6 +521,10 @@ static int sigio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	siginfo_t si;
 	int n;
 
+	/* Our signals are sent to the creating thread alone. */
+	if (!pthread_equal(pthread_self(), s->thread))
+		return -EPERM;
+	s->intr = 0;
 	if (s->overflows != __atomic_load_n(&sigio_overflows, __ATOMIC_ACQUIRE)) {
 		s->overflows = __atomic_load_n(&sigio_overflows,
 					       __ATOMIC_ACQUIRE);
@@ -377,6 +532,8 @@ static int sigio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	}
 	sigio_drain(p);
 	n = sigio_check(p, evs, max);
+	if (n == 0 && s->intr)
+		return -EINTR;
 	if (n != 0 || timeout_ms == 0)
 		return n;
 
@@ -388,7 +545,8 @@ static int sigio_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		return errno == EAGAIN ? 0 : -errno;
 	sigio_note(p, &si);
 	sigio_drain(p);
-	return sigio_check(p, evs, max);
+	n = sigio_check(p, evs, max);
+	return n == 0 && s->intr ? -EINTR : n;
 }
 
 const struct evpoll_backend_ops evpoll__backend_sigio = {

@@ -28,6 +28,11 @@
  *    a level that is not a new edge (allowed: ET permits spurious events).
  *  - EPOLLONESHOT: a one-shot request not armed again until MOD.
  *
+ * A multishot request posts one CQE per wakeup of the file, so five writes
+ * to a pipe between two waits are five CQEs.  epoll reports an fd at most
+ * once per wait: the CQEs of one fd collected by one wait are merged into
+ * one entry (their masks ORed; URING_BATCH below).
+ *
  * Every request is tagged (user_data) with the fd and the generation of
  * its registration.  MOD and DEL cancel the request in flight with
  * IORING_OP_POLL_REMOVE (remove + add for MOD, which works on every
@@ -55,11 +60,18 @@
 #define URING_ENTRIES		256
 #define URING_CQ_ENTRIES	4096
 
-/* evpoll__fd.bidx bits; bu64 is the tag of the request in flight, or 0. */
-#define URING_PENDING	(1 << 0)	/* in the arm list */
+/*
+ * evpoll__fd.bidx bits; bu64 is the tag of the request in flight, or 0.
+ * While a wait collects CQEs, an fd that has an entry in the caller's
+ * array has URING_BATCH set and the entry's index above URING_BATCH_SHIFT.
+ */
+#define URING_PENDING		(1 << 0)	/* in the arm list */
+#define URING_BATCH		(1 << 1)	/* has an entry in this batch */
+#define URING_BATCH_SHIFT	2
 
 struct uring_poller {
 	struct io_uring ring;
+	struct evpoll__uring_users users;
 	int *arm;		/* fds to arm at the next wait */
 	int narm;
 	int armcap;
@@ -107,27 +119,37 @@ static int uring_init(struct evpoll_poller *p)
 		free(u);
 		return ret;
 	}
+	evpoll__uring_users_init(&u->users);
 	if (!uring_has_multishot(u))
 		p->caps &= ~(EVPOLL_CAP_ET | EVPOLL_CAP_KERNEL_ET);
 	p->priv = u;
 	return 0;
 }
 
+static int uring_cancel(struct uring_poller *u, struct evpoll__fd *f);
+
 static void uring_destroy(struct evpoll_poller *p)
 {
 	struct uring_poller *u = p->priv;
+	int fd;
 
-	io_uring_queue_exit(&u->ring);
+	/*
+	 * Remove the requests now (POLL_REMOVE completes them at once), so
+	 * that the kernel's teardown has none to cancel: the task_work of
+	 * such a cancellation would be one more spurious EINTR.
+	 */
+	for (fd = 0; fd < p->nfds; fd++)
+		if (evpoll__fd_lookup(p, fd))
+			uring_cancel(u, &p->fds[fd]);
+	io_uring_submit(&u->ring);
+	evpoll__uring_exit(&u->ring, &u->users);
 	free(u->arm);
 	free(u);
 }
 
-/* Queue @fd to be armed by the next wait. */
-static int uring_queue_arm(struct uring_poller *u, int fd,
-			   struct evpoll__fd *f)
+/* Room for one more fd in the arm list. */
+static int uring_arm_reserve(struct uring_poller *u)
 {
-	if (f->bidx & URING_PENDING)
-		return 0;
 	if (u->narm == u->armcap) {
 		int cap = u->armcap ? u->armcap * 2 : 64;
 		int *arm = realloc(u->arm, (size_t)cap * sizeof(*arm));
@@ -137,6 +159,20 @@ static int uring_queue_arm(struct uring_poller *u, int fd,
 		u->arm = arm;
 		u->armcap = cap;
 	}
+	return 0;
+}
+
+/* Queue @fd to be armed by the next wait. */
+static int uring_queue_arm(struct uring_poller *u, int fd,
+			   struct evpoll__fd *f)
+{
+	int ret;
+
+	if (f->bidx & URING_PENDING)
+		return 0;
+	ret = uring_arm_reserve(u);
+	if (ret < 0)
+		return ret;
 	u->arm[u->narm++] = fd;
 	f->bidx |= URING_PENDING;
 	return 0;
@@ -181,13 +217,21 @@ static int uring_ctl(struct evpoll_poller *p, int op, int fd,
 	struct uring_poller *u = p->priv;
 	int ret;
 
+	evpoll__uring_used(&u->users);
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		f->bidx = 0;
 		f->bu64 = 0;
 		return uring_queue_arm(u, fd, f);
 	case EPOLL_CTL_MOD:
-		ret = uring_cancel(u, f);
+		/*
+		 * Room first: a MOD that fails must leave the old request
+		 * armed (poller.c restores the old registration), not cancel
+		 * it and then fail to queue the new one.
+		 */
+		ret = uring_arm_reserve(u);
+		if (ret == 0)
+			ret = uring_cancel(u, f);
 		if (ret < 0)
 			return ret;
 		return uring_queue_arm(u, fd, f);
@@ -223,16 +267,29 @@ static int uring_flush_arms(struct evpoll_poller *p)
 	return ret;
 }
 
-/* One CQE: store an event in @ev if there is one to report. */
-static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
-			  struct evpoll_poller_event *ev)
+/* The live registration @cqe belongs to, or NULL (stale, removal...). */
+static struct evpoll__fd *uring_cqe_fd(struct evpoll_poller *p,
+				       const struct io_uring_cqe *cqe)
+{
+	struct evpoll__fd *f = evpoll__tag_lookup(p, cqe->user_data);
+
+	return f && f->bu64 == cqe->user_data ? f : NULL;
+}
+
+/*
+ * One CQE: the events to report for @f (its uring_cqe_fd()), 0 if none.
+ * The caller stores them, in the fd's entry of this batch if it has one:
+ * a multishot request posts one CQE per wakeup, epoll one entry per fd
+ * per wait.
+ */
+static uint32_t uring_complete(struct evpoll_poller *p, struct evpoll__fd *f,
+			       const struct io_uring_cqe *cqe)
 {
 	struct uring_poller *u = p->priv;
-	struct evpoll__fd *f = evpoll__tag_lookup(p, cqe->user_data);
 	int fd = evpoll__tag_fd(cqe->user_data);
 	uint32_t events;
 
-	if (!f || f->bu64 != cqe->user_data)
+	if (!f)
 		return 0;
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		f->bu64 = 0;		/* the request is over */
@@ -246,10 +303,7 @@ static int uring_complete(struct evpoll_poller *p, struct io_uring_cqe *cqe,
 	events = evpoll__fd_report(f, (uint32_t)cqe->res);
 	if (!f->bu64 && (!events || !(f->events & EPOLLONESHOT)))
 		uring_queue_arm(u, fd, f);
-	if (!events)
-		return 0;
-	evpoll__event_set(ev, fd, f, events);
-	return 1;
+	return events;
 }
 
 static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
@@ -259,8 +313,9 @@ static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen = 0;
-	int ret, n = 0;
+	int i, ret, n = 0;
 
+	evpoll__uring_used(&u->users);
 	ret = uring_flush_arms(p);
 	if (ret < 0)
 		return ret;
@@ -275,13 +330,33 @@ static int uring_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 	if (ret < 0 && ret != -ETIME && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
 
+	/*
+	 * A CQE of an fd that has an entry adds its mask to that entry; when
+	 * @evs is full, such CQEs are still taken, the first one that needs
+	 * a new entry is left for the next wait.
+	 */
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		if (n == max)
+		struct evpoll__fd *f = uring_cqe_fd(p, cqe);
+		uint32_t events;
+
+		if (n == max && !(f && (f->bidx & URING_BATCH)))
 			break;
-		n += uring_complete(p, cqe, &evs[n]);
 		seen++;
+		events = uring_complete(p, f, cqe);
+		if (!events)
+			continue;
+		if (f->bidx & URING_BATCH) {
+			evs[f->bidx >> URING_BATCH_SHIFT].events |= events;
+			continue;
+		}
+		evpoll__event_set(&evs[n], evpoll__tag_fd(cqe->user_data), f,
+				  events);
+		f->bidx |= URING_BATCH | (n << URING_BATCH_SHIFT);
+		n++;
 	}
 	io_uring_cq_advance(&u->ring, seen);
+	for (i = 0; i < n; i++)
+		p->fds[evs[i].fd].bidx &= URING_PENDING;
 	return n;
 }
 

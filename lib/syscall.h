@@ -60,4 +60,22 @@ static inline int evpoll__io_getevents(aio_context_t ctx, long min_nr,
 	return ret < 0 ? -errno : (int)ret;
 }
 
+/*
+ * io_pgetevents(2) (Linux 4.18, as IOCB_CMD_POLL) without a signal mask:
+ * the same wait as io_getevents(), but interrupted with nothing reaped it
+ * returns -ERESTARTNOHAND, not -EINTR: the kernel restarts it (with the
+ * whole timeout again) unless a signal handler ran, which then gives
+ * -EINTR.  A task_work notification (TIF_NOTIFY_SIGNAL, io_uring) is no
+ * signal and runs no handler: no EINTR for it.
+ */
+static inline int evpoll__io_pgetevents(aio_context_t ctx, long min_nr,
+					long nr, struct io_event *events,
+					struct timespec *timeout)
+{
+	long ret = syscall(__NR_io_pgetevents, ctx, min_nr, nr, events,
+			   timeout, NULL);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
 #endif /* _EVPOLL_SYSCALL_H */

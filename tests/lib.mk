@@ -21,7 +21,7 @@
 include $(dir $(lastword $(MAKEFILE_LIST)))../mk/common.mk
 
 HOST_OUT  := $(BUILD)/tests/host
-GUEST_OUT := $(BUILD)/tests/guest
+GUEST_OUT ?= $(BUILD)/tests/guest
 OBJDIR	  := $(BUILD)/tests/obj/$(notdir $(CURDIR))
 
 LIBEVPOLL	 := $(BUILD)/lib/libevpoll.a

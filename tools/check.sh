@@ -66,7 +66,9 @@ else
 fi
 
 # run_vm LABEL STRICT KO VM-RUN-ARGS...: the guest suite in one boot,
-# counted.  STRICT=0 relaxes the timing-bound kernel epoll selftests
+# counted, then (tests/guest-run.sh) the device tests again as 32-bit
+# programs (LABEL-32) and as an unprivileged uid (LABEL-unpriv).  STRICT=0
+# relaxes the timing-bound kernel epoll selftests
 # (tests/ksft-epoll/ksft_epoll.sh) on the slow debug kernel.
 run_vm() {
 	local label=$1 strict=$2 ko=$3 vmout=$TOP/build/vm/check-$1 rc
@@ -85,7 +87,8 @@ run_vm() {
 		env KSFT_EPOLL_LOGS="$vmout/ksft-epoll" KSFT_EPOLL_STRICT="$strict" \
 		EVPOLL_CHECK_KERNEL="$([ "$strict" = 1 ] && echo stock || echo debug)" \
 		tests/guest-run.sh -l "$label" -t 900 -o "$vmout/logs" \
-		-s "$vmout/summary" build/tests/guest
+		-s "$vmout/summary" -3 build/tests/guest32 \
+		-u build/tests/guest build/tests/guest
 	rc=$?
 	[ -f "$vmout/summary" ] && cat "$vmout/summary" >>"$summary"
 	case $rc in

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,6 +246,26 @@ static inline pid_t evp_get_tid(const pid_t *slot)
 {
 	evp_poll_until(__atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0, 20000);
 	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+/* Send @n (<= 4) fds over @via in one SCM_RIGHTS message: 0 or -errno. */
+static inline int evp_send_fds(int via, const int *fds, int n)
+{
+	char data = 'x', cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	return sendmsg(via, &msg, 0) == 1 ? 0 : -errno;
 }
 
 #endif /* _EVPOLL_TESTS_EVP_H */

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <linux/time_types.h>
 
 #include "evp.h"
 #include "kselftest_harness.h"
@@ -347,7 +348,8 @@ TEST_F(wait, timeout_precision)
 /* EVPOLL_WAIT_TIMESPEC: epoll_pwait2's timeout rules. */
 TEST_F(wait, timespec_timeout)
 {
-	struct timespec ts = { .tv_nsec = 20 * NSEC_PER_MSEC };
+	/* The ABI's timespec: 64-bit fields in 32-bit tasks too. */
+	struct __kernel_timespec ts = { .tv_nsec = 20 * NSEC_PER_MSEC };
 	struct epoll_event ev;
 	struct evpoll_wait w = {
 		.events = (uintptr_t)&ev, .maxevents = 1,

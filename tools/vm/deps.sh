@@ -23,12 +23,14 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 #   liburing-dev libaio-dev	the io_uring and Linux AIO backends
 #   gnuplot-nox python3	benchmark report and plots
 #   procps iproute2 util-linux strace	ps/sysctl, ip (loopback),
-#	flock/setsid, tracing a test by hand
+#	flock/setsid, setpriv (the unprivileged pass), tracing a test by hand
+#   gcc-multilib	gcc -m32: the 32-bit (i386) build of the device tests,
+#	run in the VM through the module's compat_ioctl
 #   linux-headers-6.12.*+deb12-amd64	the module must compile on 6.12 too
 #	(the newest one found; it pulls the 6.12 image, which the VM can boot)
 pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 cpio kmod xz-utils build-essential linux-source-6.1 liburing-dev libaio-dev
-gnuplot-nox python3 procps iproute2 util-linux strace"
+gnuplot-nox python3 procps iproute2 util-linux strace gcc-multilib"
 
 check_only=0
 [ "${1:-}" = -n ] && check_only=1

