@@ -1837,6 +1837,20 @@ struct evpoll_uevs *evpoll_core_uevs(struct evpoll *evp, bool create)
 	return uevs;
 }
 
+/**
+ * evpoll_core_put_event - store one event (user.c's user events)
+ * @uevent:	where, in an array already checked with access_ok()
+ * @events:	its event bits
+ * @data:	its data
+ *
+ * Return: 0 or -EFAULT.
+ */
+int evpoll_core_put_event(struct evpoll_event __user *uevent, u32 events,
+			  u64 data)
+{
+	return evp_put_event(uevent, (__force __poll_t)events, data);
+}
+
 /* The user the instance is charged to (user events count as watches). */
 struct evpoll_user *evpoll_core_user(struct evpoll *evp)
 {

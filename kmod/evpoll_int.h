@@ -82,6 +82,8 @@ void evpoll_core_tomb_post(struct evpoll *evp, struct evpoll_tomb *tomb,
 			   u64 data);
 struct evpoll_uevs *evpoll_core_uevs(struct evpoll *evp, bool create);
 struct evpoll_user *evpoll_core_user(struct evpoll *evp);
+int evpoll_core_put_event(struct evpoll_event __user *uevent, u32 events,
+			  u64 data);
 
 /* user.c: user events (kqueue's EVFILT_USER) */
 struct evpoll_uevs *evpoll_uevs_create(struct evpoll *evp);

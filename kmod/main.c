@@ -163,7 +163,7 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 /* The feature bits this build of the module supports. */
 static u64 evpoll_features(void)
 {
-	u64 feat = 0;
+	u64 feat = EVPOLL_IOC_FEATURES_V2;
 
 	if (IS_ENABLED(CONFIG_COMPAT))
 		feat |= EVPOLL_IOC_FEAT_COMPAT32;

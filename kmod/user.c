@@ -125,7 +125,6 @@ int evpoll_uevs_deliver(struct evpoll_uevs *uevs,
 {
 	struct evpoll_uev *uev = NULL;
 	int n = 0;
-	bool fault;
 
 	mutex_lock(&uevs->mtx);
 	while (n < maxevents) {
@@ -141,12 +140,7 @@ int evpoll_uevs_deliver(struct evpoll_uevs *uevs,
 		if (!uev)
 			break;
 		/* uevs->mtx keeps it alive: delete takes it too. */
-		fault = put_user((__u32)EPOLLIN, &events[n].events) ||
-			put_user(uev->data, &events[n].data);
-#ifndef EVPOLL_EVENT_NOPAD
-		fault = fault || put_user(0, &events[n].__pad);
-#endif
-		if (fault) {
+		if (evpoll_core_put_event(&events[n], EPOLLIN, uev->data)) {
 			spin_lock(&uevs->lock);
 			uev->disabled = false;
 			list_add(&uev->link, &uevs->ready);

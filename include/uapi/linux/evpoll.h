@@ -119,7 +119,8 @@ struct evpoll_wait {
  * Bits are only ever added; a library tests each one before use.
  */
 #define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
-#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32)
+#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32 | \
+					 EVPOLL_IOC_FEATURES_V2)
 
 /**
  * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
@@ -258,14 +259,22 @@ struct evpoll_user_ctl {
 	__u32 __reserved;
 };
 
-/* Feature bits (the feature ioctl reports them; see abi.rst) */
-#define EVPOLL_FEAT_SUBMIT	(1ULL << 0)  /* batched changes + wait */
-#define EVPOLL_FEAT_MIN_WAIT	(1ULL << 1)  /* min_events, min_wait */
-#define EVPOLL_FEAT_DISPATCH	(1ULL << 2)  /* DISABLE/ENABLE/DISPATCH */
-#define EVPOLL_FEAT_TOMBSTONE	(1ULL << 3)  /* DEL_NOTIFY, EVPOLLREMOVED */
-#define EVPOLL_FEAT_USER	(1ULL << 4)  /* user events */
-#define EVPOLL_FEAT_RING	(1ULL << 5)  /* event ring (not yet) */
-#define EVPOLL_FEAT_COUNTERS	(1ULL << 6)  /* per-item fdinfo counters */
+/*
+ * EVPOLL_IOC_VERSION feature bits of version 2 (EVPOLL_IOC_FEAT_COMPAT32 is
+ * bit 0); the library maps them to its EVPOLL_FEAT_* (evpoll_features()).
+ */
+#define EVPOLL_IOC_FEAT_SUBMIT		(1ULL << 1) /* SUBMIT: batch + wait */
+#define EVPOLL_IOC_FEAT_MIN_WAIT	(1ULL << 2) /* min_events, min_wait */
+#define EVPOLL_IOC_FEAT_DISPATCH	(1ULL << 3) /* DISABLE/ENABLE/DISPATCH */
+#define EVPOLL_IOC_FEAT_TOMBSTONE	(1ULL << 4) /* DEL_NOTIFY, REMOVED */
+#define EVPOLL_IOC_FEAT_USER		(1ULL << 5) /* user events */
+#define EVPOLL_IOC_FEAT_COUNTERS	(1ULL << 6) /* item_counters in fdinfo */
+#define EVPOLL_IOC_FEATURES_V2	(EVPOLL_IOC_FEAT_SUBMIT | \
+				 EVPOLL_IOC_FEAT_MIN_WAIT | \
+				 EVPOLL_IOC_FEAT_DISPATCH | \
+				 EVPOLL_IOC_FEAT_TOMBSTONE | \
+				 EVPOLL_IOC_FEAT_USER | \
+				 EVPOLL_IOC_FEAT_COUNTERS)
 
 #define EVPOLL_IOC_SUBMIT	_IOWR(EVPOLL_IOC_MAGIC, 16, struct evpoll_submit)
 #define EVPOLL_IOC_USER_ADD	_IOWR(EVPOLL_IOC_MAGIC, 17, struct evpoll_user_ctl)
