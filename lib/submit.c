@@ -167,36 +167,58 @@ int evpoll_user_del(int evfd, int id)
 	return user_op(evfd, EVPOLL_IOC_USER_DEL, id);
 }
 
+/* Kernel EVPOLL_IOC_FEAT_* bit -> library EVPOLL_FEAT_* bit. */
+static const struct {
+	uint64_t kernel, lib;
+} submit_feat_map[] = {
+	{ EVPOLL_IOC_FEAT_SUBMIT, EVPOLL_FEAT_SUBMIT },
+	{ EVPOLL_IOC_FEAT_MIN_WAIT, EVPOLL_FEAT_MIN_WAIT },
+	{ EVPOLL_IOC_FEAT_DISPATCH, EVPOLL_FEAT_DISPATCH },
+	{ EVPOLL_IOC_FEAT_TOMBSTONE, EVPOLL_FEAT_TOMBSTONE },
+	{ EVPOLL_IOC_FEAT_USER, EVPOLL_FEAT_USER },
+	{ EVPOLL_IOC_FEAT_COUNTERS, EVPOLL_FEAT_COUNTERS },
+};
+
 /**
  * evpoll_features() - what this instance's module offers
  * @evfd:	the instance
  * @mask:	out: EVPOLL_FEAT_* bits
  *
- * Probes with an empty EVPOLL_IOC_SUBMIT (no change, no wait), which a
- * module with version 2 answers with 0 and an older one with ENOTTY (then
- * *@mask is 0).
+ * Asks EVPOLL_IOC_VERSION and maps its EVPOLL_IOC_FEAT_* bits.  A module
+ * too old for that ioctl (ENOTTY) is probed with an empty EVPOLL_IOC_SUBMIT
+ * instead; one without either has no version 2 feature (*@mask 0) if it
+ * is an instance at all (it then says EINVAL to a WAIT with maxevents 0).
  *
  * Return: 0, or -1 with errno (EBADF; EINVAL: not an evpoll instance).
  */
 int evpoll_features(int evfd, uint64_t *mask)
 {
+	struct evpoll_version v = { .size = sizeof(v) };
 	struct evpoll_submit s = { .size = sizeof(s) };
 	struct evpoll_wait w = { 0 };
+	size_t i;
 
 	if (!mask)
 		return submit_fail(EFAULT);
-	if (ioctl(evfd, EVPOLL_IOC_SUBMIT, &s) == 0) {
-		*mask = EVPOLL_FEAT_SUBMIT | EVPOLL_FEAT_MIN_WAIT |
-			EVPOLL_FEAT_DISPATCH | EVPOLL_FEAT_TOMBSTONE |
-			EVPOLL_FEAT_USER | EVPOLL_FEAT_COUNTERS;
+	*mask = 0;
+	if (ioctl(evfd, EVPOLL_IOC_VERSION, &v) == 0) {
+		for (i = 0; i < sizeof(submit_feat_map) /
+				sizeof(submit_feat_map[0]); i++)
+			if (v.features & submit_feat_map[i].kernel)
+				*mask |= submit_feat_map[i].lib;
 		return 0;
 	}
 	if (errno != ENOTTY)
 		return -1;
-	/* An instance without version 2 says EINVAL to maxevents 0. */
-	if (ioctl(evfd, EVPOLL_IOC_WAIT, &w) < 0 && errno == EINVAL) {
-		*mask = 0;
+	if (ioctl(evfd, EVPOLL_IOC_SUBMIT, &s) == 0) {
+		for (i = 0; i < sizeof(submit_feat_map) /
+				sizeof(submit_feat_map[0]); i++)
+			*mask |= submit_feat_map[i].lib;
 		return 0;
 	}
+	/* An instance without version 2 says EINVAL to maxevents 0. */
+	if (errno == ENOTTY && ioctl(evfd, EVPOLL_IOC_WAIT, &w) < 0 &&
+	    errno == EINVAL)
+		return 0;
 	return submit_fail(EINVAL);
 }
