@@ -4,7 +4,8 @@
  * item_counters): wake-ups received, events delivered, stale re-polls
  * (the callback fired but readiness was gone), wake-ups coalesced into
  * one event.  Shown on a "tfd-counters:" line after the item's "tfd:"
- * line.
+ * line.  Also the charge of user events to max_user_watches.  Root only
+ * (module parameters): not in the unprivileged pass.
  */
 #include "evp2.h"
 #include "kselftest_harness.h"
@@ -89,6 +90,28 @@ TEST_F(counters, off_by_parameter)
 	EXPECT_EQ(item_counters(self->evfd, q[0], c), -1);
 	close(q[0]);
 	close(q[1]);
+}
+
+/* Charged as watches: max_user_watches bounds them (ENOSPC). */
+TEST(user_events_charged_to_max_user_watches)
+{
+	int evfd = evp_open();
+	long long old = evp_param("max_user_watches");
+	int n = 0, id;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_GT(old, 0);
+	ASSERT_EQ(evp_set_param("max_user_watches", 8), 0);
+	while ((id = evp_user_add(evfd, EPOLLIN, n)) >= 0 && n < 100)
+		n++;
+	EXPECT_EQ(id, -ENOSPC);
+	EXPECT_LE(n, 8);
+	EXPECT_GT(n, 0);
+	/* Deleting gives the charge back. */
+	EXPECT_EQ(evp_user_del(evfd, EVPOLL_USER_ID_BASE), 0);
+	EXPECT_GE(evp_user_add(evfd, EPOLLIN, 0), 0);
+	ASSERT_EQ(evp_set_param("max_user_watches", old), 0);
+	close(evfd);
 }
 
 TEST_HARNESS_MAIN

@@ -162,25 +162,6 @@ TEST_F(user, trigger_wakes_waiter)
 	EXPECT_EQ(ev[0].data.u64, 5);
 }
 
-/* Charged as watches: max_user_watches bounds them (ENOSPC). */
-TEST_F(user, charged_to_max_user_watches)
-{
-	long long old = evp_param("max_user_watches");
-	int n = 0, id;
-
-	ASSERT_GT(old, 0);
-	ASSERT_EQ(evp_set_param("max_user_watches", 8), 0);
-	while ((id = evp_user_add(self->evfd, EPOLLIN, n)) >= 0 && n < 100)
-		n++;
-	EXPECT_EQ(id, -ENOSPC);
-	EXPECT_LE(n, 8);
-	EXPECT_GT(n, 0);
-	/* Deleting gives the charge back. */
-	EXPECT_EQ(evp_user_del(self->evfd, EVPOLL_USER_ID_BASE), 0);
-	EXPECT_GE(evp_user_add(self->evfd, EPOLLIN, 0), 0);
-	ASSERT_EQ(evp_set_param("max_user_watches", old), 0);
-}
-
 /*
  * Many threads, each with its own user event: a thread triggers, then
  * waits until the waiter has reported its event before triggering again.
