@@ -5,15 +5,19 @@
  * events, and the feature query.  Like evpoll.c, -1 and errno on failure
  * of the call as a whole; per-change errors are in each change's result.
  *
- * struct evpoll_change has the kernel's struct evpoll_submit_change layout
- * (checked below), so the caller's array is handed to the kernel as is and
- * the kernel writes the results in place.  Arrays longer than the kernel's
- * EVPOLL_SUBMIT_MAX are sent in slices; only the last slice carries the
- * wait, so the changes are still all applied before it.
+ * On x86-64 and i386 (packed struct epoll_event) struct evpoll_change has
+ * the kernel's struct evpoll_submit_change layout (checked below), so the
+ * caller's array is handed to the kernel as is and the kernel writes the
+ * results in place.  Elsewhere (arm64: struct epoll_event is not packed)
+ * each slice is copied into the kernel's layout and the results back.
+ * Arrays longer than the kernel's EVPOLL_SUBMIT_MAX are sent in slices;
+ * only the last slice carries the wait, so the changes are still all
+ * applied before it.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 
 #include <linux/evpoll.h>
@@ -23,6 +27,8 @@
 /* The kernel's sigset_t is _NSIG bits: 8 bytes on every Linux target. */
 #define SUBMIT_SIGSETSIZE	8
 
+#if defined(__x86_64__) || defined(__i386__)
+#define SUBMIT_SAME_LAYOUT	1
 _Static_assert(sizeof(struct evpoll_change) ==
 	       sizeof(struct evpoll_submit_change) &&
 	       offsetof(struct evpoll_change, fd) ==
@@ -34,6 +40,9 @@ _Static_assert(sizeof(struct evpoll_change) ==
 	       offsetof(struct evpoll_change, result) ==
 	       offsetof(struct evpoll_submit_change, result),
 	       "struct evpoll_change is not the kernel's layout");
+#else
+#define SUBMIT_SAME_LAYOUT	0
+#endif
 
 static int submit_fail(int err)
 {
@@ -50,6 +59,43 @@ static int submit_ioctl(int evfd, unsigned long cmd, void *arg)
 		errno = EINVAL;
 	return ret;
 }
+
+/*
+ * One EVPOLL_IOC_SUBMIT of at most EVPOLL_SUBMIT_MAX changes.  Where the
+ * layouts differ, through a copy in the kernel's layout (results copied
+ * back for the changes the kernel attempted, s->nchanged).
+ */
+static int submit_slice(int evfd, struct evpoll_submit *s,
+			struct evpoll_change *changes)
+{
+	struct evpoll_submit_change *k;
+	unsigned int i;
+	int ret, err;
+
+	if (SUBMIT_SAME_LAYOUT || !s->nchanges) {
+		s->changes = (__u64)(uintptr_t)changes;
+		return submit_ioctl(evfd, EVPOLL_IOC_SUBMIT, s);
+	}
+	k = malloc(s->nchanges * sizeof(*k));
+	if (!k)
+		return submit_fail(ENOMEM);
+	for (i = 0; i < s->nchanges; i++) {
+		k[i].op = (__u32)changes[i].op;
+		k[i].fd = changes[i].fd;
+		k[i].events = changes[i].event.events;
+		k[i].data = changes[i].event.data.u64;
+		k[i].result = changes[i].result;
+	}
+	s->changes = (__u64)(uintptr_t)k;
+	ret = submit_ioctl(evfd, EVPOLL_IOC_SUBMIT, s);
+	err = errno;
+	for (i = 0; i < s->nchanged && i < s->nchanges; i++)
+		changes[i].result = k[i].result;
+	free(k);
+	errno = err;
+	return ret;
+}
+
 
 /**
  * evpoll_submit() - apply changes, then wait, in one call
@@ -103,18 +149,16 @@ int evpoll_submit(int evfd, struct evpoll_change *changes, int nchanges,
 	while (nchanges > EVPOLL_SUBMIT_MAX) {
 		struct evpoll_submit part = {
 			.size = sizeof(part),
-			.changes = (__u64)(uintptr_t)changes,
 			.nchanges = EVPOLL_SUBMIT_MAX,
 		};
 
-		if (submit_ioctl(evfd, EVPOLL_IOC_SUBMIT, &part) < 0)
+		if (submit_slice(evfd, &part, changes) < 0)
 			return -1;
 		changes += EVPOLL_SUBMIT_MAX;
 		nchanges -= EVPOLL_SUBMIT_MAX;
 	}
-	s.changes = (__u64)(uintptr_t)changes;
 	s.nchanges = (__u32)nchanges;
-	return submit_ioctl(evfd, EVPOLL_IOC_SUBMIT, &s);
+	return submit_slice(evfd, &s, changes);
 }
 
 /**
