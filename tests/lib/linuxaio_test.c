@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -45,6 +46,14 @@ TEST(aio_grows_past_half_of_aio_max_nr)
 
 	if (evpoll_backend_probe(EVPOLL_BACKEND_AIO) < 0)
 		SKIP(return, "aio unavailable");
+	/*
+	 * 32,769 registrations outlast the harness's 30 s under KASAN; the
+	 * debug-kernel run is for the sanitizers, and the stock runs (6.1,
+	 * 6.12) check this library property.
+	 */
+	if (getenv("EVPOLL_CHECK_KERNEL") &&
+	    !strcmp(getenv("EVPOLL_CHECK_KERNEL"), "debug"))
+		SKIP(return, "too slow for the debug kernel's time limit");
 	if (read_long("/proc/sys/fs/aio-max-nr") != DEFAULT_AIO_MAX_NR ||
 	    read_long("/proc/sys/fs/aio-nr") != 0)
 		SKIP(return, "needs aio-max-nr %d and no other AIO context",
