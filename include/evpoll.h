@@ -66,6 +66,71 @@ EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 			     const sigset_t *sigmask);
 
 /* ------------------------------------------------------------------ */
+/* Version 2: beyond epoll (evpoll_submit(3)), -1 and errno on error.  */
+
+/* Operations of evpoll_submit() (evpoll_ctl() refuses them: EINVAL). */
+#define EVPOLL_CTL_DISABLE	16	/* keep the item, stop reporting */
+#define EVPOLL_CTL_ENABLE	17	/* re-arm with its mask, report now */
+#define EVPOLL_CTL_DEL_NOTIFY	18	/* DEL, then one EVPOLLREMOVED event */
+
+/* Event flags of evpoll_submit() (evpoll_ctl() ignores them, as epoll). */
+#define EVPOLLDISPATCH		(1U << 24)  /* disable after each delivery */
+/* EVPOLLREMOVED: a tombstone; at ADD: post one when the file is closed */
+#define EVPOLLREMOVED		(1U << 25)
+
+/* User event ids are at least this (never an fd number). */
+#define EVPOLL_USER_ID_BASE	0x40000000
+
+/* evpoll_features() bits */
+#define EVPOLL_FEAT_SUBMIT	(1ULL << 0)  /* batched changes + wait */
+#define EVPOLL_FEAT_MIN_WAIT	(1ULL << 1)  /* min_events, min_wait */
+#define EVPOLL_FEAT_DISPATCH	(1ULL << 2)  /* DISABLE/ENABLE/DISPATCH */
+#define EVPOLL_FEAT_TOMBSTONE	(1ULL << 3)  /* DEL_NOTIFY, EVPOLLREMOVED */
+#define EVPOLL_FEAT_USER	(1ULL << 4)  /* user events */
+#define EVPOLL_FEAT_RING	(1ULL << 5)  /* event ring (not yet) */
+#define EVPOLL_FEAT_COUNTERS	(1ULL << 6)  /* per-item fdinfo counters */
+
+/**
+ * struct evpoll_change - one change of evpoll_submit()
+ * @op:		EPOLL_CTL_ADD/MOD/DEL or EVPOLL_CTL_DISABLE/ENABLE/DEL_NOTIFY
+ * @fd:		the target fd, or a user event's id
+ * @event:	mask, flags and data (ADD, MOD)
+ * @result:	out: 0 or -errno, as evpoll_ctl() would fail (the kernel
+ *		writes only 0 or a negative value: preset it positive to see
+ *		which changes a failed call did not reach)
+ */
+struct evpoll_change {
+	int op;
+	int fd;
+	struct epoll_event event;
+	int result;
+};
+
+/**
+ * struct evpoll_wait_opts - how evpoll_submit() waits
+ * @timeout:	NULL: block; else the longest wait
+ * @sigmask:	NULL: leave the mask alone; else the mask during the wait
+ * @min_events:	0 or 1: return at the first event; more: at least this many
+ *		(more than maxevents is taken as maxevents)
+ * @min_wait_ns: with @min_events > 1: wait at most this long after the
+ *		first event for more (0: until @min_events or the timeout)
+ */
+struct evpoll_wait_opts {
+	const struct timespec *timeout;
+	const sigset_t *sigmask;
+	unsigned int min_events;
+	long long min_wait_ns;
+};
+
+EVPOLL_API int evpoll_submit(int evfd, struct evpoll_change *changes,
+			     int nchanges, struct epoll_event *events,
+			     int maxevents, const struct evpoll_wait_opts *opts);
+EVPOLL_API int evpoll_user_add(int evfd, uint64_t data, uint32_t events);
+EVPOLL_API int evpoll_user_trigger(int evfd, int id);
+EVPOLL_API int evpoll_user_del(int evfd, int id);
+EVPOLL_API int evpoll_features(int evfd, uint64_t *mask);
+
+/* ------------------------------------------------------------------ */
 /* The poller: one API over every readiness backend, -errno on error. */
 
 /**

@@ -77,6 +77,9 @@
  *     path_gen            mtx
  *     nests               poll_wait.lock of the instance below (see above)
  *     user, file          immutable
+ *     tombs, inflight, v2_seq   wq.lock
+ *     uevs                set once under mtx (smp_store_release), read
+ *                         with smp_load_acquire; freed at destroy
  *   struct evpoll_item:
  *     rbn, hook0, data    mtx (hook0.wait: the target's queue lock)
  *     rdllink             wq.lock
@@ -84,6 +87,9 @@
  *     ws                  written with mtx AND wq.lock held; read under either
  *     evp, fref, fd       immutable (the file is fref's)
  *     nest                immutable (NULL unless the target is an instance)
+ *     hook0.wait.private  the item's struct evpoll_item_ext or NULL: set
+ *                         under mtx AND wq.lock after hooking, read under
+ *                         either (our wake function never uses ->private)
  *   struct evpoll_hook:
  *     wait                the target's wait-queue lock
  *     whead               set at queueing; cleared by the POLLFREE wake-up
@@ -162,6 +168,11 @@ struct evpoll {
 	const struct file *reap_file;	/* (NULL: start a new pass) */
 	bool reap_wanted;		/* reaper found mtx busy: holder reaps */
 	bool scanning;			/* ready items are on a txlist */
+	/* Version 2, see "Version 2" below */
+	struct list_head tombs;		/* queued tombstones, by seq */
+	struct list_head inflight;	/* waits in progress, by seq */
+	u64 v2_seq;			/* last seq given out */
+	struct evpoll_uevs *uevs;	/* user events (user.c), or NULL */
 };
 
 struct evpoll_hook {
@@ -208,6 +219,22 @@ static struct kmem_cache *hook_cache __read_mostly;
 static DEFINE_SPINLOCK(evpoll_nest_lock);
 static u64 evpoll_loop_gen;		/* evpoll_nest_lock */
 
+/* Version 2 (the section "Version 2" near the end of this file). */
+struct evp_inflight;
+static void evpi_count_wake(struct evpoll_item *item);
+static void evpi_count(struct evpoll_item *item, bool delivered);
+static void evpi_ext_free(struct evpoll_item *item);
+static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item);
+static bool evp_v2_available(struct evpoll *evp);
+static bool evp_v2_ready_locked(struct evpoll *evp,
+				const struct evp_inflight *self);
+static int evp_v2_item_ctl(struct evpoll *evp, struct evpoll_item *item,
+			   u32 op);
+static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
+			 u32 op);
+static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m);
+static __poll_t evp_v2_poll(struct evpoll *evp);
+
 static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 {
 	return container_of(wait, struct evpoll_hook, wait);
@@ -226,7 +253,8 @@ static inline bool evpi_is_linked(const struct evpoll_item *item)
 
 static inline bool evpi_is_enabled(const struct evpoll_item *item)
 {
-	return item->events & ~EVPOLL_PRIVATE_BITS;
+	return (item->events & ~EVPOLL_PRIVATE_BITS) &&
+	       !(item->events & EVPOLL_IDISABLED);
 }
 
 /*
@@ -366,6 +394,7 @@ static int evp_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		}
 	}
 	evp->nr_wakeups++;
+	evpi_count_wake(item);
 	pwake = evp_make_ready(evp, item, sync);
 out_unlock:
 	spin_unlock_irqrestore(&evp->wq.lock, flags);
@@ -443,6 +472,8 @@ static __poll_t evpi_poll(struct evpoll_item *item, poll_table *pt,
 	} else {
 		res = vfs_poll(evpi_file(item), pt);
 	}
+	if (item->events & EVPOLL_IDISABLED)	/* hooked, but not reported */
+		return 0;
 	return res & item->events;
 }
 
@@ -735,6 +766,7 @@ static void evp_remove(struct evpoll *evp, struct evpoll_item *item)
 		__pm_relax(item->ws);
 		wakeup_source_unregister(item->ws);
 	}
+	evpi_ext_free(item);
 	evpoll_fref_put(item->fref);
 	evpoll_user_uncharge(evp->user);
 	kmem_cache_free(item_cache, item);
@@ -907,10 +939,8 @@ static bool evp_reap_batch(struct evpoll *evp)
 		rbn = rb_next(rbn);
 		evp->reap_file = evpi_file(item);
 		evp->reap_fd = item->fd;
-		if (evpoll_fref_orphaned(item->fref)) {
-			evp_remove(evp, item);
-			evp->nr_reaped++;
-		}
+		if (evpoll_fref_orphaned(item->fref))
+			evp_drop_orphan(evp, item);
 	}
 	if (rbn)
 		return false;
@@ -1045,10 +1075,24 @@ err_free_item:
 	return err;
 }
 
+/* Re-poll @item (its mask just changed) and queue it if it has events. */
+static void evp_queue_if_ready(struct evpoll *evp, struct evpoll_item *item)
+{
+	bool pwake = false;
+
+	lockdep_assert_held(&evp->mtx);
+	if (evpi_repoll(item, 0)) {
+		spin_lock_irq(&evp->wq.lock);
+		pwake = evp_make_ready(evp, item, 0);
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	if (pwake)
+		evp_wake_pollers(evp, NULL, 0);
+}
+
 static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 		      __poll_t events, u64 data)
 {
-	bool pwake = false;
 	int err;
 
 	lockdep_assert_held(&evp->mtx);
@@ -1064,13 +1108,7 @@ static int evp_modify(struct evpoll *evp, struct evpoll_item *item,
 	 * The unlock above orders the new mask before the poll below: an
 	 * event the poll misses finds the new mask in evp_wake().
 	 */
-	if (evpi_repoll(item, 0)) {
-		spin_lock_irq(&evp->wq.lock);
-		pwake = evp_make_ready(evp, item, 0);
-		spin_unlock_irq(&evp->wq.lock);
-	}
-	if (pwake)
-		evp_wake_pollers(evp, NULL, 0);
+	evp_queue_if_ready(evp, item);
 	return 0;
 }
 
@@ -1087,24 +1125,33 @@ static bool evp_file_is_epoll(const struct file *file)
 }
 
 /**
- * evpoll_core_ctl - add, modify or remove a watched fd (epoll_ctl(2))
+ * evp_ctl - add, modify or remove a watched fd (epoll_ctl(2))
  * @evp:	the instance
- * @op:		EVPOLL_CTL_ADD, _MOD or _DEL
- * @fd:		the fd to watch, in the caller's fd table
+ * @op:		EVPOLL_CTL_ADD, _MOD or _DEL; with @v2 also _DISABLE,
+ *		_ENABLE, _DEL_NOTIFY
+ * @fd:		the fd to watch, in the caller's fd table (with @v2, a user
+ *		event id >= EVPOLL_USER_ID_BASE for the ops other than ADD/MOD)
  * @events:	EPOLL* mask and input flags (ADD/MOD)
  * @data:	user data (ADD/MOD)
+ * @v2:		from EVPOLL_IOC_SUBMIT: the version 2 ops and flags apply
  *
  * Checks are made in epoll's order, so that a call epoll would reject gets
  * epoll's errno.
  *
  * Return: 0 or -EBADF, -EPERM, -EINVAL, -EEXIST, -ENOENT, -ENOSPC, -ENOMEM.
  */
-int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
-		    u64 data)
+static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		   u64 data, bool v2)
 {
 	struct evpoll_item *item;
 	struct file *tfile;
 	int err;
+
+	/* Version 2: only EVPOLL_IOC_SUBMIT passes the new ops and flags. */
+	events &= v2 ? ~EVPOLL_IDISABLED : ~EVPOLL_V2_BITS;
+	if (v2 && fd >= EVPOLL_USER_ID_BASE && op != EVPOLL_CTL_ADD &&
+	    op != EVPOLL_CTL_MOD)
+		return evpoll_uev_ctl(evpoll_core_uevs(evp, false), op, fd);
 
 	tfile = fget(fd);
 	if (!tfile)
@@ -1138,7 +1185,9 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 			goto out_fput;
 	}
 	if (op != EVPOLL_CTL_ADD && op != EVPOLL_CTL_MOD &&
-	    op != EVPOLL_CTL_DEL)
+	    op != EVPOLL_CTL_DEL &&
+	    !(v2 && (op == EVPOLL_CTL_DISABLE || op == EVPOLL_CTL_ENABLE ||
+		     op == EVPOLL_CTL_DEL_NOTIFY)))
 		goto out_fput;
 
 	mutex_lock(&evp->mtx);
@@ -1168,12 +1217,31 @@ int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 			err = evp_modify(evp, item,
 					 events | EPOLLERR | EPOLLHUP, data);
 		break;
+	default:	/* EVPOLL_CTL_DISABLE, _ENABLE, _DEL_NOTIFY */
+		err = item ? evp_v2_item_ctl(evp, item, op) : -ENOENT;
+		break;
 	}
+	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD))
+		err = evp_v2_attach(evp, tfile, fd, op);
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 out_fput:
 	fput(tfile);
 	return err;
+}
+
+/* EVPOLL_IOC_CTL: epoll_ctl(2) exactly (evp_ctl()). */
+int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		    u64 data)
+{
+	return evp_ctl(evp, op, fd, events, data, false);
+}
+
+/* One change of EVPOLL_IOC_SUBMIT (evp_ctl() with the version 2 ops). */
+int evpoll_core_ctl_v2(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		       u64 data)
+{
+	return evp_ctl(evp, op, fd, events, data, true);
 }
 
 static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
@@ -1213,18 +1281,20 @@ static struct evpoll_item *evp_scan_next(struct evpoll *evp,
 		spin_unlock_irq(&evp->wq.lock);
 		if (!item || !evpoll_fref_orphaned(item->fref))
 			return item;
-		evp_remove(evp, item);
-		evp->nr_reaped++;
+		evp_drop_orphan(evp, item);	/* closed without DEL */
 	}
 }
 
 /*
  * Deliver up to @maxevents events.  Takes the whole ready list private
  * (txlist) so that level-triggered items re-queued at the tail are not seen
- * again in this call, then re-polls each item before reporting it.
+ * again in this call, then re-polls each item before reporting it.  With
+ * @held (a min-wait, which makes several passes), level-triggered items
+ * go there instead, and back to the ready list when the call returns.
  */
 static int evp_send_events(struct evpoll *evp,
-			   struct evpoll_event __user *events, int maxevents)
+			   struct evpoll_event __user *events, int maxevents,
+			   struct list_head *held)
 {
 	struct evpoll_item *item;
 	bool pwake = false;
@@ -1242,6 +1312,7 @@ static int evp_send_events(struct evpoll *evp,
 		revents = evpi_repoll(item, 0);
 		if (!revents) {
 			evp->nr_stale++;
+			evpi_count(item, false);
 			continue;
 		}
 		if (evp_put_event(&events[res], revents, item->data)) {
@@ -1254,12 +1325,17 @@ static int evp_send_events(struct evpoll *evp,
 			break;
 		}
 		res++;
+		evpi_count(item, true);
 		spin_lock_irq(&evp->wq.lock);
 		if (item->events & EPOLLONESHOT) {
 			item->events &= EVPOLL_PRIVATE_BITS;
+		} else if (item->events & EVPOLLDISPATCH) {
+			item->events |= EVPOLL_IDISABLED;
 		} else if (!(item->events & EPOLLET) &&
 			   !evpi_is_linked(item)) {
-			list_add_tail(&item->rdllink, &evp->rdllist);
+			/* A min-wait holds them until it returns. */
+			list_add_tail(&item->rdllink,
+				      held ? held : &evp->rdllist);
 			if (item->ws)
 				__pm_stay_awake(item->ws);
 		}
@@ -1291,16 +1367,57 @@ static int evp_send_events(struct evpoll *evp,
 	return res;
 }
 
+/* A waiter's record in evp->inflight (tombstone ordering, see below). */
+struct evp_inflight {
+	struct list_head link;
+	u64 seq;
+};
+
+/* A sleeping WAIT: woken when @need ready items are queued. */
+struct evp_waiter {
+	wait_queue_entry_t wait;
+	struct evpoll *evp;
+	const struct evp_inflight *self;
+	unsigned int need;
+};
+
 /*
- * Always dequeue the waiter, even if it was already running: an entry left
- * on the queue would swallow the next exclusive wake-up meant for another
+ * Are at least @need items queued (or a user event or tombstone)?  Walks
+ * at most @need entries of the ready list: the min-wait's price, paid in
+ * the wake-up instead of a task wake-up per event.
+ */
+static bool evp_ready_atleast(struct evpoll *evp, unsigned int need,
+			      const struct evp_inflight *self)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&evp->wq.lock);
+	if (evp_v2_ready_locked(evp, self))
+		return true;
+	list_for_each(pos, &evp->rdllist)
+		if (++n >= need)
+			return true;
+	return false;
+}
+
+/*
+ * Wake function of a WAIT sleeper (always called under wq.lock).  With a
+ * min-wait in progress, wake-ups that do not complete the batch leave the
+ * task asleep and return 0, so an exclusive wake-up walks on to another
+ * sleeper.  Once woken, the waiter is always dequeued: an entry left on
+ * the queue would swallow the next exclusive wake-up meant for another
  * sleeper (ep_autoremove_wake_function() does the same).
  */
 static int evp_autoremove_wake(wait_queue_entry_t *wait, unsigned int mode,
 			       int sync, void *key)
 {
-	int ret = default_wake_function(wait, mode, sync, key);
+	struct evp_waiter *w = container_of(wait, struct evp_waiter, wait);
+	int ret;
 
+	if (w->need > 1 && !evp_ready_atleast(w->evp, w->need, w->self))
+		return 0;
+	ret = default_wake_function(wait, mode, sync, key);
 	list_del_init_careful(&wait->entry);
 	return ret;
 }
@@ -1321,29 +1438,58 @@ static u64 evp_timer_slack(ktime_t expires)
 	return max_t(u64, slack, current->timer_slack_ns);
 }
 
+static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self);
+static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
+			     struct list_head *held);
+static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
+		       int maxevents, const struct evp_inflight *self);
+
+/* Most ready items a min-wait counts (larger min_events are taken as it). */
+#define EVPOLL_MIN_EVENTS_MAX	1024
+
 /**
- * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
+ * evpoll_core_wait_min - wait for events and copy them out
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
  * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
  *		0 does not block
+ * @min_events:	return once this many events were stored (0 and 1: the
+ *		first); more than @maxevents (or EVPOLL_MIN_EVENTS_MAX) is
+ *		taken as that
+ * @min_wait:	ns, with @min_events > 1: once the first event is stored,
+ *		wait at most this long for the rest (0: until @end)
  *
  * Events already available win over a pending signal, as in ep_poll().
+ * With @min_events <= 1 this is epoll_pwait2(): one delivery pass that
+ * stores at least one event returns.  With more, delivery passes
+ * accumulate into @events until @min_events are stored, the min-wait
+ * after the first one expires, or @end passes; while the waiter sleeps
+ * for more, a wake-up only wakes it when enough items are queued (see
+ * evp_autoremove_wake()).  Level-triggered items delivered by an earlier
+ * pass are held aside until the call returns, so no item is reported
+ * twice by one call.
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
-int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		     int maxevents, ktime_t *end)
+int evpoll_core_wait_min(struct evpoll *evp,
+			 struct evpoll_event __user *events, int maxevents,
+			 ktime_t *end, unsigned int min_events, s64 min_wait)
 {
 	ktime_t expires, *to = NULL;
-	wait_queue_entry_t wait;
+	struct evp_inflight self;
 	bool timed_out = false;
+	bool mw_armed = false;
+	struct evp_waiter w;
+	LIST_HEAD(held);
 	bool eavail;
 	u64 slack = 0;
-	int res;
+	int res = 0, n;
 
 	lockdep_assert_irqs_enabled();
+	min_events = clamp_t(unsigned int, min_events, 1,
+			     min_t(unsigned int, maxevents,
+				   EVPOLL_MIN_EVENTS_MAX));
 	if (end && *end) {
 		slack = evp_timer_slack(*end);
 		expires = *end;
@@ -1352,29 +1498,67 @@ int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
 		timed_out = true;	/* non-blocking: one pass */
 	}
 
-	eavail = evp_events_available(evp);
+	self.seq = 0;
+	eavail = evp_events_available(evp) || evp_v2_available(evp);
 	for (;;) {
 		if (eavail) {
-			res = evp_send_events(evp, events, maxevents);
-			if (res)
-				return res;
+			evp_inflight_begin(evp, &self);
+			n = evp_send_events(evp, events + res, maxevents - res,
+					    min_events > 1 ? &held : NULL);
+			if (n >= 0 && res + n < maxevents) {
+				int m = evp_send_v2(evp, events + res + n,
+						    maxevents - res - n, &self);
+
+				n = m < 0 ? (n ? n : m) : n + m;
+			}
+			if (n < 0) {
+				if (!res)
+					res = n;
+				break;
+			}
+			res += n;
+			if (!res)	/* reported nothing: block no tombstone */
+				evp_inflight_end(evp, &self, &held);
+		}
+		if (res >= min_events)
+			break;
+		if (res && !mw_armed && min_wait > 0) {
+			ktime_t mw_end = ktime_add_safe(ktime_get(),
+							ns_to_ktime(min_wait));
+
+			mw_armed = true;
+			if (!to || ktime_before(mw_end, *to)) {
+				expires = mw_end;
+				to = &expires;
+				slack = evp_timer_slack(mw_end);
+			}
 		}
 		if (timed_out)
-			return 0;
-		if (signal_pending(current))
-			return -EINTR;
+			break;
+		if (signal_pending(current)) {
+			if (!res)
+				res = -EINTR;
+			break;
+		}
 
-		init_wait(&wait);
-		wait.func = evp_autoremove_wake;
+		init_wait(&w.wait);
+		w.wait.func = evp_autoremove_wake;
+		w.evp = evp;
+		w.self = &self;
+		w.need = res ? min_events - res : 1;
 		spin_lock_irq(&evp->wq.lock);
 		/*
 		 * No barrier needed: evp_wake() queues the item and checks
 		 * waitqueue_active() under this same lock.
 		 */
 		__set_current_state(TASK_INTERRUPTIBLE);
-		eavail = evp_events_available(evp);
+		if (w.need > 1)
+			eavail = evp_ready_atleast(evp, w.need, &self);
+		else
+			eavail = evp_events_available(evp) ||
+				 evp_v2_ready_locked(evp, &self);
 		if (!eavail)
-			__add_wait_queue_exclusive(&evp->wq, &wait);
+			__add_wait_queue_exclusive(&evp->wq, &w.wait);
 		spin_unlock_irq(&evp->wq.lock);
 
 		if (!eavail)
@@ -1382,16 +1566,37 @@ int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
 							      HRTIMER_MODE_ABS);
 		__set_current_state(TASK_RUNNING);
 
-		/* Woken (or raced): try to deliver; timed out: only if woken. */
+		/*
+		 * Woken (or raced): try to deliver; timed out: only if woken,
+		 * or to collect what a min-wait was waiting on.
+		 */
 		eavail = true;
-		if (!list_empty_careful(&wait.entry)) {
+		if (!list_empty_careful(&w.wait.entry)) {
 			spin_lock_irq(&evp->wq.lock);
-			if (timed_out)
-				eavail = list_empty(&wait.entry);
-			__remove_wait_queue(&evp->wq, &wait);
+			if (timed_out && !res)
+				eavail = list_empty(&w.wait.entry);
+			__remove_wait_queue(&evp->wq, &w.wait);
 			spin_unlock_irq(&evp->wq.lock);
 		}
 	}
+	evp_inflight_end(evp, &self, &held);
+	return res;
+}
+
+/**
+ * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
+ * @evp:	the instance
+ * @events:	user array, already checked with access_ok()
+ * @maxevents:	its capacity, already checked
+ * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
+ *		0 does not block
+ *
+ * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
+ */
+int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		     int maxevents, ktime_t *end)
+{
+	return evpoll_core_wait_min(evp, events, maxevents, end, 1, 0);
 }
 
 /*
@@ -1469,7 +1674,7 @@ __poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
 			  poll_table *wait)
 {
 	poll_wait(file, &evp->poll_wait, wait);
-	return evp_check_ready(evp, 0);
+	return evp_check_ready(evp, 0) ?: evp_v2_poll(evp);
 }
 
 /**
@@ -1497,6 +1702,7 @@ void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 			   item->fd, item->events, (long long)item->data,
 			   (long long)evpi_file(item)->f_pos, inode->i_ino,
 			   inode->i_sb->s_dev);
+		evp_v2_show_item(item, m);
 		if (seq_has_overflowed(m))
 			break;
 	}
@@ -1514,6 +1720,477 @@ void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m)
 	seq_printf(m, "evpoll-user-watches: %ld\n",
 		   evpoll_user_watches(evp->user));
 	mutex_unlock(&evp->mtx);
+}
+
+/*
+ * Version 2
+ * ---------
+ * What epoll lacks, reached through EVPOLL_IOC_SUBMIT (submit.c) and the
+ * user-event ioctls (user.c); EVPOLL_IOC_CTL strips the new flags and
+ * refuses the new ops, so the plain path stays epoll.
+ *
+ * Disable/enable/dispatch: EVPOLL_IDISABLED in an item's mask (written
+ * with mtx and wq.lock, as the mask) keeps the item hooked and its mask
+ * intact, but evp_wake() ignores it and evpi_poll() reports nothing.
+ * EVPOLL_CTL_ENABLE clears it and re-polls, so readiness already present
+ * is queued at once.  A delivery of an EVPOLLDISPATCH item sets it.
+ *
+ * Tombstones: EVPOLL_CTL_DEL_NOTIFY (and the reaper, for items added with
+ * EVPOLLREMOVED) removes the item, then queues a struct evpoll_tomb with its
+ * data on evp->tombs.  The promise is that once the tombstone has been
+ * reported, no event with that data is reported again, even by a
+ * concurrent WAIT that copied an event of the item before the removal but
+ * has not returned to user space yet.  So every WAIT, before its first
+ * delivery pass, takes a sequence number and enters evp->inflight (both
+ * under wq.lock, in increasing order); a tombstone takes a number when
+ * queued.  A tombstone may be reported only when no other WAIT with a
+ * smaller number is still in flight: a WAIT that delivered an event of
+ * the item did so before the removal (both are under mtx), hence entered
+ * the list before the tombstone was numbered.  A WAIT leaves the list
+ * when it returns, or when a pass delivered nothing and it goes to sleep
+ * (it has reported nothing yet); leaving with tombstones queued wakes a
+ * waiter to report them.
+ *
+ * Per-item counters and the preallocated tombstone of an EVPOLLREMOVED
+ * item live in a struct evpoll_item_ext, allocated only for such items or
+ * when the item_counters parameter is on, and pointed to by
+ * hook0.wait.private (which our wake function never uses): the item
+ * itself does not grow.
+ */
+static bool item_counters;
+module_param(item_counters, bool, 0644);
+MODULE_PARM_DESC(item_counters,
+		 "count wake-ups, deliveries, stale re-polls and coalesced wake-ups per item, shown in fdinfo (items added while set; default off)");
+
+struct evpoll_tomb {
+	struct list_head link;		/* in evp->tombs; wq.lock */
+	u64 data;
+	u64 seq;
+};
+
+struct evpoll_item_ext {
+	struct evpoll_tomb *tomb;		/* preallocated (EVPOLLREMOVED); mtx */
+	u64 wakeups;			/* callbacks that queued it; wq.lock */
+	u64 coalesced;			/* ... while already queued; wq.lock */
+	u64 delivered;			/* events reported; mtx */
+	u64 stale;			/* re-polls that found nothing; mtx */
+};
+
+static inline struct evpoll_item_ext *evpi_ext(const struct evpoll_item *item)
+{
+	return item->hook0.wait.private;
+}
+
+static void evpi_count_wake(struct evpoll_item *item)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+
+	lockdep_assert_held(&item->evp->wq.lock);
+	if (!ext)
+		return;
+	ext->wakeups++;
+	if (evpi_is_linked(item))
+		ext->coalesced++;
+}
+
+static void evpi_count(struct evpoll_item *item, bool delivered)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+
+	lockdep_assert_held(&item->evp->mtx);
+	if (!ext)
+		return;
+	if (delivered)
+		ext->delivered++;
+	else
+		ext->stale++;
+}
+
+/* At removal: after the unhook, no callback can see the extension. */
+static void evpi_ext_free(struct evpoll_item *item)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+
+	lockdep_assert_held(&item->evp->mtx);
+	if (!ext)
+		return;
+	kfree(ext->tomb);
+	kfree(ext);
+	item->hook0.wait.private = NULL;
+}
+
+/*
+ * After a successful ADD or MOD: give the item its extension if it wants
+ * a tombstone or counters.  On failure an ADD is undone, and a MOD drops
+ * EVPOLLREMOVED (the new mask is otherwise in force).
+ */
+static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
+			 u32 op)
+{
+	struct evpoll_item *item = evp_find(evp, tfile, fd);
+	struct evpoll_item_ext *ext;
+	bool tomb;
+
+	lockdep_assert_held(&evp->mtx);
+	tomb = item->events & EVPOLLREMOVED;
+	ext = evpi_ext(item);
+	if (!tomb && (ext || !READ_ONCE(item_counters)))
+		return 0;
+	if (!ext) {
+		ext = kzalloc(sizeof(*ext), GFP_KERNEL_ACCOUNT);
+		if (!ext)
+			goto nomem;
+		spin_lock_irq(&evp->wq.lock);
+		item->hook0.wait.private = ext;
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	if (tomb && !ext->tomb) {
+		ext->tomb = kmalloc(sizeof(*ext->tomb), GFP_KERNEL_ACCOUNT);
+		if (!ext->tomb)
+			goto nomem;
+	}
+	return 0;
+
+nomem:
+	if (op == EVPOLL_CTL_ADD) {
+		evp_remove(evp, item);
+	} else {
+		spin_lock_irq(&evp->wq.lock);
+		item->events &= ~EVPOLLREMOVED;
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	return -ENOMEM;
+}
+
+/* Wake one WAIT sleeper; true if poll()ers should be woken (unlocked). */
+static bool evp_kick_locked(struct evpoll *evp)
+{
+	lockdep_assert_held(&evp->wq.lock);
+	/* Sleepers queue under wq.lock, held: none can be missed. */
+	if (waitqueue_active(&evp->wq))
+		wake_up_locked(&evp->wq);
+	/* poll_wait() sleepers re-check in evpoll_core_poll(). */
+	return waitqueue_active(&evp->poll_wait);
+}
+
+/**
+ * evpoll_core_kick - something besides the ready list has events
+ * @evp: the instance (a user event was triggered, user.c)
+ */
+void evpoll_core_kick(struct evpoll *evp)
+{
+	bool pwake;
+
+	spin_lock_irq(&evp->wq.lock);
+	pwake = evp_kick_locked(evp);
+	spin_unlock_irq(&evp->wq.lock);
+	if (pwake)
+		evp_wake_pollers(evp, NULL, 0);
+}
+
+static void evp_tomb_post(struct evpoll *evp, struct evpoll_tomb *tomb,
+			  u64 data)
+{
+	bool pwake;
+
+	tomb->data = data;
+	spin_lock_irq(&evp->wq.lock);
+	tomb->seq = ++evp->v2_seq;
+	list_add_tail(&tomb->link, &evp->tombs);
+	pwake = evp_kick_locked(evp);
+	spin_unlock_irq(&evp->wq.lock);
+	if (pwake)
+		evp_wake_pollers(evp, NULL, 0);
+}
+
+/* A tombstone for evpoll_core_tomb_post(), or NULL (out of memory). */
+struct evpoll_tomb *evpoll_core_tomb_alloc(void)
+{
+	return kmalloc(sizeof(struct evpoll_tomb), GFP_KERNEL_ACCOUNT);
+}
+
+/**
+ * evpoll_core_tomb_post - queue a tombstone (a user event's DEL_NOTIFY)
+ * @evp:	the instance
+ * @tomb:	from evpoll_core_tomb_alloc(), now the instance's
+ * @data:	the removed event's data
+ */
+void evpoll_core_tomb_post(struct evpoll *evp, struct evpoll_tomb *tomb,
+			   u64 data)
+{
+	evp_tomb_post(evp, tomb, data);
+}
+
+/* An item whose file was closed without DEL: drop it, maybe tombstone. */
+static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+	struct evpoll_tomb *tomb = NULL;
+	u64 data = item->data;
+
+	lockdep_assert_held(&evp->mtx);
+	if (ext && (item->events & EVPOLLREMOVED)) {
+		tomb = ext->tomb;
+		ext->tomb = NULL;
+	}
+	evp_remove(evp, item);
+	evp->nr_reaped++;
+	if (tomb)
+		evp_tomb_post(evp, tomb, data);
+}
+
+/* EVPOLL_CTL_DISABLE, _ENABLE, _DEL_NOTIFY on a watched item. */
+static int evp_v2_item_ctl(struct evpoll *evp, struct evpoll_item *item,
+			   u32 op)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+	struct evpoll_tomb *tomb;
+	u64 data;
+
+	lockdep_assert_held(&evp->mtx);
+	switch (op) {
+	case EVPOLL_CTL_DISABLE:
+		spin_lock_irq(&evp->wq.lock);
+		item->events |= EVPOLL_IDISABLED;
+		if (evpi_is_linked(item)) {
+			list_del_init(&item->rdllink);
+			if (item->ws)
+				__pm_relax(item->ws);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+		return 0;
+	case EVPOLL_CTL_ENABLE:
+		spin_lock_irq(&evp->wq.lock);
+		item->events &= ~EVPOLL_IDISABLED;
+		spin_unlock_irq(&evp->wq.lock);
+		/* Ordered as in evp_modify(): a missed event finds it enabled. */
+		evp_queue_if_ready(evp, item);
+		return 0;
+	default:	/* EVPOLL_CTL_DEL_NOTIFY */
+		if (ext && ext->tomb) {
+			tomb = ext->tomb;
+			ext->tomb = NULL;
+		} else {
+			tomb = kmalloc(sizeof(*tomb), GFP_KERNEL_ACCOUNT);
+			if (!tomb)
+				return -ENOMEM;
+		}
+		data = item->data;
+		evp_remove(evp, item);
+		evp_tomb_post(evp, tomb, data);
+		return 0;
+	}
+}
+
+/* May @self (NULL: an outsider) report the oldest tombstone now? */
+static bool evp_tomb_ready_locked(struct evpoll *evp,
+				  const struct evp_inflight *self)
+{
+	struct evpoll_tomb *tomb;
+	struct evp_inflight *w;
+
+	lockdep_assert_held(&evp->wq.lock);
+	tomb = list_first_entry_or_null(&evp->tombs, struct evpoll_tomb, link);
+	if (!tomb)
+		return false;
+	list_for_each_entry(w, &evp->inflight, link) {
+		if (w != self)
+			return w->seq > tomb->seq;
+	}
+	return true;
+}
+
+/* The user events, or NULL: set once, never cleared while in use. */
+static inline struct evpoll_uevs *evp_uevs(struct evpoll *evp)
+{
+	/* Pairs with smp_store_release() in evpoll_core_uevs(). */
+	return smp_load_acquire(&evp->uevs);
+}
+
+/* User events or tombstones queued (lockless peek, may be stale). */
+static bool evp_v2_available(struct evpoll *evp)
+{
+	struct evpoll_uevs *uevs = evp_uevs(evp);
+
+	return !list_empty_careful(&evp->tombs) ||
+	       (uevs && evpoll_uevs_pending(uevs));
+}
+
+/* Something @self may report now besides the ready list. */
+static bool evp_v2_ready_locked(struct evpoll *evp,
+				const struct evp_inflight *self)
+{
+	struct evpoll_uevs *uevs = evp_uevs(evp);
+
+	lockdep_assert_held(&evp->wq.lock);
+	if (uevs && evpoll_uevs_pending(uevs))
+		return true;
+	return evp_tomb_ready_locked(evp, self);
+}
+
+/* Before a delivery pass: enter evp->inflight (once per call). */
+static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self)
+{
+	if (self->seq)
+		return;
+	spin_lock_irq(&evp->wq.lock);
+	self->seq = ++evp->v2_seq;
+	list_add_tail(&self->link, &evp->inflight);
+	spin_unlock_irq(&evp->wq.lock);
+}
+
+/*
+ * Leave evp->inflight (the call returns, or has reported nothing yet and
+ * sleeps) and give back the level-triggered items a min-wait held.
+ */
+static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
+			     struct list_head *held)
+{
+	bool kick = false, pwake = false;
+
+	if (!self->seq && list_empty(held))
+		return;
+	spin_lock_irq(&evp->wq.lock);
+	if (self->seq) {
+		kick = !list_empty(&evp->tombs) &&
+		       list_first_entry(&evp->inflight, struct evp_inflight,
+					link) == self;
+		list_del(&self->link);
+		self->seq = 0;
+	}
+	if (!list_empty(held)) {
+		list_splice_tail_init(held, &evp->rdllist);
+		kick = true;
+	}
+	if (kick)
+		pwake = evp_kick_locked(evp);
+	spin_unlock_irq(&evp->wq.lock);
+	if (pwake)
+		evp_wake_pollers(evp, NULL, 0);
+}
+
+/*
+ * Report user events, then the tombstones @self may report, into
+ * @events[0..maxevents).  Return: how many, or -EFAULT if none.
+ */
+static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
+		       int maxevents, const struct evp_inflight *self)
+{
+	struct evpoll_uevs *uevs = evp_uevs(evp);
+	struct evpoll_tomb *tomb;
+	int n = 0;
+
+	if (uevs && evpoll_uevs_pending(uevs)) {
+		n = evpoll_uevs_deliver(uevs, events, maxevents);
+		if (n < 0)
+			return n;
+	}
+	while (n < maxevents && !list_empty_careful(&evp->tombs)) {
+		spin_lock_irq(&evp->wq.lock);
+		tomb = NULL;
+		if (evp_tomb_ready_locked(evp, self)) {
+			tomb = list_first_entry(&evp->tombs, struct evpoll_tomb,
+						link);
+			list_del(&tomb->link);
+		}
+		spin_unlock_irq(&evp->wq.lock);
+		if (!tomb)
+			break;
+		if (evp_put_event(&events[n], EVPOLLREMOVED, tomb->data)) {
+			spin_lock_irq(&evp->wq.lock);
+			list_add(&tomb->link, &evp->tombs);
+			spin_unlock_irq(&evp->wq.lock);
+			return n ? n : -EFAULT;
+		}
+		kfree(tomb);
+		n++;
+	}
+	return n;
+}
+
+/* ->poll(): user events and reportable tombstones make it readable. */
+static __poll_t evp_v2_poll(struct evpoll *evp)
+{
+	bool ready;
+
+	if (!evp_v2_available(evp))
+		return 0;
+	spin_lock_irq(&evp->wq.lock);
+	ready = evp_v2_ready_locked(evp, NULL);
+	spin_unlock_irq(&evp->wq.lock);
+	return ready ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/**
+ * evpoll_core_uevs - the instance's user events
+ * @evp:	the instance
+ * @create:	create them if there are none yet
+ *
+ * Return: the user events, NULL if none (or out of memory with @create).
+ */
+struct evpoll_uevs *evpoll_core_uevs(struct evpoll *evp, bool create)
+{
+	struct evpoll_uevs *uevs = evp_uevs(evp);
+
+	if (uevs || !create)
+		return uevs;
+	mutex_lock(&evp->mtx);
+	uevs = evp->uevs;
+	if (!uevs) {
+		uevs = evpoll_uevs_create(evp);
+		if (uevs)	/* Pairs with smp_load_acquire() above. */
+			smp_store_release(&evp->uevs, uevs);
+	}
+	mutex_unlock(&evp->mtx);
+	return uevs;
+}
+
+/**
+ * evpoll_core_put_event - store one event (user.c's user events)
+ * @uevent:	where, in an array already checked with access_ok()
+ * @events:	its event bits
+ * @data:	its data
+ *
+ * Return: 0 or -EFAULT.
+ */
+int evpoll_core_put_event(struct evpoll_event __user *uevent, u32 events,
+			  u64 data)
+{
+	return evp_put_event(uevent, (__force __poll_t)events, data);
+}
+
+/* The user the instance is charged to (user events count as watches). */
+struct evpoll_user *evpoll_core_user(struct evpoll *evp)
+{
+	return evp->user;
+}
+
+/* fdinfo: the item's counters, on a line after its "tfd:" line. */
+static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+	u64 wakeups, coalesced;
+
+	lockdep_assert_held(&item->evp->mtx);
+	if (!ext)
+		return;
+	spin_lock_irq(&item->evp->wq.lock);
+	wakeups = ext->wakeups;
+	coalesced = ext->coalesced;
+	spin_unlock_irq(&item->evp->wq.lock);
+	seq_printf(m, "tfd-counters: %8d wakeups: %llu delivered: %llu stale: %llu coalesced: %llu\n",
+		   item->fd, wakeups, ext->delivered, ext->stale, coalesced);
+}
+
+/* Free what version 2 holds; the file is being released. */
+static void evp_v2_destroy(struct evpoll *evp)
+{
+	struct evpoll_tomb *tomb, *tmp;
+
+	if (evp->uevs)
+		evpoll_uevs_destroy(evp->uevs);
+	list_for_each_entry_safe(tomb, tmp, &evp->tombs, link)
+		kfree(tomb);
 }
 
 /**
@@ -1543,6 +2220,8 @@ struct evpoll *evpoll_core_create(struct file *file)
 	INIT_LIST_HEAD(&evp->children);
 	INIT_LIST_HEAD(&evp->parents);
 	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
+	INIT_LIST_HEAD(&evp->tombs);
+	INIT_LIST_HEAD(&evp->inflight);
 	spin_lock(&evpoll_instances_lock);
 	list_add(&evp->instance_link, &evpoll_instances);
 	spin_unlock(&evpoll_instances_lock);
@@ -1568,6 +2247,7 @@ void evpoll_core_destroy(struct evpoll *evp)
 		evp_remove(evp, rb_entry(rbn, struct evpoll_item, rbn));
 	mutex_unlock(&evp->mtx);
 	cancel_delayed_work_sync(&evp->reap_work);
+	evp_v2_destroy(evp);
 	evpoll_user_put(evp->user);
 	mutex_destroy(&evp->mtx);
 	kfree(evp);

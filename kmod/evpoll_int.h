@@ -10,16 +10,29 @@
 #include <linux/poll.h>
 #include <linux/ktime.h>
 #include <linux/eventpoll.h>
+#include <uapi/linux/evpoll.h>
 
 struct evpoll;
 struct evpoll_event;
 struct evpoll_fref;
 struct evpoll_user;
+struct evpoll_uevs;
+struct evpoll_tomb;
 struct seq_file;
 
 /* Event bits that are input flags rather than poll(2) events. */
 #define EVPOLL_PRIVATE_BITS	(EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | \
-				 EPOLLEXCLUSIVE)
+				 EPOLLEXCLUSIVE | EVPOLL_V2_BITS)
+/*
+ * Version 2 flags in an item's mask: EVPOLLDISPATCH, EVPOLLREMOVED, and
+ * EVPOLL_IDISABLED (internal, never from user space: the item was
+ * disabled by EVPOLL_CTL_DISABLE or by a DISPATCH delivery; its mask is
+ * kept for EVPOLL_CTL_ENABLE).  EVPOLL_IOC_CTL strips all three.
+ */
+#define EVPOLL_IDISABLED	BIT(23)
+#define EVPOLL_V2_BITS		(EVPOLLDISPATCH | EVPOLLREMOVED | \
+				 EVPOLL_IDISABLED)
+
 /* Events EPOLLEXCLUSIVE may be combined with (as fs/eventpoll.c). */
 #define EVPOLL_EXCLUSIVE_OK	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
 				 EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
@@ -56,6 +69,35 @@ bool evpoll_user_charge(struct evpoll_user *user);
 void evpoll_user_uncharge(struct evpoll_user *user);
 long evpoll_user_watches(const struct evpoll_user *user);
 int evpoll_limits_init(void);
+
+/* core.c: version 2 (min-wait, disable/enable, tombstones, user events) */
+int evpoll_core_ctl_v2(struct evpoll *evp, u32 op, int fd, __poll_t events,
+		       u64 data);
+int evpoll_core_wait_min(struct evpoll *evp,
+			 struct evpoll_event __user *events, int maxevents,
+			 ktime_t *end, unsigned int min_events, s64 min_wait);
+void evpoll_core_kick(struct evpoll *evp);
+struct evpoll_tomb *evpoll_core_tomb_alloc(void);
+void evpoll_core_tomb_post(struct evpoll *evp, struct evpoll_tomb *tomb,
+			   u64 data);
+struct evpoll_uevs *evpoll_core_uevs(struct evpoll *evp, bool create);
+struct evpoll_user *evpoll_core_user(struct evpoll *evp);
+int evpoll_core_put_event(struct evpoll_event __user *uevent, u32 events,
+			  u64 data);
+
+/* user.c: user events (kqueue's EVFILT_USER) */
+struct evpoll_uevs *evpoll_uevs_create(struct evpoll *evp);
+void evpoll_uevs_destroy(struct evpoll_uevs *uevs);
+bool evpoll_uevs_pending(struct evpoll_uevs *uevs);
+int evpoll_uevs_deliver(struct evpoll_uevs *uevs,
+			struct evpoll_event __user *events, int maxevents);
+int evpoll_uev_add(struct evpoll_uevs *uevs, u32 events, u64 data);
+int evpoll_uev_trigger(struct evpoll_uevs *uevs, int id);
+int evpoll_uev_ctl(struct evpoll_uevs *uevs, u32 op, int id);
+
+/* submit.c: the version 2 ioctls */
+long evpoll_v2_ioctl(struct evpoll *evp, unsigned int cmd,
+		     void __user *uarg);
 
 /* main.c */
 bool evpoll_file_is_instance(const struct file *file);

@@ -163,7 +163,7 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 /* The feature bits this build of the module supports. */
 static u64 evpoll_features(void)
 {
-	u64 feat = 0;
+	u64 feat = EVPOLL_IOC_FEATURES_V2;
 
 	if (IS_ENABLED(CONFIG_COMPAT))
 		feat |= EVPOLL_IOC_FEAT_COMPAT32;
@@ -198,6 +198,10 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 {
 	struct evpoll *evp = file->private_data;
 	void __user *uarg = (void __user *)arg;
+
+	/* Version 2 (submit.c): numbers 16 and up. */
+	if (_IOC_TYPE(cmd) == EVPOLL_IOC_MAGIC && _IOC_NR(cmd) >= 16)
+		return evpoll_v2_ioctl(evp, cmd, uarg);
 
 	switch (cmd) {
 	case EVPOLL_IOC_CTL:
@@ -268,6 +272,9 @@ static int __init evpoll_module_init(void)
 	BUILD_BUG_ON(sizeof(struct evpoll_event) != sizeof(struct epoll_event));
 	BUILD_BUG_ON(sizeof(struct evpoll_ctl) != 24);
 	BUILD_BUG_ON(sizeof(struct evpoll_wait) != 40);
+	BUILD_BUG_ON(sizeof(struct evpoll_submit_change) != 24);
+	BUILD_BUG_ON(sizeof(struct evpoll_submit) != EVPOLL_SUBMIT_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct evpoll_user_ctl) != 24);
 	BUILD_BUG_ON(sizeof(struct evpoll_version) != EVPOLL_VERSION_SIZE_V1);
 
 	err = evpoll_limits_init();

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 # Programs that configure the module (module parameters, fault injection):
 # root by design, so not part of the unprivileged pass.  What they show
 # per user is asserted as root (limit_test: one count per real uid).
-UNPRIV_SKIP="dev_limit_test dev_failslab_test"
+UNPRIV_SKIP="dev_limit_test dev_failslab_test dev_counters_test"
 UNPRIV_UID=65534
 
 label=tests limit=600 logdir='' summary='' dir32='' dirunpriv=''

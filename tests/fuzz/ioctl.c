@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_ioctl - random sequences of EVPOLL_IOC_CTL, _WAIT and _VERSION (and
- * unknown commands) from several processes and threads at once, on every
+ * fuzz_ioctl - random sequences of EVPOLL_IOC_CTL, _WAIT and _VERSION, the
+ * version 2 EVPOLL_IOC_SUBMIT and user-event ioctls (and unknown commands) from several processes and threads at once, on every
  * kind of target file, with random closes, dups and forks in between.
  *
  *   fuzz_ioctl [-s SEED] [-t SECONDS] [-n OPS] [-p PROCS] [-j THREADS]
@@ -60,6 +60,9 @@
 			 E(ENOMEM))
 #define WAIT_ERRNOS	(E(EFAULT) | E(EINVAL) | E(EINTR))
 #define VERSION_ERRNOS	(E(EFAULT) | E(EINVAL))
+#define SUBMIT_ERRNOS	(E(EFAULT) | E(EINVAL) | E(E2BIG) | E(EINTR))
+#define USER_ERRNOS	(E(EFAULT) | E(EINVAL) | E(ENOENT) | E(ENOSPC) | \
+			 E(ENOMEM))
 /*
  * An ioctl on a shared pool slot may find the number closed (EBADF) or
  * reused by another kind of file, whose own ioctl rejects the command
@@ -413,6 +416,109 @@ static void do_version(uint64_t *s, int evfd, bool unstable)
 	__atomic_add_fetch(&sh->version, 1, __ATOMIC_RELAXED);
 }
 
+/* EVPOLL_IOC_SUBMIT: random changes (every op), then maybe a short wait. */
+static void do_submit(uint64_t *s, int evfd, bool unstable, int own)
+{
+	static const uint32_t ops[] = { 1, 2, 3, EVPOLL_CTL_DISABLE,
+					EVPOLL_CTL_ENABLE,
+					EVPOLL_CTL_DEL_NOTIFY };
+	struct evpoll_submit_change c[8];
+	struct evpoll_submit sub = { .size = sizeof(sub) }, *arg;
+	struct epoll_event evs[32];
+	unsigned int i, n = rn(s, 9);
+	sigset_t mask;
+	char d[200];
+	long ret;
+
+	for (i = 0; i < n; i++) {
+		c[i].op = chance(s, 12) ? (uint32_t)rnd(s) : ops[rn(s, 6)];
+		c[i].fd = chance(s, 8) ? EVPOLL_USER_ID_BASE + (int)rn(s, 8) :
+					 pick_fd(s, own);
+		c[i].events = pick_events(s) |
+			      (chance(s, 4) ? EVPOLLDISPATCH : 0) |
+			      (chance(s, 4) ? EVPOLLREMOVED : 0);
+		c[i].data = rnd(s);
+		c[i].result = 1;
+	}
+	sub.changes = (uintptr_t)pick_ptr(s, c, sizeof(c[0]));
+	sub.nchanges = chance(s, 20) ? (uint32_t)rnd(s) : n;
+	/* A valid huge nchanges must not let the kernel read past c. */
+	if (sub.nchanges > n && sub.changes == (uintptr_t)c)
+		sub.changes = (uintptr_t)page_ro;
+	if (chance(s, 2)) {
+		sub.flags = EVPOLL_SUBMIT_WAIT;
+		sub.maxevents = 1 + rn(s, 32);
+		sub.events = (uintptr_t)pick_ptr(s, evs, sizeof(evs[0]));
+		sub.timeout = chance(s, 2) ? 0 : rn(s, 1000000);
+		sub.min_events = rn(s, 40);
+		sub.min_wait = chance(s, 2) ? 0 : rn(s, 1000000);
+		if (chance(s, 4)) {
+			sigemptyset(&mask);
+			sigaddset(&mask, SIGUSR2);
+			sub.sigmask = (uintptr_t)pick_ptr(s, &mask, 8);
+			sub.sigsetsize = chance(s, 10) ? rn(s, 256) : 8;
+		}
+	}
+	if (chance(s, 20))
+		sub.flags |= (uint32_t)rnd(s);
+	if (chance(s, 20))
+		sub.__reserved = (uint32_t)rnd(s);
+	if (chance(s, 20))
+		sub.size = rn(s, 128);
+	arg = pick_ptr(s, &sub, sizeof(sub));
+	ret = ioctl(evfd, EVPOLL_IOC_SUBMIT, arg);
+	snprintf(d, sizeof(d), "SUBMIT evfd %d n %u flags %#x max %d size %u arg %p",
+		 evfd, sub.nchanges, sub.flags, sub.maxevents, sub.size,
+		 (void *)arg);
+	check("SUBMIT", ret, errno, SUBMIT_ERRNOS, unstable, d);
+	if (ret > 0 && ret > sub.maxevents && arg == &sub)
+		fail("proc %d: SUBMIT returned %ld > maxevents: %s", proc_no,
+		     ret, d);
+	/* Every result written is 0 or a documented CTL errno. */
+	if (ret >= 0 && arg == &sub && sub.changes == (uintptr_t)c)
+		for (i = 0; i < n; i++)
+			if (c[i].result != 1 && c[i].result != 0 &&
+			    (c[i].result > 0 || -c[i].result >= 64 ||
+			     !(CTL_ERRNOS & E(-c[i].result))))
+				fail("proc %d: SUBMIT change op %u fd %d result %d: %s",
+				     proc_no, c[i].op, c[i].fd, c[i].result, d);
+	if (ret > 0)
+		__atomic_add_fetch(&sh->events, ret, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sh->ctl, 1, __ATOMIC_RELAXED);
+}
+
+/* EVPOLL_IOC_USER_ADD, _TRIGGER, _DEL with random ids and arguments. */
+static void do_user(uint64_t *s, int evfd, bool unstable)
+{
+	static const unsigned long cmds[] = { EVPOLL_IOC_USER_ADD,
+					      EVPOLL_IOC_USER_TRIGGER,
+					      EVPOLL_IOC_USER_DEL };
+	struct evpoll_user_ctl u = { 0 }, *arg;
+	unsigned long cmd = cmds[rn(s, 3)];
+	char d[160];
+	long ret;
+
+	u.id = chance(s, 8) ? (int)rnd(s) : EVPOLL_USER_ID_BASE + (int)rn(s, 8);
+	if (cmd == EVPOLL_IOC_USER_ADD || chance(s, 20)) {
+		u.events = chance(s, 8) ? (uint32_t)rnd(s) :
+			   EPOLLIN | (chance(s, 3) ? EPOLLONESHOT : 0) |
+			   (chance(s, 3) ? EVPOLLDISPATCH : 0);
+		u.data = rnd(s);
+	}
+	if (chance(s, 20))
+		u.flags = (uint32_t)rnd(s);
+	if (chance(s, 20))
+		u.__reserved = (uint32_t)rnd(s);
+	arg = pick_ptr(s, &u, sizeof(u));
+	ret = ioctl(evfd, cmd, arg);
+	snprintf(d, sizeof(d), "USER %#lx evfd %d id %d events %#x arg %p",
+		 cmd, evfd, u.id, u.events, (void *)arg);
+	check("USER", ret, errno, USER_ERRNOS, unstable, d);
+	if (ret > 0)
+		fail("proc %d: USER returned %ld: %s", proc_no, ret, d);
+	__atomic_add_fetch(&sh->ctl, 1, __ATOMIC_RELAXED);
+}
+
 static void do_unknown(uint64_t *s, int evfd, bool unstable)
 {
 	static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,
@@ -520,7 +626,17 @@ static void one_op(uint64_t *s, int *own)
 		do_version(s, evfd, unstable);
 		break;
 	case 12:
-		do_unknown(s, evfd, unstable);
+		switch (rn(s, 3)) {
+		case 0:
+			do_unknown(s, evfd, unstable);
+			break;
+		case 1:
+			do_submit(s, evfd, unstable, *own);
+			break;
+		default:
+			do_user(s, evfd, unstable);
+			break;
+		}
 		break;
 	case 13 ... 17:
 		do_mutate(s);

@@ -119,7 +119,8 @@ struct evpoll_wait {
  * Bits are only ever added; a library tests each one before use.
  */
 #define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
-#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32)
+#define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32 | \
+					 EVPOLL_IOC_FEATURES_V2)
 
 /**
  * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
@@ -149,5 +150,135 @@ struct evpoll_version {
 #define EVPOLL_IOC_CTL		_IOW(EVPOLL_IOC_MAGIC, 1, struct evpoll_ctl)
 #define EVPOLL_IOC_WAIT		_IOW(EVPOLL_IOC_MAGIC, 2, struct evpoll_wait)
 #define EVPOLL_IOC_VERSION	_IOWR(EVPOLL_IOC_MAGIC, 3, struct evpoll_version)
+
+/*
+ * Version 2: batched changes, change-and-wait, min-wait, disable/enable/
+ * dispatch, tombstones, user events (Documentation/abi.rst, "Version 2").
+ * ioctl numbers 16 and up, so that version-1 additions keep 3..15.
+ */
+
+/* Operations of EVPOLL_IOC_SUBMIT only (EVPOLL_IOC_CTL says EINVAL). */
+#define EVPOLL_CTL_DISABLE	16	/* keep the item, stop reporting */
+#define EVPOLL_CTL_ENABLE	17	/* re-arm with its mask, report now */
+#define EVPOLL_CTL_DEL_NOTIFY	18	/* DEL, then one EVPOLLREMOVED event */
+
+/*
+ * Event flags of EVPOLL_IOC_SUBMIT (EVPOLL_IOC_CTL ignores them, as epoll
+ * ignores unknown bits).  Bits 24 and 25 are unused by epoll.
+ */
+#define EVPOLLDISPATCH		(1U << 24)  /* disable after each delivery */
+/* EVPOLLREMOVED: a tombstone; at ADD: post one when the file is closed */
+#define EVPOLLREMOVED		(1U << 25)
+
+/* User events (no fd): ids are >= EVPOLL_USER_ID_BASE, never an fd. */
+#define EVPOLL_USER_ID_BASE	0x40000000
+
+/**
+ * struct evpoll_submit_change - one change of EVPOLL_IOC_SUBMIT
+ * @op:		EVPOLL_CTL_ADD, _MOD, _DEL, _DISABLE, _ENABLE, _DEL_NOTIFY
+ * @fd:		the target fd, or a user event id (>= EVPOLL_USER_ID_BASE)
+ * @events:	EPOLL* mask and flags, EVPOLLDISPATCH, EVPOLLREMOVED (ADD, MOD)
+ * @data:	user data (ADD, MOD)
+ * @result:	out: 0 or -errno, as EVPOLL_IOC_CTL would fail; written
+ *		before the change is applied (see abi.rst), so a result the
+ *		caller preset to a positive value was never attempted
+ *
+ * Packed, 4-byte aligned, 24 bytes on every ABI: the same layout as the
+ * library's struct evpoll_change ({int, int, struct epoll_event, int} on
+ * x86-64 and i386), so an array of those is handed to the kernel as is.
+ */
+struct evpoll_submit_change {
+	__u32 op;
+	__s32 fd;
+	__u32 events;
+	__u64 data;
+	__s32 result;
+} __attribute__((packed, aligned(4)));
+
+/* Most changes one EVPOLL_IOC_SUBMIT applies (EINVAL above). */
+#define EVPOLL_SUBMIT_MAX	1024
+
+/* evpoll_submit.flags */
+#define EVPOLL_SUBMIT_WAIT	(1U << 0)  /* wait after the changes */
+#define EVPOLL_SUBMIT_FLAGS	(EVPOLL_SUBMIT_WAIT)
+
+/**
+ * struct evpoll_submit - EVPOLL_IOC_SUBMIT argument
+ * @size:	sizeof(struct evpoll_submit) as the caller knows it; larger
+ *		than the kernel's: the extra bytes must be zero (E2BIG)
+ * @flags:	EVPOLL_SUBMIT_*
+ * @changes:	user pointer to @nchanges struct evpoll_submit_change
+ * @nchanges:	0 .. EVPOLL_SUBMIT_MAX
+ * @nchanged:	out: changes attempted (their @result written); equals
+ *		@nchanges unless the call failed with EFAULT in the array
+ * @events:	user pointer to @maxevents struct evpoll_event (WAIT)
+ * @maxevents:	with EVPOLL_SUBMIT_WAIT: 1 .. INT_MAX/12; else 0
+ * @min_events:	return once this many events are ready (0, 1: the first)
+ * @timeout:	ns; < 0 block, 0 do not block (WAIT)
+ * @min_wait:	ns, with @min_events > 1: wait at most this long after the
+ *		first event for more (0: until @min_events or @timeout)
+ * @sigmask:	user pointer to a sigset_t for the wait, or 0
+ * @sigsetsize:	8 when @sigmask is set
+ * @__reserved:	must be 0
+ *
+ * Returns the number of events stored (0 without EVPOLL_SUBMIT_WAIT or on
+ * timeout).
+ */
+struct evpoll_submit {
+	__u32 size;
+	__u32 flags;
+	__u64 changes;
+	__u32 nchanges;
+	__u32 nchanged;
+	__u64 events;
+	__s32 maxevents;
+	__u32 min_events;
+	__s64 timeout;
+	__s64 min_wait;
+	__u64 sigmask;
+	__u32 sigsetsize;
+	__u32 __reserved;
+};
+
+#define EVPOLL_SUBMIT_SIZE_VER0	72
+
+/**
+ * struct evpoll_user_ctl - EVPOLL_IOC_USER_* argument
+ * @id:		USER_ADD: out, the new id; TRIGGER, DEL: the id
+ * @events:	USER_ADD: EPOLLIN, optionally EPOLLONESHOT or EVPOLLDISPATCH
+ *		(EPOLLET accepted, changes nothing); else must be 0
+ * @data:	USER_ADD: returned with the event; else must be 0
+ * @flags:	must be 0
+ * @__reserved:	must be 0
+ */
+struct evpoll_user_ctl {
+	__s32 id;
+	__u32 events;
+	__u64 data;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/*
+ * EVPOLL_IOC_VERSION feature bits of version 2 (EVPOLL_IOC_FEAT_COMPAT32 is
+ * bit 0); the library maps them to its EVPOLL_FEAT_* (evpoll_features()).
+ */
+#define EVPOLL_IOC_FEAT_SUBMIT		(1ULL << 1) /* SUBMIT: batch + wait */
+#define EVPOLL_IOC_FEAT_MIN_WAIT	(1ULL << 2) /* min_events, min_wait */
+#define EVPOLL_IOC_FEAT_DISPATCH	(1ULL << 3) /* DISABLE/ENABLE/DISPATCH */
+#define EVPOLL_IOC_FEAT_TOMBSTONE	(1ULL << 4) /* DEL_NOTIFY, REMOVED */
+#define EVPOLL_IOC_FEAT_USER		(1ULL << 5) /* user events */
+#define EVPOLL_IOC_FEAT_COUNTERS	(1ULL << 6) /* item_counters in fdinfo */
+#define EVPOLL_IOC_FEATURES_V2	(EVPOLL_IOC_FEAT_SUBMIT | \
+				 EVPOLL_IOC_FEAT_MIN_WAIT | \
+				 EVPOLL_IOC_FEAT_DISPATCH | \
+				 EVPOLL_IOC_FEAT_TOMBSTONE | \
+				 EVPOLL_IOC_FEAT_USER | \
+				 EVPOLL_IOC_FEAT_COUNTERS)
+
+#define EVPOLL_IOC_SUBMIT	_IOWR(EVPOLL_IOC_MAGIC, 16, struct evpoll_submit)
+#define EVPOLL_IOC_USER_ADD	_IOWR(EVPOLL_IOC_MAGIC, 17, struct evpoll_user_ctl)
+#define EVPOLL_IOC_USER_TRIGGER	_IOW(EVPOLL_IOC_MAGIC, 18, struct evpoll_user_ctl)
+#define EVPOLL_IOC_USER_DEL	_IOW(EVPOLL_IOC_MAGIC, 19, struct evpoll_user_ctl)
 
 #endif /* _UAPI_LINUX_EVPOLL_H */

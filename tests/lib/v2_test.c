@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * v2_test.c - the library's version 2 names (DESIGN.md, "Version 2"):
+ * evpoll_submit() with struct evpoll_change and struct evpoll_wait_opts,
+ * the new ops and flags, user events, evpoll_features().  Needs the
+ * module (guest only).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "evpoll.h"
+#include "kselftest_harness.h"
+
+/* The new names do not clash with epoll's. */
+_Static_assert(!((EVPOLLDISPATCH | EVPOLLREMOVED) &
+		 (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP |
+		  0x20U | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM |
+		  EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP | EPOLLEXCLUSIVE |
+		  EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | (1U << 27))),
+	       "EVPOLL flags clash with EPOLL ones");
+_Static_assert(EVPOLL_CTL_DISABLE != EPOLL_CTL_ADD &&
+	       EVPOLL_CTL_DISABLE != EPOLL_CTL_DEL &&
+	       EVPOLL_CTL_DISABLE != EPOLL_CTL_MOD &&
+	       EVPOLL_CTL_ENABLE > EPOLL_CTL_MOD &&
+	       EVPOLL_CTL_DEL_NOTIFY > EPOLL_CTL_MOD, "EVPOLL_CTL clash");
+
+FIXTURE(v2) {
+	int evfd;
+	int p[2];
+};
+
+FIXTURE_SETUP(v2)
+{
+	self->evfd = evpoll_create1(EVPOLL_CLOEXEC);
+	ASSERT_GE(self->evfd, 0) TH_LOG("evpoll_create1: %s",
+					strerror(errno));
+	ASSERT_EQ(pipe2(self->p, O_NONBLOCK), 0);
+}
+
+FIXTURE_TEARDOWN(v2)
+{
+	close(self->p[0]);
+	close(self->p[1]);
+	close(self->evfd);
+}
+
+static struct evpoll_change chg(int op, int fd, uint32_t events,
+				uint64_t data)
+{
+	struct evpoll_change c = { .op = op, .fd = fd, .result = 1 };
+
+	c.event.events = events;
+	c.event.data.u64 = data;
+	return c;
+}
+
+TEST_F(v2, features)
+{
+	uint64_t mask = 0;
+
+	ASSERT_EQ(evpoll_features(self->evfd, &mask), 0);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_SUBMIT);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_MIN_WAIT);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_DISPATCH);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_TOMBSTONE);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_USER);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_COUNTERS);
+	EXPECT_FALSE(mask & EVPOLL_FEAT_RING);
+	EXPECT_EQ(evpoll_features(self->p[0], &mask), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(evpoll_features(-1, &mask), -1);
+	EXPECT_EQ(errno, EBADF);
+}
+
+TEST_F(v2, submit_results_and_wait)
+{
+	struct evpoll_change c[3];
+	struct epoll_event ev[4];
+	struct timespec ts = { 0, 0 };
+	struct evpoll_wait_opts o = { .timeout = &ts };
+
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	c[0] = chg(EPOLL_CTL_ADD, self->p[0], EPOLLIN, 11);
+	c[1] = chg(EPOLL_CTL_ADD, self->p[0], EPOLLIN, 12);
+	c[2] = chg(EPOLL_CTL_DEL, -1, 0, 0);
+	ASSERT_EQ(evpoll_submit(self->evfd, c, 3, ev, 4, &o), 1);
+	EXPECT_EQ(c[0].result, 0);
+	EXPECT_EQ(c[1].result, -EEXIST);
+	EXPECT_EQ(c[2].result, -EBADF);
+	EXPECT_EQ(ev[0].data.u64, 11);
+	/* opts NULL: block until an event (one is there). */
+	EXPECT_EQ(evpoll_submit(self->evfd, NULL, 0, ev, 4, NULL), 1);
+	/* maxevents 0: changes only. */
+	c[0] = chg(EVPOLL_CTL_DISABLE, self->p[0], 0, 0);
+	EXPECT_EQ(evpoll_submit(self->evfd, c, 1, NULL, 0, NULL), 0);
+	EXPECT_EQ(c[0].result, 0);
+	EXPECT_EQ(evpoll_submit(self->evfd, NULL, 0, ev, 4, &o), 0);
+	/* Bad calls. */
+	EXPECT_EQ(evpoll_submit(self->evfd, c, -1, ev, 4, &o), -1);
+	EXPECT_EQ(errno, EINVAL);
+	ts.tv_nsec = 1000000000L;
+	EXPECT_EQ(evpoll_submit(self->evfd, NULL, 0, ev, 4, &o), -1);
+	EXPECT_EQ(errno, EINVAL);
+	ts.tv_nsec = 0;
+	EXPECT_EQ(evpoll_submit(self->p[0], NULL, 0, ev, 4, &o), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(evpoll_submit(-1, NULL, 0, ev, 4, &o), -1);
+	EXPECT_EQ(errno, EBADF);
+}
+
+/* More changes than one ioctl takes: sliced, all applied, then the wait. */
+TEST_F(v2, submit_many_changes)
+{
+	const int n = 2500;
+	struct evpoll_change *c = calloc(n, sizeof(*c));
+	struct timespec ts = { 0, 0 };
+	struct evpoll_wait_opts o = { .timeout = &ts, .min_events = 99 };
+	struct epoll_event ev[2];
+
+	ASSERT_NE(c, NULL);
+	c[0] = chg(EPOLL_CTL_ADD, self->p[0], EPOLLIN, 0);
+	for (int i = 1; i < n; i++)
+		c[i] = chg(EPOLL_CTL_MOD, self->p[0], EPOLLIN, i);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(evpoll_submit(self->evfd, c, n, ev, 2, &o), 1);
+	for (int i = 0; i < n; i++)
+		ASSERT_EQ(c[i].result, 0);
+	EXPECT_EQ(ev[0].data.u64, n - 1);
+	free(c);
+}
+
+/* evpoll_ctl() stays epoll_ctl(): the new ops are EINVAL. */
+TEST_F(v2, ctl_refuses_new_ops)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+
+	EXPECT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0], &e), 0);
+	EXPECT_EQ(evpoll_ctl(self->evfd, EVPOLL_CTL_DISABLE, self->p[0], &e),
+		  -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(evpoll_ctl(self->evfd, EVPOLL_CTL_ENABLE, self->p[0], &e),
+		  -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(evpoll_ctl(self->evfd, EVPOLL_CTL_DEL_NOTIFY, self->p[0],
+			     &e), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(v2, user_events)
+{
+	struct timespec ts = { 0, 0 };
+	struct evpoll_wait_opts o = { .timeout = &ts };
+	struct evpoll_change c;
+	struct epoll_event ev[2];
+	int id = evpoll_user_add(self->evfd, 77, EPOLLIN | EVPOLLDISPATCH);
+
+	ASSERT_GE(id, 0);
+	EXPECT_EQ(evpoll_user_trigger(self->evfd, id), 0);
+	EXPECT_EQ(evpoll_user_trigger(self->evfd, id), 0);
+	ASSERT_EQ(evpoll_wait(self->evfd, ev, 2, 0), 1);
+	EXPECT_EQ(ev[0].events, EPOLLIN);
+	EXPECT_EQ(ev[0].data.u64, 77);
+	EXPECT_EQ(evpoll_user_trigger(self->evfd, id), 0);
+	EXPECT_EQ(evpoll_wait(self->evfd, ev, 2, 0), 0);
+	c = chg(EVPOLL_CTL_ENABLE, id, 0, 0);
+	ASSERT_EQ(evpoll_submit(self->evfd, &c, 1, ev, 2, &o), 1);
+	EXPECT_EQ(c.result, 0);
+	EXPECT_EQ(ev[0].data.u64, 77);
+	EXPECT_EQ(evpoll_user_del(self->evfd, id), 0);
+	EXPECT_EQ(evpoll_user_trigger(self->evfd, id), -1);
+	EXPECT_EQ(errno, ENOENT);
+	EXPECT_EQ(evpoll_user_del(self->evfd, id), -1);
+	EXPECT_EQ(errno, ENOENT);
+	EXPECT_EQ(evpoll_user_add(self->evfd, 1, EPOLLOUT), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(evpoll_user_trigger(self->p[0], id), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(v2, tombstone)
+{
+	struct evpoll_change c = chg(EPOLL_CTL_ADD, self->p[0],
+				     EPOLLIN | EVPOLLREMOVED, 5);
+	struct epoll_event ev[2];
+
+	ASSERT_EQ(evpoll_submit(self->evfd, &c, 1, NULL, 0, NULL), 0);
+	c = chg(EVPOLL_CTL_DEL_NOTIFY, self->p[0], 0, 0);
+	ASSERT_EQ(evpoll_submit(self->evfd, &c, 1, ev, 2, NULL), 1);
+	EXPECT_EQ(ev[0].events, EVPOLLREMOVED);
+	EXPECT_EQ(ev[0].data.u64, 5);
+}
+
+TEST_HARNESS_MAIN
