@@ -281,4 +281,33 @@ struct evpoll_user_ctl {
 #define EVPOLL_IOC_USER_TRIGGER	_IOW(EVPOLL_IOC_MAGIC, 18, struct evpoll_user_ctl)
 #define EVPOLL_IOC_USER_DEL	_IOW(EVPOLL_IOC_MAGIC, 19, struct evpoll_user_ctl)
 
+/*
+ * Close-safety (Documentation/abi.rst, "Forget"): the cooperative close
+ * path.  A program (or the preload shim) about to close() fd N tells each
+ * instance that watches N; the instance drops its item for (file of N, N)
+ * at once when, once N is closed, nobody but evpoll would hold the file
+ * (epoll's rule: a dup'ed or inherited file keeps its item).
+ */
+#define EVPOLL_IOC_FEAT_RING		(1ULL << 7) /* reserved: the event ring */
+#define EVPOLL_IOC_FEAT_FORGET		(1ULL << 8) /* EVPOLL_IOC_FORGET */
+
+/**
+ * struct evpoll_forget - EVPOLL_IOC_FORGET argument
+ * @fd:		in: the fd about to be closed (still open)
+ * @flags:	in: must be 0
+ * @__reserved:	in: must be 0
+ *
+ * Returns 1 if the item was dropped (the close that follows releases the
+ * file), 0 if it was kept (other references remain: the reaper or a later
+ * FORGET drops it), -1 with ENOENT (no item for this fd), EBADF (fd not
+ * open), EINVAL (flags or reserved set), EFAULT.
+ */
+struct evpoll_forget {
+	__s32 fd;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+#define EVPOLL_IOC_FORGET	_IOW(EVPOLL_IOC_MAGIC, 4, struct evpoll_forget)
+
 #endif /* _UAPI_LINUX_EVPOLL_H */
