@@ -10,8 +10,6 @@
  *
  *   t0 --> e0 --(lt)--> tcp s0 <==== loopback ====> s1 (peer, t0)
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,25 +19,6 @@
 
 #include "evp.h"
 #include "kselftest_harness.h"
-
-static int tcp_pair(int sv[2])
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int l;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len))
-		return -1;
-	sv[1] = socket(AF_INET, SOCK_STREAM, 0);
-	if (sv[1] < 0 || connect(sv[1], (void *)&a, sizeof(a)))
-		return -1;
-	sv[0] = accept(l, NULL, NULL);
-	close(l);
-	return sv[0] < 0 ? -1 : 0;
-}
 
 /* Milliseconds until fd reads EOF (poll + read 0), or -1 past limit_ms. */
 static long long ms_until_eof(int fd, int limit_ms)
@@ -72,7 +51,7 @@ TEST(close_without_del_peer_sees_fin)
 
 	ASSERT_GE(evfd, 0);
 	ASSERT_GT(evp_param("reap_interval_ms"), 0);
-	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_tcp_pair(sv), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
 	/* No event ever happens on sv[0]: only the reaper can drop it. */
 	close(sv[0]);
@@ -91,7 +70,7 @@ TEST(instance_close_releases_files)
 	int evfd = evp_open(), sv[2];
 
 	ASSERT_GE(evfd, 0);
-	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_tcp_pair(sv), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
 	close(sv[0]);
 	close(evfd);
@@ -153,7 +132,7 @@ TEST(two_instances_one_file_reaped)
 
 	ASSERT_GE(e1, 0);
 	ASSERT_GE(e2, 0);
-	ASSERT_EQ(tcp_pair(sv), 0);
+	ASSERT_EQ(evp_tcp_pair(sv), 0);
 	ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
 	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 0), 0);
 	close(sv[0]);

@@ -19,6 +19,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +268,32 @@ static inline int evp_send_fds(int via, const int *fds, int n)
 	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
 	return sendmsg(via, &msg, 0) == 1 ? 0 : -errno;
+}
+
+/* A connected loopback TCP pair: sv[0] accepted, sv[1] connected. */
+static inline int evp_tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -1;
+	if (bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len)) {
+		close(l);
+		return -1;
+	}
+	sv[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sv[1] < 0 || connect(sv[1], (void *)&a, sizeof(a))) {
+		close(l);
+		return -1;
+	}
+	sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return sv[0] < 0 ? -1 : 0;
 }
 
 #endif /* _EVPOLL_TESTS_EVP_H */
