@@ -469,10 +469,10 @@ TEST_F(param, reaper_not_blocked)
 
 /*
  * Item 12.  Reaping off (0), then on again: an instance that was armed
- * before must be reaped again.  The first orphan is closed just before
- * reaping is turned off, and dropped by the pass that was already queued,
- * which (unless it ran within those microseconds) reads 0 and does not
- * re-arm.
+ * before must be reaped again, within the documented bound (64 periods
+ * once backed off, kmod/core.c "Reaper"; the slack is a loaded TCG
+ * host's).  While reaping is off nothing reaps p[0]'s orphan; once it is
+ * on again, both orphans go.
  */
 TEST_F(param, reap_interval_zero_and_back)
 {
@@ -487,14 +487,14 @@ TEST_F(param, reap_interval_zero_and_back)
 	ASSERT_EQ(pipe2(q, O_NONBLOCK), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, q[0], EPOLLIN, 2), 0);
-	close(p[0]);
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 0), 0);
-	ASSERT_GE(evp_counter_settles(evfd, "evpoll-items", 1, 10000), 0);
+	close(p[0]);
 
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 20), 0);
 	close(q[0]);
-	EXPECT_GE(evp_counter_settles(evfd, "evpoll-items", 0, 5000), 0) {
-		TH_LOG("orphan not reaped after reap_interval_ms went 0 and back");
+	EXPECT_GE(evp_counter_settles(evfd, "evpoll-items", 0,
+				      (20 << 6) + 10000), 0) {
+		TH_LOG("orphans not reaped after reap_interval_ms went 0 and back");
 	}
 	close(p[1]);
 	close(q[1]);
