@@ -64,6 +64,8 @@
  *     reap_due, reap_shift  mtx; also written by the reaper work on a
  *                         busy mtx and by a reap_interval_ms write
  *                         (WRITE_ONCE; read with READ_ONCE, see "Reaper")
+ *     reap_armed          mtx (read by the reaper work without it)
+ *     reap_nr_seen        mtx (at arming) and the reaper work, as reap_due
  *     reap_backoff        only the reaper work (a work item never runs
  *                         concurrently with itself)
  *     reap_file, reap_fd, reap_found  mtx
@@ -152,6 +154,8 @@ struct evpoll {
 	struct evpoll_user *user;	/* charged for each item */
 	struct file *file;		/* the instance's own file */
 	unsigned long reap_due;		/* reaper: next pass (jiffies) */
+	unsigned long reap_armed;	/* reaper: when the set became non-empty */
+	unsigned long reap_nr_seen;	/* reaper: nr_items when last looked */
 	struct list_head instance_link;	/* in evpoll_instances */
 	u64 nr_wakeups;			/* callbacks that queued an item */
 	u64 nr_delivered;		/* events copied to user space */
@@ -838,7 +842,10 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
  * period, up to reap_interval_ms << EVP_REAP_SHIFT_MAX; an orphan found
  * (by a pass or at delivery) brings it back to reap_interval_ms.  An
  * instance whose set was empty starts at reap_interval_ms <<
- * EVP_REAP_SHIFT_FRESH: a fresh set is not walked at once.  An instance
+ * EVP_REAP_SHIFT_FRESH: a fresh set is not walked at once, and one still
+ * growing when that time comes (a program adding its fds) gets another
+ * fresh period, as long as its first pass stays within the longest
+ * period of the set becoming non-empty.  An instance
  * that watches nothing has no due time and costs nothing: the work is
  * only armed while some instance watches something, for the earliest due
  * time (due times within half a period are served by the same run).
@@ -965,8 +972,32 @@ MODULE_PARM_DESC(reap_interval_ms,
 static void evp_reap_arm(struct evpoll *evp)
 {
 	lockdep_assert_held(&evp->mtx);
+	WRITE_ONCE(evp->reap_armed, jiffies);
+	WRITE_ONCE(evp->reap_nr_seen, evp->nr_items);
 	if (evp_reap_period() && evp->nr_items)
 		evp_reaper_want(evp_reap_plan(evp, EVP_REAP_SHIFT_FRESH));
+}
+
+/*
+ * A fresh set (no pass yet) still growing at its first due time: put the
+ * first pass off by another fresh period, within the longest period of
+ * the set becoming non-empty.  The reaper work only.
+ */
+static bool evp_reap_postpone(struct evpoll *evp, unsigned long now)
+{
+	/* data_race: a stale nr_items only decides one postponement. */
+	unsigned long nr = data_race(evp->nr_items);
+	unsigned long period = evp_reap_period();
+	unsigned long again = now + (period << EVP_REAP_SHIFT_FRESH);
+
+	if (READ_ONCE(evp->reap_shift) != EVP_REAP_SHIFT_FRESH ||
+	    nr == READ_ONCE(evp->reap_nr_seen) ||
+	    time_after(again, READ_ONCE(evp->reap_armed) +
+			      (period << EVP_REAP_SHIFT_MAX)))
+		return false;
+	WRITE_ONCE(evp->reap_nr_seen, nr);
+	WRITE_ONCE(evp->reap_due, again);
+	return true;
 }
 
 /* An orphan was found: activity, back to the shortest period. */
@@ -1097,6 +1128,8 @@ static void evp_reaper_fn(struct work_struct *work)
 		/* data_race: a stale nr_items costs one look, or one run. */
 		if (!data_race(evp->nr_items))
 			continue;
+		if (!time_before(now + slack, READ_ONCE(evp->reap_due)))
+			evp_reap_postpone(evp, now);
 		due = READ_ONCE(evp->reap_due);
 		if (time_before(now + slack, due) ||
 		    !evpoll_file_tryget(evp->file)) {
