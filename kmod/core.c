@@ -1133,7 +1133,12 @@ static void evp_reaper_fn(struct work_struct *work)
 		due = READ_ONCE(evp->reap_due);
 		if (time_before(now + slack, due) ||
 		    !evpoll_file_tryget(evp->file)) {
-			/* Not due (or being released: destroy's to free). */
+			/*
+			 * Not due; or being released (destroy empties it),
+			 * then looked at again a period later at the latest.
+			 */
+			if (!time_before(now + slack, due))
+				due = now + evp_reap_period();
 			if (!armed || time_before(due, next))
 				next = due;
 			armed = true;
