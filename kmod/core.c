@@ -42,6 +42,10 @@
  * instance file; it is taken (by evp_wake_pollers()) after the ready lock
  * has been dropped.
  *
+ * evpoll_instances_lock (global spinlock, process context only, a leaf;
+ * taken inside evp->mtx to arm the reaper): the list of instances and the
+ * reaper work's arming state (see "Reaper").
+ *
  * Nesting (an instance watching another instance): evpoll_nest_lock
  * (global spinlock, process context only, a leaf) protects every
  * instance's children/parents edge lists and the loop-check scratch fields.
