@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctl: one epoll_ctl() as a program sees it, and the floor of a system
+ * call, without the poller.  Issue #14 part A.
+ *
+ * churn measures an operation through libevpoll's poller: its own
+ * bookkeeping (the fd table, the tag) is the same for every backend and
+ * is counted on both sides of the ratio, which brings evpoll's ratio
+ * closer to 1 than what a program calling epoll_ctl() itself pays.  This
+ * mode makes the calls directly, with N fds watched, K of them modified
+ * (EPOLLIN to EPOLLIN|EPOLLPRI), removed, then added back, one call each:
+ *
+ *   epoll   the C library's epoll_ctl() on a kernel epoll instance
+ *   evpoll  libevpoll's evpoll_ctl() on /dev/evpoll
+ *   shim    libevpoll-preload.so's epoll_ctl() (dlopen()ed) on an
+ *	     instance its epoll_create1() made: the routing of the
+ *	     LD_PRELOAD shim included, as an unmodified program pays it
+ *
+ * and the floor of each side's entry, metric "floor": epoll_wait() with
+ * maxevents 0 (EINVAL before the fd is looked at) against an evpoll
+ * ioctl() with an unknown command (ENOTTY from the module, after the
+ * generic ioctl path).  Optional: -m ctl.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/evpoll.h>
+
+#include "bench.h"
+
+/* An ioctl number the module does not know: the dispatch floor. */
+#define CTL_BAD_IOCTL	_IO(EVPOLL_IOC_MAGIC, 15)
+
+typedef int (*ctl_create1_fn)(int);
+typedef int (*ctl_ctl_fn)(int, int, int, struct epoll_event *);
+
+struct ctl_side {
+	const char *name;
+	ctl_create1_fn create1;
+	ctl_ctl_fn ctl;
+};
+
+static int ctl_kernel_create1(int flags)
+{
+	return epoll_create1(flags);
+}
+
+static int ctl_kernel_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	return epoll_ctl(epfd, op, fd, ev);
+}
+
+static struct ctl_side ctl_sides[3] = {
+	{ "epoll", ctl_kernel_create1, ctl_kernel_ctl },
+	{ "evpoll", evpoll_create1, evpoll_ctl },
+	{ "shim", NULL, NULL },		/* filled in by ctl_shim_open() */
+};
+
+/*
+ * The shim's own entry points: $EVPOLL_BENCH_PRELOAD, else the one of the
+ * build tree (../lib/ beside the binary), else the installed one.
+ */
+static bool ctl_shim_open(void)
+{
+	static int tried;
+	static bool ok;
+	const char *path = getenv("EVPOLL_BENCH_PRELOAD");
+	char exe[4096];
+	ssize_t len;
+	void *h = NULL;
+
+	if (tried)
+		return ok;
+	tried = 1;
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 32);
+	if (!path && len > 0) {
+		char *slash;
+
+		exe[len] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			strcpy(slash, "/../lib/libevpoll-preload.so");
+			h = dlopen(exe, RTLD_NOW | RTLD_LOCAL);
+		}
+	}
+	if (!h)
+		h = dlopen(path ? path : "libevpoll-preload.so",
+			   RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "evpoll-bench: ctl: no shim (%s): shim row skipped\n",
+			dlerror());
+		return false;
+	}
+	ctl_sides[2].create1 = (ctl_create1_fn)dlsym(h, "epoll_create1");
+	ctl_sides[2].ctl = (ctl_ctl_fn)dlsym(h, "epoll_ctl");
+	ok = ctl_sides[2].create1 && ctl_sides[2].ctl;
+	return ok;
+}
+
+static int ctl_op(const struct ctl_side *s, int epfd, const char *op, long i)
+{
+	struct epoll_event ev = { .data.u64 = i };
+
+	if (!strcmp(op, "mod")) {
+		ev.events = EPOLLIN | EPOLLPRI;
+		return s->ctl(epfd, EPOLL_CTL_MOD, pairs[i].r, &ev);
+	}
+	if (!strcmp(op, "del"))
+		return s->ctl(epfd, EPOLL_CTL_DEL, pairs[i].r, NULL);
+	ev.events = EPOLLIN;
+	return s->ctl(epfd, EPOLL_CTL_ADD, pairs[i].r, &ev);
+}
+
+static void ctl_run(const struct ctl_side *s, int epfd, const char *op,
+		    long n, long k, int rep)
+{
+	struct run r;
+	long j, idx[1024];
+
+	for (j = 0; j < k; j++)
+		idx[j] = j * n / k;
+	run_start(&r);
+	for (j = 0; j < k; j++)
+		if (ctl_op(s, epfd, op, idx[j]))
+			die("ctl %s: %s: %s", s->name, op, strerror(errno));
+	run_stop(&r, &bench_mode_ctl, op, s->name, n, k, rep, k);
+	sleep_ms(opt.pause_ms);		/* deferred frees */
+}
+
+static void ctl_floor(const struct ctl_side *s, int epfd, long k, int rep)
+{
+	struct epoll_event ev;
+	struct run r;
+	long j;
+
+	run_start(&r);
+	for (j = 0; j < k; j++) {
+		if (s->create1 == ctl_kernel_create1) {
+			if (epoll_wait(epfd, &ev, 0, 0) != -1)
+				die("ctl floor: epoll_wait(maxevents 0) did not fail");
+		} else if (ioctl(epfd, CTL_BAD_IOCTL, 0) != -1) {
+			die("ctl floor: bad ioctl did not fail");
+		}
+	}
+	run_stop(&r, &bench_mode_ctl, "floor", s->name, 1, k, rep, k);
+}
+
+/* Per N, repeat and backend: epoll runs the kernel side, evpoll ours. */
+static void ctl_backend_n(enum evpoll_backend b, long n, int rep)
+{
+	long k = opt.churn_ops < n ? opt.churn_ops : n;
+	int si, first, last, epfd;
+	long i;
+
+	if (k > 1024)
+		k = 1024;
+	if (b == EVPOLL_BACKEND_EPOLL) {
+		first = last = 0;
+	} else if (b == EVPOLL_BACKEND_EVPOLL) {
+		first = 1;
+		last = ctl_shim_open() ? 2 : 1;
+	} else {
+		return;
+	}
+	for (si = first; si <= last; si++) {
+		const struct ctl_side *s = &ctl_sides[si];
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		epfd = s->create1(EPOLL_CLOEXEC);
+		if (epfd < 0)
+			die("ctl %s: create: %s", s->name, strerror(errno));
+		for (i = 0; i < n; i++) {
+			ev.data.u64 = i;
+			if (s->ctl(epfd, EPOLL_CTL_ADD, pairs[i].r, &ev))
+				die("ctl %s: add #%ld: %s", s->name, i,
+				    strerror(errno));
+		}
+		sleep_ms(opt.pause_ms);
+		ctl_run(s, epfd, "mod", n, k, rep);
+		ctl_run(s, epfd, "del", n, k, rep);
+		ctl_run(s, epfd, "add", n, k, rep);
+		if (si < 2 && n == opt.ns[0])
+			ctl_floor(s, epfd, k, rep);
+		close(epfd);
+		sleep_ms(opt.pause_ms);
+	}
+}
+
+const struct bench_mode bench_mode_ctl = {
+	.name		= "ctl",
+	.param_label	= "K",
+	.optional	= true,
+	.run_backend_n	= ctl_backend_n,
+};
