@@ -1145,6 +1145,7 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 {
 	struct evpoll_item *item;
 	struct file *tfile;
+	struct fd f;
 	int err;
 
 	/* Version 2: only EVPOLL_IOC_SUBMIT passes the new ops and flags. */
@@ -1153,7 +1154,13 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 	    op != EVPOLL_CTL_MOD)
 		return evpoll_uev_ctl(evpoll_core_uevs(evp, false), op, fd);
 
-	tfile = fget(fd);
+	/*
+	 * As epoll_ctl(): no reference of our own unless the fd table is
+	 * shared (fdget()); an item that keeps the file takes one through
+	 * its fref (evp_insert()).
+	 */
+	f = fdget(fd);
+	tfile = fd_file(f);
 	if (!tfile)
 		return -EBADF;
 	err = -EPERM;
@@ -1226,7 +1233,7 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 out_fput:
-	fput(tfile);
+	fdput(f);
 	return err;
 }
 
