@@ -230,6 +230,7 @@ static bool evp_v2_ready_locked(struct evpoll *evp,
 				const struct evp_inflight *self);
 static int evp_v2_item_ctl(struct evpoll *evp, struct evpoll_item *item,
 			   u32 op);
+static bool evp_v2_wanted(__poll_t events);
 static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
 			 u32 op);
 static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m);
@@ -1228,7 +1229,8 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		err = item ? evp_v2_item_ctl(evp, item, op) : -ENOENT;
 		break;
 	}
-	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD))
+	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD) &&
+	    evp_v2_wanted(events))
 		err = evp_v2_attach(evp, tfile, fd, op);
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
@@ -1824,6 +1826,16 @@ static void evpi_ext_free(struct evpoll_item *item)
 	kfree(ext->tomb);
 	kfree(ext);
 	item->hook0.wait.private = NULL;
+}
+
+/*
+ * Can an ADD or MOD with @events need evp_v2_attach()?  Without a
+ * tombstone and with counters off it does nothing: the plain path skips
+ * its second lookup of the item.
+ */
+static bool evp_v2_wanted(__poll_t events)
+{
+	return (events & EVPOLLREMOVED) || READ_ONCE(item_counters);
 }
 
 /*
