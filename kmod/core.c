@@ -225,6 +225,10 @@ static void evpi_count_wake(struct evpoll_item *item);
 static void evpi_count(struct evpoll_item *item, bool delivered);
 static void evpi_ext_free(struct evpoll_item *item);
 static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item);
+static void evp_inflight_enter_locked(struct evpoll *evp,
+				      struct evp_inflight *self);
+static bool evp_inflight_leave_locked(struct evpoll *evp,
+				      struct evp_inflight *self);
 static bool evp_v2_available(struct evpoll *evp);
 static bool evp_v2_ready_locked(struct evpoll *evp,
 				const struct evp_inflight *self);
@@ -271,11 +275,18 @@ static inline bool evp_events_available(struct evpoll *evp)
 	return !list_empty_careful(&evp->rdllist) || READ_ONCE(evp->scanning);
 }
 
-/* Take the ready list private (delivery, re-check). */
-static void evp_start_scan(struct evpoll *evp, struct list_head *txlist)
+/*
+ * Take the ready list private (delivery, re-check).  A delivery's @self
+ * (NULL for a re-check) enters evp->inflight in the same hold of the
+ * ready lock, before anything is delivered.
+ */
+static void evp_start_scan(struct evpoll *evp, struct list_head *txlist,
+			   struct evp_inflight *self)
 {
 	lockdep_assert_held(&evp->mtx);
 	spin_lock_irq(&evp->wq.lock);
+	if (self)
+		evp_inflight_enter_locked(evp, self);
 	list_splice_init(&evp->rdllist, txlist);
 	WRITE_ONCE(evp->scanning, true);
 	spin_unlock_irq(&evp->wq.lock);
@@ -1267,19 +1278,48 @@ static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
 }
 
 /*
+ * After @item's event was copied out (ready lock held): disable a one-shot
+ * or dispatch item, put a level-triggered one back at the tail of the
+ * ready list (or on @held, where a min-wait keeps them until it returns).
+ */
+static void evp_delivered_locked(struct evpoll *evp, struct evpoll_item *item,
+				 struct list_head *held)
+{
+	lockdep_assert_held(&evp->wq.lock);
+	if (item->events & EPOLLONESHOT) {
+		item->events &= EVPOLL_PRIVATE_BITS;
+	} else if (item->events & EVPOLLDISPATCH) {
+		item->events |= EVPOLL_IDISABLED;
+	} else if (!(item->events & EPOLLET) && !evpi_is_linked(item)) {
+		list_add_tail(&item->rdllink, held ? held : &evp->rdllist);
+		if (item->ws)
+			__pm_stay_awake(item->ws);
+	}
+}
+
+/*
  * Take the next item off a delivery's or re-check's private list, before
  * it is re-polled: a wake-up from then on queues it on the ready list
  * again.  Items whose file is orphaned are removed on the way (closed
  * without DEL: never reported again).  NULL when the list is empty.
+ * @done (delivery only) is the item delivered just before: its
+ * evp_delivered_locked() is done in the same hold of the ready lock, so
+ * a delivered event costs one lock pair, not two.
  */
 static struct evpoll_item *evp_scan_next(struct evpoll *evp,
-					 struct list_head *txlist)
+					 struct list_head *txlist,
+					 struct evpoll_item *done,
+					 struct list_head *held)
 {
 	struct evpoll_item *item;
 
 	lockdep_assert_held(&evp->mtx);
 	for (;;) {
 		spin_lock_irq(&evp->wq.lock);
+		if (done) {
+			evp_delivered_locked(evp, done, held);
+			done = NULL;
+		}
 		item = list_first_entry_or_null(txlist, struct evpoll_item,
 						rdllink);
 		if (item) {
@@ -1300,22 +1340,27 @@ static struct evpoll_item *evp_scan_next(struct evpoll *evp,
  * again in this call, then re-polls each item before reporting it.  With
  * @held (a min-wait, which makes several passes), level-triggered items
  * go there instead, and back to the ready list when the call returns.
+ * @self enters evp->inflight with the first hold of the ready lock; a
+ * call without @held that delivered something, with no user event or
+ * tombstone queued, leaves it with the last (it returns: evp_send_v2()
+ * and evp_inflight_end() then have nothing to do).
  */
 static int evp_send_events(struct evpoll *evp,
 			   struct evpoll_event __user *events, int maxevents,
-			   struct list_head *held)
+			   struct list_head *held, struct evp_inflight *self)
 {
-	struct evpoll_item *item;
-	bool pwake = false;
+	struct evpoll_item *item, *done = NULL;
+	bool pwake = false, kick = false;
 	LIST_HEAD(txlist);
 	__poll_t revents;
 	int res = 0;
 
 	mutex_lock(&evp->mtx);
-	evp_start_scan(evp, &txlist);
+	evp_start_scan(evp, &txlist, self);
 
 	while (res < maxevents) {
-		item = evp_scan_next(evp, &txlist);
+		item = evp_scan_next(evp, &txlist, done, held);
+		done = NULL;
 		if (!item)
 			break;
 		revents = evpi_repoll(item, 0);
@@ -1335,29 +1380,26 @@ static int evp_send_events(struct evpoll *evp,
 		}
 		res++;
 		evpi_count(item, true);
-		spin_lock_irq(&evp->wq.lock);
-		if (item->events & EPOLLONESHOT) {
-			item->events &= EVPOLL_PRIVATE_BITS;
-		} else if (item->events & EVPOLLDISPATCH) {
-			item->events |= EVPOLL_IDISABLED;
-		} else if (!(item->events & EPOLLET) &&
-			   !evpi_is_linked(item)) {
-			/* A min-wait holds them until it returns. */
-			list_add_tail(&item->rdllink,
-				      held ? held : &evp->rdllist);
-			if (item->ws)
-				__pm_stay_awake(item->ws);
-		}
-		spin_unlock_irq(&evp->wq.lock);
+		done = item;	/* finished under the next hold of the lock */
 	}
 	if (res > 0)
 		evp->nr_delivered += res;
 
 	spin_lock_irq(&evp->wq.lock);
+	if (done)
+		evp_delivered_locked(evp, done, held);
 	/* What was not reached goes back first, in order. */
 	list_splice(&txlist, &evp->rdllist);
 	WRITE_ONCE(evp->scanning, false);
-	if (!list_empty(&evp->rdllist)) {
+	/*
+	 * Leave now only if evp_send_v2() has nothing to report: it would
+	 * otherwise write to user memory (and may fault and sleep) while
+	 * this call holds events not yet returned.  The caller skips
+	 * evp_send_v2() once @self has left (self->seq == 0).
+	 */
+	if (self && !held && res > 0 && !evp_v2_available(evp))
+		kick = evp_inflight_leave_locked(evp, self);
+	if (kick || !list_empty(&evp->rdllist)) {
 		/*
 		 * Pass the rest on to another sleeper, as ep_done_scan();
 		 * sleepers queue under wq.lock, which is held.
@@ -1447,7 +1489,6 @@ static u64 evp_timer_slack(ktime_t expires)
 	return max_t(u64, slack, current->timer_slack_ns);
 }
 
-static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self);
 static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
 			     struct list_head *held);
 static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
@@ -1511,10 +1552,10 @@ int evpoll_core_wait_min(struct evpoll *evp,
 	eavail = evp_events_available(evp) || evp_v2_available(evp);
 	for (;;) {
 		if (eavail) {
-			evp_inflight_begin(evp, &self);
 			n = evp_send_events(evp, events + res, maxevents - res,
-					    min_events > 1 ? &held : NULL);
-			if (n >= 0 && res + n < maxevents) {
+					    min_events > 1 ? &held : NULL,
+					    &self);
+			if (n >= 0 && res + n < maxevents && self.seq) {
 				int m = evp_send_v2(evp, events + res + n,
 						    maxevents - res - n, &self);
 
@@ -1637,7 +1678,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 		return 0;
 
 	mutex_lock_nested(&evp->mtx, depth);
-	evp_start_scan(evp, &txlist);
+	evp_start_scan(evp, &txlist, NULL);
 
 	/*
 	 * Each item is unlinked before its re-poll, as in evp_send_events():
@@ -1645,7 +1686,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 	 * linked (issue 10, item 5).  Orphans are removed, as at delivery:
 	 * a closed fd never makes the instance look readable (item 9).
 	 */
-	while ((item = evp_scan_next(evp, &txlist))) {
+	while ((item = evp_scan_next(evp, &txlist, NULL, NULL))) {
 		if (evpi_repoll(item, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
 			spin_lock_irq(&evp->wq.lock);
@@ -2048,14 +2089,34 @@ static bool evp_v2_ready_locked(struct evpoll *evp,
 }
 
 /* Before a delivery pass: enter evp->inflight (once per call). */
-static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self)
+static void evp_inflight_enter_locked(struct evpoll *evp,
+				      struct evp_inflight *self)
 {
+	lockdep_assert_held(&evp->wq.lock);
 	if (self->seq)
 		return;
-	spin_lock_irq(&evp->wq.lock);
 	self->seq = ++evp->v2_seq;
 	list_add_tail(&self->link, &evp->inflight);
-	spin_unlock_irq(&evp->wq.lock);
+}
+
+/*
+ * Leave evp->inflight; true if a waiter must be kicked (tombstones wait
+ * and @self was the oldest in flight).
+ */
+static bool evp_inflight_leave_locked(struct evpoll *evp,
+				      struct evp_inflight *self)
+{
+	bool kick;
+
+	lockdep_assert_held(&evp->wq.lock);
+	if (!self->seq)
+		return false;
+	kick = !list_empty(&evp->tombs) &&
+	       list_first_entry(&evp->inflight, struct evp_inflight,
+				link) == self;
+	list_del(&self->link);
+	self->seq = 0;
+	return kick;
 }
 
 /*
@@ -2070,13 +2131,7 @@ static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
 	if (!self->seq && list_empty(held))
 		return;
 	spin_lock_irq(&evp->wq.lock);
-	if (self->seq) {
-		kick = !list_empty(&evp->tombs) &&
-		       list_first_entry(&evp->inflight, struct evp_inflight,
-					link) == self;
-		list_del(&self->link);
-		self->seq = 0;
-	}
+	kick = evp_inflight_leave_locked(evp, self);
 	if (!list_empty(held)) {
 		list_splice_tail_init(held, &evp->rdllist);
 		kick = true;
