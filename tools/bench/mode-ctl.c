@@ -16,7 +16,9 @@
  *	     instance its epoll_create1() made: the routing of the
  *	     LD_PRELOAD shim included, as an unmodified program pays it
  *
- * and the floor of each side's entry, metric "floor": epoll_wait() with
+ * a zero-timeout wait that finds nothing ready (metric "wait0": what a
+ * WAIT costs before it delivers anything), and the floor of each side's
+ * entry, metric "floor": epoll_wait() with
  * maxevents 0 (EINVAL before the fd is looked at) against an evpoll
  * ioctl() with an unknown command (ENOTTY from the module, after the
  * generic ioctl path).  Optional: -m ctl.
@@ -38,11 +40,13 @@
 
 typedef int (*ctl_create1_fn)(int);
 typedef int (*ctl_ctl_fn)(int, int, int, struct epoll_event *);
+typedef int (*ctl_wait_fn)(int, struct epoll_event *, int, int);
 
 struct ctl_side {
 	const char *name;
 	ctl_create1_fn create1;
 	ctl_ctl_fn ctl;
+	ctl_wait_fn wait;
 };
 
 static int ctl_kernel_create1(int flags)
@@ -55,10 +59,16 @@ static int ctl_kernel_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return epoll_ctl(epfd, op, fd, ev);
 }
 
+static int ctl_kernel_wait(int epfd, struct epoll_event *evs, int max,
+			   int timeout)
+{
+	return epoll_wait(epfd, evs, max, timeout);
+}
+
 static struct ctl_side ctl_sides[3] = {
-	{ "epoll", ctl_kernel_create1, ctl_kernel_ctl },
-	{ "evpoll", evpoll_create1, evpoll_ctl },
-	{ "shim", NULL, NULL },		/* filled in by ctl_shim_open() */
+	{ "epoll", ctl_kernel_create1, ctl_kernel_ctl, ctl_kernel_wait },
+	{ "evpoll", evpoll_create1, evpoll_ctl, evpoll_wait },
+	{ "shim", NULL, NULL, NULL },	/* filled in by ctl_shim_open() */
 };
 
 /*
@@ -98,7 +108,8 @@ static bool ctl_shim_open(void)
 	}
 	ctl_sides[2].create1 = (ctl_create1_fn)dlsym(h, "epoll_create1");
 	ctl_sides[2].ctl = (ctl_ctl_fn)dlsym(h, "epoll_ctl");
-	ok = ctl_sides[2].create1 && ctl_sides[2].ctl;
+	ctl_sides[2].wait = (ctl_wait_fn)dlsym(h, "epoll_wait");
+	ok = ctl_sides[2].create1 && ctl_sides[2].ctl && ctl_sides[2].wait;
 	return ok;
 }
 
@@ -150,6 +161,21 @@ static void ctl_floor(const struct ctl_side *s, int epfd, long k, int rep)
 	run_stop(&r, &bench_mode_ctl, "floor", s->name, 1, k, rep, k);
 }
 
+/* A zero-timeout wait that finds nothing ready: a WAIT's fixed cost. */
+static void ctl_wait0(const struct ctl_side *s, int epfd, long n, long k,
+		      int rep)
+{
+	struct epoll_event evs[4];
+	struct run r;
+	long j;
+
+	run_start(&r);
+	for (j = 0; j < k; j++)
+		if (s->wait(epfd, evs, 4, 0) != 0)
+			die("ctl %s: empty wait: %s", s->name, strerror(errno));
+	run_stop(&r, &bench_mode_ctl, "wait0", s->name, n, k, rep, k);
+}
+
 /* Per N, repeat and backend: epoll runs the kernel side, evpoll ours. */
 static void ctl_backend_n(enum evpoll_backend b, long n, int rep)
 {
@@ -181,6 +207,7 @@ static void ctl_backend_n(enum evpoll_backend b, long n, int rep)
 				    strerror(errno));
 		}
 		sleep_ms(opt.pause_ms);
+		ctl_wait0(s, epfd, n, k, rep);
 		ctl_run(s, epfd, "mod", n, k, rep);
 		ctl_run(s, epfd, "del", n, k, rep);
 		ctl_run(s, epfd, "add", n, k, rep);
