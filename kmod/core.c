@@ -1498,12 +1498,17 @@ static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
 #define EVPOLL_MIN_EVENTS_MAX	1024
 
 /**
- * evpoll_core_wait_min - wait for events and copy them out
+ * evp_wait - wait for events and copy them out
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
- * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
- *		0 does not block
+ * @end:	absolute CLOCK_MONOTONIC deadline, or with @rel the timeout
+ *		relative to now; NULL waits forever; 0 does not block
+ * @rel:	@end is relative: the deadline (and the timer slack) is only
+ *		computed when the call is about to sleep, so a WAIT that
+ *		finds events never reads the clock (epoll_wait() reads it
+ *		twice on entry); the timeout then runs from that moment,
+ *		later by the length of the first delivery pass
  * @min_events:	return once this many events were stored (0 and 1: the
  *		first); more than @maxevents (or EVPOLL_MIN_EVENTS_MAX) is
  *		taken as that
@@ -1522,14 +1527,15 @@ static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
-int evpoll_core_wait_min(struct evpoll *evp,
-			 struct evpoll_event __user *events, int maxevents,
-			 ktime_t *end, unsigned int min_events, s64 min_wait)
+static int evp_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		    int maxevents, ktime_t *end, bool rel,
+		    unsigned int min_events, s64 min_wait)
 {
 	ktime_t expires, *to = NULL;
 	struct evp_inflight self;
 	bool timed_out = false;
 	bool mw_armed = false;
+	bool slack_known = false;
 	struct evp_waiter w;
 	LIST_HEAD(held);
 	bool eavail;
@@ -1541,7 +1547,6 @@ int evpoll_core_wait_min(struct evpoll *evp,
 			     min_t(unsigned int, maxevents,
 				   EVPOLL_MIN_EVENTS_MAX));
 	if (end && *end) {
-		slack = evp_timer_slack(*end);
 		expires = *end;
 		to = &expires;
 	} else if (end) {
@@ -1573,14 +1578,19 @@ int evpoll_core_wait_min(struct evpoll *evp,
 		if (res >= min_events)
 			break;
 		if (res && !mw_armed && min_wait > 0) {
-			ktime_t mw_end = ktime_add_safe(ktime_get(),
+			ktime_t now = ktime_get();
+			ktime_t mw_end = ktime_add_safe(now,
 							ns_to_ktime(min_wait));
 
 			mw_armed = true;
+			if (to && rel) {
+				expires = ktime_add_safe(now, expires);
+				rel = false;
+			}
 			if (!to || ktime_before(mw_end, *to)) {
 				expires = mw_end;
 				to = &expires;
-				slack = evp_timer_slack(mw_end);
+				slack_known = false;
 			}
 		}
 		if (timed_out)
@@ -1589,6 +1599,15 @@ int evpoll_core_wait_min(struct evpoll *evp,
 			if (!res)
 				res = -EINTR;
 			break;
+		}
+		/* About to sleep: now the deadline and its slack are needed. */
+		if (to && !slack_known) {
+			if (rel) {
+				expires = ktime_add_safe(ktime_get(), expires);
+				rel = false;
+			}
+			slack = evp_timer_slack(expires);
+			slack_known = true;
 		}
 
 		init_wait(&w.wait);
@@ -1633,20 +1652,28 @@ int evpoll_core_wait_min(struct evpoll *evp,
 	return res;
 }
 
+/* evp_wait() with an absolute deadline (EVPOLL_IOC_SUBMIT). */
+int evpoll_core_wait_min(struct evpoll *evp,
+			 struct evpoll_event __user *events, int maxevents,
+			 ktime_t *end, unsigned int min_events, s64 min_wait)
+{
+	return evp_wait(evp, events, maxevents, end, false, min_events,
+			min_wait);
+}
+
 /**
  * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
- * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
- *		0 does not block
+ * @timeout:	relative timeout; NULL waits forever; 0 does not block
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
 int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		     int maxevents, ktime_t *end)
+		     int maxevents, ktime_t *timeout)
 {
-	return evpoll_core_wait_min(evp, events, maxevents, end, 1, 0);
+	return evp_wait(evp, events, maxevents, timeout, true, 1, 0);
 }
 
 /*

@@ -49,7 +49,7 @@ void evpoll_core_destroy(struct evpoll *evp);
 int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		    u64 data);
 int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		     int maxevents, ktime_t *end);
+		     int maxevents, ktime_t *timeout);
 __poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
 			  poll_table *wait);
 void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m);

@@ -159,7 +159,10 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	if ((w.flags & ~EVPOLL_WAIT_FLAGS) || w.__reserved)
 		return -EINVAL;
 
-	/* The deadline: absolute, 0 for "do not block", NULL for forever. */
+	/*
+	 * The timeout, relative: 0 for "do not block", NULL for forever.
+	 * core.c turns it into a deadline only if the call is to sleep.
+	 */
 	if (w.flags & EVPOLL_WAIT_TIMESPEC) {
 		/* epoll_pwait2(): a timespec, NULL meaning forever. */
 		if (w.timeout) {
@@ -177,8 +180,6 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 		end = ns_to_ktime(w.timeout);
 		endp = &end;
 	}
-	if (endp && *endp)
-		*endp = ktime_add_safe(ktime_get(), *endp);
 
 	ret = evpoll_set_sigmask(w.sigmask, w.sigsetsize);
 	if (ret)
