@@ -1359,6 +1359,14 @@ static int evp_send_events(struct evpoll *evp,
 	evp_start_scan(evp, &txlist, self);
 
 	while (res < maxevents) {
+		/*
+		 * Only this task, under evp->mtx, takes items off txlist
+		 * (evp_wake() leaves linked items alone): an empty one
+		 * needs no lock to be seen empty.  @done is then finished
+		 * in the final hold below.
+		 */
+		if (list_empty(&txlist))
+			break;
 		item = evp_scan_next(evp, &txlist, done, held);
 		done = NULL;
 		if (!item)
