@@ -34,10 +34,13 @@
  * other's fds without side effects: the kernel's epoll says EINVAL for an
  * fd that is not an epoll instance, and /dev/evpoll's ioctls say ENOTTY
  * (which the wrapper turns into epoll's errno) on an fd that is not
- * /dev/evpoll.  So when a call fails, the fd is classified again with
- * fstat(); if it was misrouted, the call is repeated on the right side.
+ * /dev/evpoll.  So when a call fails with an errno a misrouted call gives
+ * (EBADF, EINVAL, EPERM), the fd is classified again with fstat(); if it
+ * was misrouted, the call is repeated on the right side.
  * Every route does this, in both directions (route_retry()).
- * Successful calls never pay for the check; failing calls pay one fstat().
+ * Successful calls never pay for the check; calls failing with one of
+ * those three pay one fstat(), the others (EEXIST at ADD, ENOENT, EINTR)
+ * none.
  * Fds beyond the table are classified by fstat() on every call.
  * Documentation/preload.rst has the measurements behind this choice.
  *
@@ -281,13 +284,20 @@ static bool fd_is_evpoll(int fd)
 /*
  * After a failed call routed as @was_evpoll: true if @fd turns out to
  * belong to the other side, so that the call must be repeated there.
- * errno is preserved.
+ * errno is preserved.  A misrouted call can only fail with EBADF, EINVAL
+ * or EPERM (the kernel's epoll on a file that is not an epoll instance;
+ * the wrapper turns the device's ENOTTY into one of those, as epoll
+ * would say it): any other error (EEXIST, ENOENT, EINTR, ENOMEM...) is
+ * the answer of the right side, and costs no fstat().
  */
 static bool misrouted(int fd, bool was_evpoll)
 {
 	int saved = errno;
-	bool now = fd_classify(fd) == FD_EVPOLL;
+	bool now;
 
+	if (saved != EBADF && saved != EINVAL && saved != EPERM)
+		return false;
+	now = fd_classify(fd) == FD_EVPOLL;
 	errno = saved;
 	if (now == was_evpoll)
 		return false;
