@@ -41,7 +41,7 @@
  * Successful calls never pay for the check; calls failing with one of
  * those three pay one fstat(), the others (EEXIST at ADD, ENOENT, EINTR)
  * none.
- * Fds beyond the table are classified by fstat() on every call.
+ * Fds beyond the table have a smaller direct-mapped one (fd_big[]).
  * Documentation/preload.rst has the measurements behind this choice.
  *
  * Signal safety: crash handlers call syscall() and programs call epoll
@@ -94,6 +94,15 @@ enum {
 };
 #define FD_CACHE_SIZE	65536
 static _Atomic unsigned char fd_kind[FD_CACHE_SIZE];
+/*
+ * Fds from FD_CACHE_SIZE up (a server with 100,000 connections opens its
+ * instance above them): a direct-mapped table of (fd << 2 | kind), one
+ * slot per fd modulo FD_BIG_SLOTS, a hit when the slot holds that fd.
+ * The same kind of hint as fd_kind[] (caught the same way when stale);
+ * two fds sharing a slot only cost each other an fstat().
+ */
+#define FD_BIG_SLOTS	1024
+static _Atomic unsigned long fd_big[FD_BIG_SLOTS];
 
 /* st_rdev of /dev/evpoll + 1; 0 while unknown. */
 static _Atomic unsigned long long preload_rdev1;
@@ -251,6 +260,19 @@ static void fd_hint(int fd, unsigned char kind)
 {
 	if (fd >= 0 && fd < FD_CACHE_SIZE)
 		atomic_store_explicit(&fd_kind[fd], kind, memory_order_relaxed);
+	else if (fd >= FD_CACHE_SIZE)
+		atomic_store_explicit(&fd_big[fd % FD_BIG_SLOTS],
+				      (unsigned long)fd << 2 | kind,
+				      memory_order_relaxed);
+}
+
+/* The hint of an fd at or above FD_CACHE_SIZE, FD_UNKNOWN if none. */
+static unsigned char fd_big_kind(int fd)
+{
+	unsigned long v = atomic_load_explicit(&fd_big[fd % FD_BIG_SLOTS],
+					       memory_order_relaxed);
+
+	return v >> 2 == (unsigned long)fd ? (v & 3) : FD_UNKNOWN;
 }
 
 /* Classify @fd with fstat(); FD_UNKNOWN if it is not open. */
@@ -276,6 +298,8 @@ static bool fd_is_evpoll(int fd)
 
 	if (fd >= 0 && fd < FD_CACHE_SIZE)
 		kind = atomic_load_explicit(&fd_kind[fd], memory_order_relaxed);
+	else if (fd >= FD_CACHE_SIZE)
+		kind = fd_big_kind(fd);
 	if (kind == FD_UNKNOWN)
 		kind = fd_classify(fd);
 	return kind == FD_EVPOLL;
