@@ -15,6 +15,8 @@
  *   shim    libevpoll-preload.so's epoll_ctl() (dlopen()ed) on an
  *	     instance its epoll_create1() made: the routing of the
  *	     LD_PRELOAD shim included, as an unmodified program pays it
+ *   batch   the same K changes in one evpoll_submit() (version 2), per
+ *	     change: what a program that batches its changes pays
  *
  * a zero-timeout wait that finds nothing ready (metric "wait0": what a
  * WAIT costs before it delivers anything), and the floor of each side's
@@ -143,6 +145,42 @@ static void ctl_run(const struct ctl_side *s, int epfd, const char *op,
 	sleep_ms(opt.pause_ms);		/* deferred frees */
 }
 
+/* The K changes of @op in one evpoll_submit(), timed per change. */
+static void ctl_batch(int epfd, const char *op, long n, long k, int rep)
+{
+	static struct evpoll_change ch[1024];
+	struct run r;
+	long j;
+	int ret;
+
+	for (j = 0; j < k; j++) {
+		long i = j * n / k;
+
+		memset(&ch[j], 0, sizeof(ch[j]));
+		ch[j].fd = pairs[i].r;
+		ch[j].event.data.u64 = i;
+		if (!strcmp(op, "mod")) {
+			ch[j].op = EPOLL_CTL_MOD;
+			ch[j].event.events = EPOLLIN | EPOLLPRI;
+		} else if (!strcmp(op, "del")) {
+			ch[j].op = EPOLL_CTL_DEL;
+		} else {
+			ch[j].op = EPOLL_CTL_ADD;
+			ch[j].event.events = EPOLLIN;
+		}
+	}
+	run_start(&r);
+	ret = evpoll_submit(epfd, ch, (int)k, NULL, 0, NULL);
+	run_stop(&r, &bench_mode_ctl, op, "batch", n, k, rep, k);
+	if (ret < 0)
+		die("ctl batch: %s: %s", op, strerror(errno));
+	for (j = 0; j < k; j++)
+		if (ch[j].result)
+			die("ctl batch: %s #%ld: %s", op, j,
+			    strerror(-ch[j].result));
+	sleep_ms(opt.pause_ms);
+}
+
 static void ctl_floor(const struct ctl_side *s, int epfd, long k, int rep)
 {
 	struct epoll_event ev;
@@ -213,6 +251,11 @@ static void ctl_backend_n(enum evpoll_backend b, long n, int rep)
 		ctl_run(s, epfd, "add", n, k, rep);
 		if (si < 2 && n == opt.ns[0])
 			ctl_floor(s, epfd, k, rep);
+		if (si == 1) {
+			ctl_batch(epfd, "mod", n, k, rep);
+			ctl_batch(epfd, "del", n, k, rep);
+			ctl_batch(epfd, "add", n, k, rep);
+		}
 		close(epfd);
 		sleep_ms(opt.pause_ms);
 	}
