@@ -279,7 +279,7 @@ static void usage(void)
 	fprintf(stderr,
 "usage: evpoll-bench [options]\n"
 "  -m MODES    chain,idle,churn,ctl,herd,latency,echo,mem,quiet or all\n"
-"              (default all but quiet and ctl)\n"
+"              (default all but quiet)\n"
 "  -b NAMES    backends (default all available, epoll first)\n"
 "  -n N,...    watched fds for chain/idle/churn/mem (default 100,1000,10000)\n"
 "  -a A,...    active chains (default 1,100)\n"

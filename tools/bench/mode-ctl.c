@@ -20,10 +20,10 @@
  *
  * a zero-timeout wait that finds nothing ready (metric "wait0": what a
  * WAIT costs before it delivers anything), and the floor of each side's
- * entry, metric "floor": epoll_wait() with
- * maxevents 0 (EINVAL before the fd is looked at) against an evpoll
- * ioctl() with an unknown command (ENOTTY from the module, after the
- * generic ioctl path).  Optional: -m ctl.
+ * entry, metric "floor": epoll_wait() with maxevents 0 (EINVAL before
+ * the fd is looked at) against an evpoll ioctl() with an unknown command
+ * (ENOTTY from the module, after the generic ioctl path).  One of the
+ * default modes, so that make run prints it beside churn.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -264,6 +264,5 @@ static void ctl_backend_n(enum evpoll_backend b, long n, int rep)
 const struct bench_mode bench_mode_ctl = {
 	.name		= "ctl",
 	.param_label	= "K",
-	.optional	= true,
 	.run_backend_n	= ctl_backend_n,
 };
