@@ -25,6 +25,15 @@
 #define evpoll_file_tryget(f)	atomic_long_inc_not_zero(&(f)->f_count)
 
 /*
+ * Linux 6.12 hides struct fd's members behind fd_file(); 6.1 has the
+ * member "file" and no accessor.
+ */
+#include <linux/file.h>
+#ifndef fd_file
+#define fd_file(f)		((f).file)
+#endif
+
+/*
  * Tasks that get no timer slack on a timed wait, as select/poll/epoll
  * decide it in select_estimate_accuracy() (fs/select.c).  On 6.1 that is
  * rt_task(), a priority test that covers SCHED_DEADLINE too; on 6.12

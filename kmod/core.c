@@ -236,11 +236,16 @@ static void evpi_count_wake(struct evpoll_item *item);
 static void evpi_count(struct evpoll_item *item, bool delivered);
 static void evpi_ext_free(struct evpoll_item *item);
 static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item);
+static void evp_inflight_enter_locked(struct evpoll *evp,
+				      struct evp_inflight *self);
+static bool evp_inflight_leave_locked(struct evpoll *evp,
+				      struct evp_inflight *self);
 static bool evp_v2_available(struct evpoll *evp);
 static bool evp_v2_ready_locked(struct evpoll *evp,
 				const struct evp_inflight *self);
 static int evp_v2_item_ctl(struct evpoll *evp, struct evpoll_item *item,
 			   u32 op);
+static bool evp_v2_wanted(__poll_t events);
 static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
 			 u32 op);
 static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m);
@@ -281,11 +286,18 @@ static inline bool evp_events_available(struct evpoll *evp)
 	return !list_empty_careful(&evp->rdllist) || READ_ONCE(evp->scanning);
 }
 
-/* Take the ready list private (delivery, re-check). */
-static void evp_start_scan(struct evpoll *evp, struct list_head *txlist)
+/*
+ * Take the ready list private (delivery, re-check).  A delivery's @self
+ * (NULL for a re-check) enters evp->inflight in the same hold of the
+ * ready lock, before anything is delivered.
+ */
+static void evp_start_scan(struct evpoll *evp, struct list_head *txlist,
+			   struct evp_inflight *self)
 {
 	lockdep_assert_held(&evp->mtx);
 	spin_lock_irq(&evp->wq.lock);
+	if (self)
+		evp_inflight_enter_locked(evp, self);
 	list_splice_init(&evp->rdllist, txlist);
 	WRITE_ONCE(evp->scanning, true);
 	spin_unlock_irq(&evp->wq.lock);
@@ -1346,6 +1358,7 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 {
 	struct evpoll_item *item;
 	struct file *tfile;
+	struct fd f;
 	int err;
 
 	/* Version 2: only EVPOLL_IOC_SUBMIT passes the new ops and flags. */
@@ -1354,7 +1367,13 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 	    op != EVPOLL_CTL_MOD)
 		return evpoll_uev_ctl(evpoll_core_uevs(evp, false), op, fd);
 
-	tfile = fget(fd);
+	/*
+	 * As epoll_ctl(): no reference of our own unless the fd table is
+	 * shared (fdget()); an item that keeps the file takes one through
+	 * its fref (evp_insert()).
+	 */
+	f = fdget(fd);
+	tfile = fd_file(f);
 	if (!tfile)
 		return -EBADF;
 	err = -EPERM;
@@ -1422,12 +1441,13 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		err = item ? evp_v2_item_ctl(evp, item, op) : -ENOENT;
 		break;
 	}
-	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD))
+	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD) &&
+	    evp_v2_wanted(events))
 		err = evp_v2_attach(evp, tfile, fd, op);
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
 out_fput:
-	fput(tfile);
+	fdput(f);
 	return err;
 }
 
@@ -1459,19 +1479,48 @@ static int evp_put_event(struct evpoll_event __user *uevent, __poll_t revents,
 }
 
 /*
+ * After @item's event was copied out (ready lock held): disable a one-shot
+ * or dispatch item, put a level-triggered one back at the tail of the
+ * ready list (or on @held, where a min-wait keeps them until it returns).
+ */
+static void evp_delivered_locked(struct evpoll *evp, struct evpoll_item *item,
+				 struct list_head *held)
+{
+	lockdep_assert_held(&evp->wq.lock);
+	if (item->events & EPOLLONESHOT) {
+		item->events &= EVPOLL_PRIVATE_BITS;
+	} else if (item->events & EVPOLLDISPATCH) {
+		item->events |= EVPOLL_IDISABLED;
+	} else if (!(item->events & EPOLLET) && !evpi_is_linked(item)) {
+		list_add_tail(&item->rdllink, held ? held : &evp->rdllist);
+		if (item->ws)
+			__pm_stay_awake(item->ws);
+	}
+}
+
+/*
  * Take the next item off a delivery's or re-check's private list, before
  * it is re-polled: a wake-up from then on queues it on the ready list
  * again.  Items whose file is orphaned are removed on the way (closed
  * without DEL: never reported again).  NULL when the list is empty.
+ * @done (delivery only) is the item delivered just before: its
+ * evp_delivered_locked() is done in the same hold of the ready lock, so
+ * a delivered event costs one lock pair, not two.
  */
 static struct evpoll_item *evp_scan_next(struct evpoll *evp,
-					 struct list_head *txlist)
+					 struct list_head *txlist,
+					 struct evpoll_item *done,
+					 struct list_head *held)
 {
 	struct evpoll_item *item;
 
 	lockdep_assert_held(&evp->mtx);
 	for (;;) {
 		spin_lock_irq(&evp->wq.lock);
+		if (done) {
+			evp_delivered_locked(evp, done, held);
+			done = NULL;
+		}
 		item = list_first_entry_or_null(txlist, struct evpoll_item,
 						rdllink);
 		if (item) {
@@ -1492,22 +1541,35 @@ static struct evpoll_item *evp_scan_next(struct evpoll *evp,
  * again in this call, then re-polls each item before reporting it.  With
  * @held (a min-wait, which makes several passes), level-triggered items
  * go there instead, and back to the ready list when the call returns.
+ * @self enters evp->inflight with the first hold of the ready lock; a
+ * call without @held that delivered something, with no user event or
+ * tombstone queued, leaves it with the last (it returns: evp_send_v2()
+ * and evp_inflight_end() then have nothing to do).
  */
 static int evp_send_events(struct evpoll *evp,
 			   struct evpoll_event __user *events, int maxevents,
-			   struct list_head *held)
+			   struct list_head *held, struct evp_inflight *self)
 {
-	struct evpoll_item *item;
-	bool pwake = false;
+	struct evpoll_item *item, *done = NULL;
+	bool pwake = false, kick = false;
 	LIST_HEAD(txlist);
 	__poll_t revents;
 	int res = 0;
 
 	mutex_lock(&evp->mtx);
-	evp_start_scan(evp, &txlist);
+	evp_start_scan(evp, &txlist, self);
 
 	while (res < maxevents) {
-		item = evp_scan_next(evp, &txlist);
+		/*
+		 * Only this task, under evp->mtx, takes items off txlist
+		 * (evp_wake() leaves linked items alone): an empty one
+		 * needs no lock to be seen empty.  @done is then finished
+		 * in the final hold below.
+		 */
+		if (list_empty(&txlist))
+			break;
+		item = evp_scan_next(evp, &txlist, done, held);
+		done = NULL;
 		if (!item)
 			break;
 		revents = evpi_repoll(item, 0);
@@ -1527,29 +1589,26 @@ static int evp_send_events(struct evpoll *evp,
 		}
 		res++;
 		evpi_count(item, true);
-		spin_lock_irq(&evp->wq.lock);
-		if (item->events & EPOLLONESHOT) {
-			item->events &= EVPOLL_PRIVATE_BITS;
-		} else if (item->events & EVPOLLDISPATCH) {
-			item->events |= EVPOLL_IDISABLED;
-		} else if (!(item->events & EPOLLET) &&
-			   !evpi_is_linked(item)) {
-			/* A min-wait holds them until it returns. */
-			list_add_tail(&item->rdllink,
-				      held ? held : &evp->rdllist);
-			if (item->ws)
-				__pm_stay_awake(item->ws);
-		}
-		spin_unlock_irq(&evp->wq.lock);
+		done = item;	/* finished under the next hold of the lock */
 	}
 	if (res > 0)
 		evp->nr_delivered += res;
 
 	spin_lock_irq(&evp->wq.lock);
+	if (done)
+		evp_delivered_locked(evp, done, held);
 	/* What was not reached goes back first, in order. */
 	list_splice(&txlist, &evp->rdllist);
 	WRITE_ONCE(evp->scanning, false);
-	if (!list_empty(&evp->rdllist)) {
+	/*
+	 * Leave now only if evp_send_v2() has nothing to report: it would
+	 * otherwise write to user memory (and may fault and sleep) while
+	 * this call holds events not yet returned.  The caller skips
+	 * evp_send_v2() once @self has left (self->seq == 0).
+	 */
+	if (self && !held && res > 0 && !evp_v2_available(evp))
+		kick = evp_inflight_leave_locked(evp, self);
+	if (kick || !list_empty(&evp->rdllist)) {
 		/*
 		 * Pass the rest on to another sleeper, as ep_done_scan();
 		 * sleepers queue under wq.lock, which is held.
@@ -1639,7 +1698,6 @@ static u64 evp_timer_slack(ktime_t expires)
 	return max_t(u64, slack, current->timer_slack_ns);
 }
 
-static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self);
 static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
 			     struct list_head *held);
 static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
@@ -1649,12 +1707,17 @@ static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
 #define EVPOLL_MIN_EVENTS_MAX	1024
 
 /**
- * evpoll_core_wait_min - wait for events and copy them out
+ * evp_wait - wait for events and copy them out
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
- * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
- *		0 does not block
+ * @end:	absolute CLOCK_MONOTONIC deadline, or with @rel the timeout
+ *		relative to now; NULL waits forever; 0 does not block
+ * @rel:	@end is relative: the deadline (and the timer slack) is only
+ *		computed when the call is about to sleep, so a WAIT that
+ *		finds events never reads the clock (epoll_wait() reads it
+ *		twice on entry); the timeout then runs from that moment,
+ *		later by the length of the first delivery pass
  * @min_events:	return once this many events were stored (0 and 1: the
  *		first); more than @maxevents (or EVPOLL_MIN_EVENTS_MAX) is
  *		taken as that
@@ -1673,14 +1736,15 @@ static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
-int evpoll_core_wait_min(struct evpoll *evp,
-			 struct evpoll_event __user *events, int maxevents,
-			 ktime_t *end, unsigned int min_events, s64 min_wait)
+static int evp_wait(struct evpoll *evp, struct evpoll_event __user *events,
+		    int maxevents, ktime_t *end, bool rel,
+		    unsigned int min_events, s64 min_wait)
 {
 	ktime_t expires, *to = NULL;
 	struct evp_inflight self;
 	bool timed_out = false;
 	bool mw_armed = false;
+	bool slack_known = false;
 	struct evp_waiter w;
 	LIST_HEAD(held);
 	bool eavail;
@@ -1692,7 +1756,6 @@ int evpoll_core_wait_min(struct evpoll *evp,
 			     min_t(unsigned int, maxevents,
 				   EVPOLL_MIN_EVENTS_MAX));
 	if (end && *end) {
-		slack = evp_timer_slack(*end);
 		expires = *end;
 		to = &expires;
 	} else if (end) {
@@ -1703,10 +1766,10 @@ int evpoll_core_wait_min(struct evpoll *evp,
 	eavail = evp_events_available(evp) || evp_v2_available(evp);
 	for (;;) {
 		if (eavail) {
-			evp_inflight_begin(evp, &self);
 			n = evp_send_events(evp, events + res, maxevents - res,
-					    min_events > 1 ? &held : NULL);
-			if (n >= 0 && res + n < maxevents) {
+					    min_events > 1 ? &held : NULL,
+					    &self);
+			if (n >= 0 && res + n < maxevents && self.seq) {
 				int m = evp_send_v2(evp, events + res + n,
 						    maxevents - res - n, &self);
 
@@ -1724,14 +1787,19 @@ int evpoll_core_wait_min(struct evpoll *evp,
 		if (res >= min_events)
 			break;
 		if (res && !mw_armed && min_wait > 0) {
-			ktime_t mw_end = ktime_add_safe(ktime_get(),
+			ktime_t now = ktime_get();
+			ktime_t mw_end = ktime_add_safe(now,
 							ns_to_ktime(min_wait));
 
 			mw_armed = true;
+			if (to && rel) {
+				expires = ktime_add_safe(now, expires);
+				rel = false;
+			}
 			if (!to || ktime_before(mw_end, *to)) {
 				expires = mw_end;
 				to = &expires;
-				slack = evp_timer_slack(mw_end);
+				slack_known = false;
 			}
 		}
 		if (timed_out)
@@ -1740,6 +1808,15 @@ int evpoll_core_wait_min(struct evpoll *evp,
 			if (!res)
 				res = -EINTR;
 			break;
+		}
+		/* About to sleep: now the deadline and its slack are needed. */
+		if (to && !slack_known) {
+			if (rel) {
+				expires = ktime_add_safe(ktime_get(), expires);
+				rel = false;
+			}
+			slack = evp_timer_slack(expires);
+			slack_known = true;
 		}
 
 		init_wait(&w.wait);
@@ -1784,20 +1861,28 @@ int evpoll_core_wait_min(struct evpoll *evp,
 	return res;
 }
 
+/* evp_wait() with an absolute deadline (EVPOLL_IOC_SUBMIT). */
+int evpoll_core_wait_min(struct evpoll *evp,
+			 struct evpoll_event __user *events, int maxevents,
+			 ktime_t *end, unsigned int min_events, s64 min_wait)
+{
+	return evp_wait(evp, events, maxevents, end, false, min_events,
+			min_wait);
+}
+
 /**
  * evpoll_core_wait - wait for events and copy them out (epoll_pwait2(2))
  * @evp:	the instance
  * @events:	user array, already checked with access_ok()
  * @maxevents:	its capacity, already checked
- * @end:	absolute CLOCK_MONOTONIC deadline; NULL waits forever;
- *		0 does not block
+ * @timeout:	relative timeout; NULL waits forever; 0 does not block
  *
  * Return: number of events, 0 on timeout, -EINTR, -EFAULT.
  */
 int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		     int maxevents, ktime_t *end)
+		     int maxevents, ktime_t *timeout)
 {
-	return evpoll_core_wait_min(evp, events, maxevents, end, 1, 0);
+	return evp_wait(evp, events, maxevents, timeout, true, 1, 0);
 }
 
 /*
@@ -1829,7 +1914,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 		return 0;
 
 	mutex_lock_nested(&evp->mtx, depth);
-	evp_start_scan(evp, &txlist);
+	evp_start_scan(evp, &txlist, NULL);
 
 	/*
 	 * Each item is unlinked before its re-poll, as in evp_send_events():
@@ -1837,7 +1922,7 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 	 * linked (issue 10, item 5).  Orphans are removed, as at delivery:
 	 * a closed fd never makes the instance look readable (item 9).
 	 */
-	while ((item = evp_scan_next(evp, &txlist))) {
+	while ((item = evp_scan_next(evp, &txlist, NULL, NULL))) {
 		if (evpi_repoll(item, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
 			spin_lock_irq(&evp->wq.lock);
@@ -2018,6 +2103,16 @@ static void evpi_ext_free(struct evpoll_item *item)
 	kfree(ext->tomb);
 	kfree(ext);
 	item->hook0.wait.private = NULL;
+}
+
+/*
+ * Can an ADD or MOD with @events need evp_v2_attach()?  Without a
+ * tombstone and with counters off it does nothing: the plain path skips
+ * its second lookup of the item.
+ */
+static bool evp_v2_wanted(__poll_t events)
+{
+	return (events & EVPOLLREMOVED) || READ_ONCE(item_counters);
 }
 
 /*
@@ -2295,14 +2390,34 @@ static bool evp_v2_ready_locked(struct evpoll *evp,
 }
 
 /* Before a delivery pass: enter evp->inflight (once per call). */
-static void evp_inflight_begin(struct evpoll *evp, struct evp_inflight *self)
+static void evp_inflight_enter_locked(struct evpoll *evp,
+				      struct evp_inflight *self)
 {
+	lockdep_assert_held(&evp->wq.lock);
 	if (self->seq)
 		return;
-	spin_lock_irq(&evp->wq.lock);
 	self->seq = ++evp->v2_seq;
 	list_add_tail(&self->link, &evp->inflight);
-	spin_unlock_irq(&evp->wq.lock);
+}
+
+/*
+ * Leave evp->inflight; true if a waiter must be kicked (tombstones wait
+ * and @self was the oldest in flight).
+ */
+static bool evp_inflight_leave_locked(struct evpoll *evp,
+				      struct evp_inflight *self)
+{
+	bool kick;
+
+	lockdep_assert_held(&evp->wq.lock);
+	if (!self->seq)
+		return false;
+	kick = !list_empty(&evp->tombs) &&
+	       list_first_entry(&evp->inflight, struct evp_inflight,
+				link) == self;
+	list_del(&self->link);
+	self->seq = 0;
+	return kick;
 }
 
 /*
@@ -2317,13 +2432,7 @@ static void evp_inflight_end(struct evpoll *evp, struct evp_inflight *self,
 	if (!self->seq && list_empty(held))
 		return;
 	spin_lock_irq(&evp->wq.lock);
-	if (self->seq) {
-		kick = !list_empty(&evp->tombs) &&
-		       list_first_entry(&evp->inflight, struct evp_inflight,
-					link) == self;
-		list_del(&self->link);
-		self->seq = 0;
-	}
+	kick = evp_inflight_leave_locked(evp, self);
 	if (!list_empty(held)) {
 		list_splice_tail_init(held, &evp->rdllist);
 		kick = true;

@@ -10,6 +10,9 @@
 #include <linux/poll.h>
 #include <linux/ktime.h>
 #include <linux/eventpoll.h>
+#include <linux/refcount.h>
+#include <linux/llist.h>
+#include <linux/rhashtable-types.h>
 #include <uapi/linux/evpoll.h>
 
 struct evpoll;
@@ -50,22 +53,54 @@ void evpoll_core_destroy(struct evpoll *evp);
 int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		    u64 data);
 int evpoll_core_wait(struct evpoll *evp, struct evpoll_event __user *events,
-		     int maxevents, ktime_t *end);
+		     int maxevents, ktime_t *timeout);
 __poll_t evpoll_core_poll(struct evpoll *evp, struct file *file,
 			  poll_table *wait);
 void evpoll_core_show_fdinfo(struct evpoll *evp, struct seq_file *m);
 int evpoll_core_init(void);
 void evpoll_core_exit(void);
 
-/* fref.c: pinned target files, and when an item's file is orphaned */
+/*
+ * fref.c: pinned target files, and when an item's file is orphaned.  The
+ * body is here only so that the two helpers below, called once per
+ * delivered event and per rbtree level, are inline (fref.c has no lock:
+ * its banner says what protects each field); only fref.c writes it.
+ */
+struct evpoll_fref {
+	struct rhash_head node;	/* in evpoll_frefs, keyed by file */
+	struct file *file;	/* the file, pinned by one reference */
+	refcount_t nr;		/* items watching it, all instances */
+	union {
+		struct rcu_head rcu;	/* freed after a grace period */
+		struct llist_node release; /* on fref_release_list */
+	};
+};
+
 struct evpoll_fref *evpoll_fref_get(struct file *file);
 void evpoll_fref_put(struct evpoll_fref *fref);
 void evpoll_fref_hold(struct evpoll_fref *fref);
 void evpoll_fref_put_async(struct evpoll_fref *fref);
-struct file *evpoll_fref_file(const struct evpoll_fref *fref);
-bool evpoll_fref_orphaned(const struct evpoll_fref *fref);
 int evpoll_fref_init(void);
 void evpoll_fref_exit(void);
+
+static inline struct file *evpoll_fref_file(const struct evpoll_fref *fref)
+{
+	return fref->file;
+}
+
+/**
+ * evpoll_fref_orphaned - is evpoll the only holder of the file left?
+ * @fref: a live fref (the caller's item keeps it alive)
+ *
+ * Lockless: file_count() is an atomic read.  A transient reference taken by
+ * someone else (a syscall in progress on a dup of the fd) only makes this
+ * say false; the answer true cannot become stale, as no fd refers to the
+ * file any more and nothing can take a new reference.
+ */
+static inline bool evpoll_fref_orphaned(const struct evpoll_fref *fref)
+{
+	return evpoll_file_refs(fref->file) == 1;
+}
 
 /* limits.c: the per-user watch limit */
 struct evpoll_user *evpoll_user_get(void);

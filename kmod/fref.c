@@ -73,6 +73,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/llist.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -82,23 +83,25 @@
 
 #include "evpoll_int.h"
 
-struct evpoll_fref {
-	struct rhash_head node;	/* in evpoll_frefs, keyed by file */
-	struct file *file;	/* the file, pinned by one reference */
-	refcount_t nr;		/* items watching it, all instances */
-	union {
-		struct rcu_head rcu;	/* freed after a grace period */
-		struct llist_node release; /* on fref_release_list */
-	};
-};
-
 static struct rhashtable evpoll_frefs;
 static struct kmem_cache *fref_cache __read_mostly;
+
+/*
+ * The key is a kernel pointer, which no user chooses: one multiplication
+ * (hash_64()) mixes it as well as rhashtable's default jhash2() does, for
+ * a third of the instructions, and every get, insert and remove hashes.
+ */
+static u32 evpoll_fref_hash(const void *data, u32 len, u32 seed)
+{
+	return hash_64((unsigned long)*(struct file * const *)data ^ seed,
+		       32);
+}
 
 static const struct rhashtable_params fref_params = {
 	.key_len		= sizeof(struct file *),
 	.key_offset		= offsetof(struct evpoll_fref, file),
 	.head_offset		= offsetof(struct evpoll_fref, node),
+	.hashfn			= evpoll_fref_hash,
 	/*
 	 * Shrink when the set empties, but never below 256 buckets (2 KiB):
 	 * a set that empties and fills again (connection churn) below ~190
@@ -240,25 +243,6 @@ void evpoll_fref_put_async(struct evpoll_fref *fref)
 	}
 	llist_add(&fref->release, &fref_release_list);
 	queue_work(system_unbound_wq, &fref_release_work);
-}
-
-struct file *evpoll_fref_file(const struct evpoll_fref *fref)
-{
-	return fref->file;
-}
-
-/**
- * evpoll_fref_orphaned - is evpoll the only holder of the file left?
- * @fref: a live fref (the caller's item keeps it alive)
- *
- * Lockless: file_count() is an atomic read.  A transient reference taken by
- * someone else (a syscall in progress on a dup of the fd) only makes this
- * say false; the answer true cannot become stale, as no fd refers to the
- * file any more and nothing can take a new reference.
- */
-bool evpoll_fref_orphaned(const struct evpoll_fref *fref)
-{
-	return evpoll_file_refs(fref->file) == 1;
 }
 
 int evpoll_fref_init(void)

@@ -64,16 +64,52 @@ static void evpoll_fop_show_fdinfo(struct seq_file *m, struct file *file)
 	evpoll_core_show_fdinfo(file->private_data, m);
 }
 
+/*
+ * CTL and WAIT read their argument field by field inside one user access
+ * window: the same EFAULT as copy_from_user() of the whole structure
+ * (any field unreadable), without a call into the generic copy for a few
+ * words, on the two ioctls every event and every change goes through.
+ */
 static long evpoll_ioctl_ctl(struct evpoll *evp, struct evpoll_ctl __user *uc)
 {
 	struct evpoll_ctl c;
 
-	if (copy_from_user(&c, uc, sizeof(c)))
+	if (!user_access_begin(uc, sizeof(*uc)))
 		return -EFAULT;
+	unsafe_get_user(c.op, &uc->op, efault);
+	unsafe_get_user(c.fd, &uc->fd, efault);
+	unsafe_get_user(c.events, &uc->events, efault);
+	unsafe_get_user(c.flags, &uc->flags, efault);
+	unsafe_get_user(c.data, &uc->data, efault);
+	user_access_end();
 	if (c.flags)
 		return -EINVAL;
 	return evpoll_core_ctl(evp, c.op, c.fd, (__force __poll_t)c.events,
 			       c.data);
+
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int evpoll_get_wait(struct evpoll_wait *w,
+			   const struct evpoll_wait __user *uw)
+{
+	if (!user_access_begin(uw, sizeof(*uw)))
+		return -EFAULT;
+	unsafe_get_user(w->events, &uw->events, efault);
+	unsafe_get_user(w->timeout, &uw->timeout, efault);
+	unsafe_get_user(w->sigmask, &uw->sigmask, efault);
+	unsafe_get_user(w->sigsetsize, &uw->sigsetsize, efault);
+	unsafe_get_user(w->maxevents, &uw->maxevents, efault);
+	unsafe_get_user(w->flags, &uw->flags, efault);
+	unsafe_get_user(w->__reserved, &uw->__reserved, efault);
+	user_access_end();
+	return 0;
+
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -118,12 +154,15 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	struct evpoll_wait w;
 	long ret;
 
-	if (copy_from_user(&w, uw, sizeof(w)))
+	if (evpoll_get_wait(&w, uw))
 		return -EFAULT;
 	if ((w.flags & ~EVPOLL_WAIT_FLAGS) || w.__reserved)
 		return -EINVAL;
 
-	/* The deadline: absolute, 0 for "do not block", NULL for forever. */
+	/*
+	 * The timeout, relative: 0 for "do not block", NULL for forever.
+	 * core.c turns it into a deadline only if the call is to sleep.
+	 */
 	if (w.flags & EVPOLL_WAIT_TIMESPEC) {
 		/* epoll_pwait2(): a timespec, NULL meaning forever. */
 		if (w.timeout) {
@@ -141,8 +180,6 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 		end = ns_to_ktime(w.timeout);
 		endp = &end;
 	}
-	if (endp && *endp)
-		*endp = ktime_add_safe(ktime_get(), *endp);
 
 	ret = evpoll_set_sigmask(w.sigmask, w.sigsetsize);
 	if (ret)
@@ -156,7 +193,8 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	else
 		ret = evpoll_core_wait(evp, events, w.maxevents, endp);
 
-	evpoll_restore_sigmask(ret == -EINTR);
+	if (w.sigmask)
+		evpoll_restore_sigmask(ret == -EINTR);
 	return ret;
 }
 
@@ -215,15 +253,17 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 	struct evpoll *evp = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	/* The two of the plain path first: one compare each. */
+	if (likely(cmd == EVPOLL_IOC_WAIT))
+		return evpoll_ioctl_wait(evp, uarg);
+	if (likely(cmd == EVPOLL_IOC_CTL))
+		return evpoll_ioctl_ctl(evp, uarg);
+
 	/* Version 2 (submit.c): numbers 16 and up. */
 	if (_IOC_TYPE(cmd) == EVPOLL_IOC_MAGIC && _IOC_NR(cmd) >= 16)
 		return evpoll_v2_ioctl(evp, cmd, uarg);
 
 	switch (cmd) {
-	case EVPOLL_IOC_CTL:
-		return evpoll_ioctl_ctl(evp, uarg);
-	case EVPOLL_IOC_WAIT:
-		return evpoll_ioctl_wait(evp, uarg);
 	case EVPOLL_IOC_VERSION:
 		return evpoll_ioctl_version(uarg);
 	case EVPOLL_IOC_FORGET:

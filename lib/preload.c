@@ -34,11 +34,14 @@
  * other's fds without side effects: the kernel's epoll says EINVAL for an
  * fd that is not an epoll instance, and /dev/evpoll's ioctls say ENOTTY
  * (which the wrapper turns into epoll's errno) on an fd that is not
- * /dev/evpoll.  So when a call fails, the fd is classified again with
- * fstat(); if it was misrouted, the call is repeated on the right side.
+ * /dev/evpoll.  So when a call fails with an errno a misrouted call gives
+ * (EBADF, EINVAL, EPERM), the fd is classified again with fstat(); if it
+ * was misrouted, the call is repeated on the right side.
  * Every route does this, in both directions (route_retry()).
- * Successful calls never pay for the check; failing calls pay one fstat().
- * Fds beyond the table are classified by fstat() on every call.
+ * Successful calls never pay for the check; calls failing with one of
+ * those three pay one fstat(), the others (EEXIST at ADD, ENOENT, EINTR)
+ * none.
+ * Fds beyond the table have a smaller direct-mapped one (fd_big[]).
  * Documentation/preload.rst has the measurements behind this choice.
  *
  * Signal safety: crash handlers call syscall() and programs call epoll
@@ -91,6 +94,15 @@ enum {
 };
 #define FD_CACHE_SIZE	65536
 static _Atomic unsigned char fd_kind[FD_CACHE_SIZE];
+/*
+ * Fds from FD_CACHE_SIZE up (a server with 100,000 connections opens its
+ * instance above them): a direct-mapped table of (fd << 2 | kind), one
+ * slot per fd modulo FD_BIG_SLOTS, a hit when the slot holds that fd.
+ * The same kind of hint as fd_kind[] (caught the same way when stale);
+ * two fds sharing a slot only cost each other an fstat().
+ */
+#define FD_BIG_SLOTS	1024
+static _Atomic unsigned long fd_big[FD_BIG_SLOTS];
 
 /* st_rdev of /dev/evpoll + 1; 0 while unknown. */
 static _Atomic unsigned long long preload_rdev1;
@@ -248,6 +260,19 @@ static void fd_hint(int fd, unsigned char kind)
 {
 	if (fd >= 0 && fd < FD_CACHE_SIZE)
 		atomic_store_explicit(&fd_kind[fd], kind, memory_order_relaxed);
+	else if (fd >= FD_CACHE_SIZE)
+		atomic_store_explicit(&fd_big[fd % FD_BIG_SLOTS],
+				      (unsigned long)fd << 2 | kind,
+				      memory_order_relaxed);
+}
+
+/* The hint of an fd at or above FD_CACHE_SIZE, FD_UNKNOWN if none. */
+static unsigned char fd_big_kind(int fd)
+{
+	unsigned long v = atomic_load_explicit(&fd_big[fd % FD_BIG_SLOTS],
+					       memory_order_relaxed);
+
+	return v >> 2 == (unsigned long)fd ? (v & 3) : FD_UNKNOWN;
 }
 
 /* Classify @fd with fstat(); FD_UNKNOWN if it is not open. */
@@ -273,6 +298,8 @@ static bool fd_is_evpoll(int fd)
 
 	if (fd >= 0 && fd < FD_CACHE_SIZE)
 		kind = atomic_load_explicit(&fd_kind[fd], memory_order_relaxed);
+	else if (fd >= FD_CACHE_SIZE)
+		kind = fd_big_kind(fd);
 	if (kind == FD_UNKNOWN)
 		kind = fd_classify(fd);
 	return kind == FD_EVPOLL;
@@ -281,13 +308,20 @@ static bool fd_is_evpoll(int fd)
 /*
  * After a failed call routed as @was_evpoll: true if @fd turns out to
  * belong to the other side, so that the call must be repeated there.
- * errno is preserved.
+ * errno is preserved.  A misrouted call can only fail with EBADF, EINVAL
+ * or EPERM (the kernel's epoll on a file that is not an epoll instance;
+ * the wrapper turns the device's ENOTTY into one of those, as epoll
+ * would say it): any other error (EEXIST, ENOENT, EINTR, ENOMEM...) is
+ * the answer of the right side, and costs no fstat().
  */
 static bool misrouted(int fd, bool was_evpoll)
 {
 	int saved = errno;
-	bool now = fd_classify(fd) == FD_EVPOLL;
+	bool now;
 
+	if (saved != EBADF && saved != EINVAL && saved != EPERM)
+		return false;
+	now = fd_classify(fd) == FD_EVPOLL;
 	errno = saved;
 	if (now == was_evpoll)
 		return false;

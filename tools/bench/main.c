@@ -11,6 +11,9 @@
  *	      (libevent's bench.c); cost per event
  *   idle     N watched, one active pair ping-ponged: cost per wakeup
  *   churn    add / modify / remove K fds with N watched: cost per op
+ *   ctl      the same, one epoll_ctl() each without the poller: the C
+ *	      library's epoll, libevpoll's evpoll_ctl() and the LD_PRELOAD
+ *	      shim's epoll_ctl(); and the floor of a system call
  *   herd     T threads each waiting on one eventfd (with and without
  *	      EPOLLEXCLUSIVE): wakeups per event, fairness, cost per event
  *   latency  a write to the waiting thread running: percentiles
@@ -276,8 +279,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: evpoll-bench [options]\n"
-"  -m MODES    chain,idle,churn,herd,latency,echo,mem,quiet,quiet-inst\n"
-"              or all (default all but quiet and quiet-inst)\n"
+"  -m MODES    chain,idle,churn,ctl,herd,latency,echo,mem,quiet,\n"
+"              quiet-inst or all (default all but quiet and quiet-inst)\n"
 "  -b NAMES    backends (default all available, epoll first)\n"
 "  -n N,...    watched fds for chain/idle/churn/mem (default 100,1000,10000)\n"
 "  -a A,...    active chains (default 1,100)\n"
