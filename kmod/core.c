@@ -1633,9 +1633,12 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 	 */
 	spin_lock_irq(&evp->wq.lock);
 	avail = !list_empty(&evp->rdllist) || evp->scanning;
+	/* Entries in the event ring make it readable (ring.c). */
+	if (unlikely(evp->ring) && !evpoll_ring_empty(evp->ring))
+		res = EPOLLIN | EPOLLRDNORM;
 	spin_unlock_irq(&evp->wq.lock);
-	if (!avail)
-		return 0;
+	if (res || !avail)
+		return res;
 
 	mutex_lock_nested(&evp->mtx, depth);
 	evp_start_scan(evp, &txlist);
@@ -2127,11 +2130,8 @@ static int evp_send_v2(struct evpoll *evp, struct evpoll_event __user *events,
 /* ->poll(): user events and reportable tombstones make it readable. */
 static __poll_t evp_v2_poll(struct evpoll *evp)
 {
-	struct evpoll_kring *ring = READ_ONCE(evp->ring);
 	bool ready;
 
-	if (unlikely(ring) && !evpoll_ring_empty(ring))
-		return EPOLLIN | EPOLLRDNORM;
 	if (!evp_v2_available(evp))
 		return 0;
 	spin_lock_irq(&evp->wq.lock);

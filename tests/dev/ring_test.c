@@ -181,6 +181,35 @@ TEST_F(ring, et_posted_and_coalesced)
 	EXPECT_EQ(poll(&pfd, 1, 0), 0);
 }
 
+/* An epoll set (or an instance) watching a ring instance sees its posts. */
+TEST_F(ring, watched_instance_readable)
+{
+	struct epoll_event ev[2];
+	int ep = epoll_create1(EPOLL_CLOEXEC), outer = evp_open();
+
+	ASSERT_GE(ep, 0);
+	ASSERT_GE(outer, 0);
+	ASSERT_EQ(tring_open(&self->r, self->evfd, 8), 0);
+	ASSERT_EQ(evp_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0],
+			  EPOLLIN | EPOLLET, 1), 0);
+	ev[0].events = EPOLLIN;
+	ev[0].data.u64 = 2;
+	ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, self->evfd, ev), 0);
+	ASSERT_EQ(evp_ctl(outer, EPOLL_CTL_ADD, self->evfd, EPOLLIN, 3), 0);
+	EXPECT_EQ(epoll_wait(ep, ev, 2, 0), 0);
+	EXPECT_EQ(evp_wait(outer, ev, 2, 0), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(epoll_wait(ep, ev, 2, 0), 1);
+	EXPECT_EQ(ev[0].data.u64, 2);
+	ASSERT_EQ(evp_wait(outer, ev, 2, 0), 1);
+	EXPECT_EQ(ev[0].data.u64, 3);
+	ASSERT_EQ(tring_harvest(&self->r, ev, 2), 1);
+	EXPECT_EQ(epoll_wait(ep, ev, 2, 0), 0);
+	EXPECT_EQ(evp_wait(outer, ev, 2, 0), 0);
+	close(outer);
+	close(ep);
+}
+
 /* A ring set up after the items were added posts for them too. */
 TEST_F(ring, setup_after_add)
 {
