@@ -120,7 +120,8 @@ struct evpoll_wait {
  */
 #define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
 #define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32 | \
-					 EVPOLL_IOC_FEATURES_V2)
+					 EVPOLL_IOC_FEATURES_V2 | \
+					 EVPOLL_IOC_FEAT_RING)
 
 /**
  * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
