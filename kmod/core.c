@@ -2238,7 +2238,8 @@ static bool evp_ring_wake(struct evpoll *evp, struct evpoll_item *item,
 	lockdep_assert_held(&evp->wq.lock);
 	if (!ext || !revents || evpi_is_linked(item) ||
 	    (item->events & (EPOLLONESHOT | EVPOLLDISPATCH)) ||
-	    !evpoll_ring_post(evp->ring, &ext->ring, revents, item->data))
+	    !evpoll_ring_post(evp->ring, &ext->ring, item->events, revents,
+			      item->data))
 		return evp_make_ready(evp, item, sync);
 	if (!(item->events & EPOLLET)) {
 		list_add_tail(&item->rdllink, &evp->rdllist);

@@ -115,8 +115,8 @@ struct evpoll_ring_istate {
 };
 
 bool evpoll_ring_post(struct evpoll_kring *kring,
-		      struct evpoll_ring_istate *st, __poll_t revents,
-		      u64 data);
+		      struct evpoll_ring_istate *st, __poll_t mask,
+		      __poll_t revents, u64 data);
 void evpoll_ring_flag_enter(struct evpoll_kring *kring);
 bool evpoll_ring_empty(struct evpoll_kring *kring);
 void evpoll_ring_destroy(struct evpoll_kring *kring);

@@ -69,14 +69,24 @@
  * RING_ENTER
  * ----------
  * If the ring has entries, returns 0 at once: the program harvests them
- * first.  Otherwise clears F_ENTER and the overflow state and, if the
- * ready list, user events or tombstones have anything, runs one
- * non-blocking delivery pass of WAIT (evpoll_core_wait_min()) into the
+ * first (on an EVPOLL_RING_LT_STRICT ring with F_ENTER set, after the
+ * delivery pass below).  Otherwise clears F_ENTER and the overflow state
+ * and, if the ready list, user events or tombstones have anything, runs
+ * one non-blocking delivery pass of WAIT (evpoll_core_wait_min()) into the
  * caller's array: level-triggered items still ready, one-shot and dispatch
  * items, overflowed ones, user events and tombstones are reported there,
- * exactly as WAIT reports them.  If that gave nothing, sleeps on the
- * instance's wait queue until the ring or the ready list has something,
- * the timeout (-ETIME) or a signal (-EINTR).
+ * exactly as WAIT reports them; what the pass leaves on the ready list
+ * sets F_ENTER again.  If that gave nothing, sleeps on the instance's wait
+ * queue until the ring or the ready list has something, the timeout
+ * (-ETIME) or a signal (-EINTR).
+ *
+ * Level-triggered items: by default posted when they become ready and
+ * kept on the ready list, so each RING_ENTER reports them again while
+ * ready (the ring's rule: "again at the next system call").  With
+ * EVPOLL_RING_LT_STRICT they are never posted: they stay on the ready list
+ * with F_ENTER set, and the program enters the kernel at each wait while
+ * one is ready (epoll's rule to the letter; the poller's evpoll-ring
+ * backend uses it).
  *
  * Locking: the ring's mutable kernel state (kring->tail, seq, overflowed,
  * hdr->tail, hdr->flags, hdr->overflow) is under the instance's ready
@@ -105,6 +115,7 @@ struct evpoll_kring {
 	u32 tail;		/* ready lock; the kernel's own tail */
 	u64 seq;		/* ready lock; posts so far (64-bit tail) */
 	bool overflowed;	/* ready lock; post nothing until ENTER */
+	bool lt_strict;		/* EVPOLL_RING_LT_STRICT */
 };
 
 /* Entries in the ring, as the kernel sees them (the head is the user's). */
@@ -120,21 +131,27 @@ static u32 evpoll_ring_used(struct evpoll_kring *kring)
  * evpoll_ring_post - post one event (the wake callback)
  * @kring:	the ring
  * @st:		the item's last post
+ * @mask:	the item's mask and flags
  * @revents:	the events (non-zero)
  * @data:	the item's data
  *
  * Any context, under the instance's ready lock.
  *
  * Return: true if posted, or coalesced with the item's unread entry;
- * false if the ring is full (or still draining an overflow): the caller
- * queues the item on the ready list.
+ * false if the ring is full (or still draining an overflow), or the item
+ * is level-triggered on an EVPOLL_RING_LT_STRICT ring: the caller queues
+ * the item on the ready list.
  */
 bool evpoll_ring_post(struct evpoll_kring *kring,
-		      struct evpoll_ring_istate *st, __poll_t revents,
-		      u64 data)
+		      struct evpoll_ring_istate *st, __poll_t mask,
+		      __poll_t revents, u64 data)
 {
 	struct evpoll_ring_entry *e;
-	u32 used = evpoll_ring_used(kring);
+	u32 used;
+
+	if (kring->lt_strict && !(mask & EPOLLET))
+		return false;
+	used = evpoll_ring_used(kring);
 
 	/* The item's entry is at or after head: not read yet. */
 	if (st->events && st->data == data && !(revents & ~st->events) &&
@@ -190,7 +207,8 @@ static long evpoll_ring_setup(struct evpoll *evp,
 
 	if (copy_from_user(&s, us, sizeof(s)))
 		return -EFAULT;
-	if (s.flags || s.__reserved0 || s.__reserved[0] || s.__reserved[1] ||
+	if ((s.flags & ~EVPOLL_RING_SETUP_FLAGS) || s.__reserved0 ||
+	    s.__reserved[0] || s.__reserved[1] ||
 	    !s.entries || s.entries > EVPOLL_RING_MAX_ENTRIES ||
 	    !is_power_of_2(s.entries))
 		return -EINVAL;
@@ -211,6 +229,7 @@ static long evpoll_ring_setup(struct evpoll *evp,
 		}
 		kring->entries = (void *)kring->hdr + EVPOLL_RING_OFF_ENTRIES;
 		kring->mask = s.entries - 1;
+		kring->lt_strict = s.flags & EVPOLL_RING_LT_STRICT;
 		kring->hdr->mask = kring->mask;
 		kring->hdr->entries = s.entries;
 		cur = evpoll_core_ring_attach(evp, kring);
@@ -219,7 +238,8 @@ static long evpoll_ring_setup(struct evpoll *evp,
 		if (IS_ERR(cur))
 			return PTR_ERR(cur);
 	}
-	if (cur->mask + 1 != s.entries)
+	if (cur->mask + 1 != s.entries ||
+	    cur->lt_strict != !!(s.flags & EVPOLL_RING_LT_STRICT))
 		return -EBUSY;
 	s.mmap_size = cur->size;
 	s.off_entries = EVPOLL_RING_OFF_ENTRIES;
@@ -254,25 +274,45 @@ int evpoll_ring_mmap(struct evpoll *evp, struct vm_area_struct *vma)
 }
 
 /*
- * Empty ring: drop F_ENTER and the overflow state; is there anything for
- * a delivery pass?  @pending is only set when the ring is empty.
+ * Before a delivery pass: with the ring empty, end the overflow state; with
+ * the ring empty, or F_ENTER set on an LT_STRICT ring, drop F_ENTER and
+ * say whether a pass has anything to do (@pending).  Returns whether the
+ * ring is empty.
  */
 static bool evpoll_ring_check(struct evpoll *evp, struct evpoll_kring *kring,
 			      bool *pending)
 {
 	wait_queue_head_t *wq = evpoll_core_waitq(evp);
+	u32 flags;
 	bool empty;
 
+	*pending = false;
 	spin_lock_irq(&wq->lock);
 	empty = evpoll_ring_empty(kring);
-	if (empty) {
+	flags = READ_ONCE(kring->hdr->flags);
+	if (empty)
 		kring->overflowed = false;
-		WRITE_ONCE(kring->hdr->flags,
-			   READ_ONCE(kring->hdr->flags) & ~EVPOLL_RING_F_ENTER);
+	if (empty || (kring->lt_strict && (flags & EVPOLL_RING_F_ENTER))) {
+		WRITE_ONCE(kring->hdr->flags, flags & ~EVPOLL_RING_F_ENTER);
 		*pending = evpoll_core_pending_locked(evp);
 	}
 	spin_unlock_irq(&wq->lock);
 	return empty;
+}
+
+/*
+ * After a delivery pass: whatever it left on the ready list (items beyond
+ * maxevents, level-triggered items still ready) is for the next ENTER.
+ */
+static void evpoll_ring_after_pass(struct evpoll *evp,
+				   struct evpoll_kring *kring)
+{
+	wait_queue_head_t *wq = evpoll_core_waitq(evp);
+
+	spin_lock_irq(&wq->lock);
+	if (evpoll_core_pending_locked(evp))
+		evpoll_ring_flag_enter(kring);
+	spin_unlock_irq(&wq->lock);
 }
 
 static long evpoll_ring_wait(struct evpoll *evp, struct evpoll_kring *kring,
@@ -284,24 +324,20 @@ static long evpoll_ring_wait(struct evpoll *evp, struct evpoll_kring *kring,
 		    current->timer_slack_ns;
 	wait_queue_entry_t wait;
 	ktime_t zero = 0;
-	bool pending, avail;
+	bool pending, avail, empty;
 	int n;
 
 	for (;;) {
-		if (!evpoll_ring_check(evp, kring, &pending))
-			return 0;
+		empty = evpoll_ring_check(evp, kring, &pending);
 		if (pending) {
 			n = evpoll_core_wait_min(evp, events, maxevents, &zero,
 						 1, 0);
-			if (n == maxevents) {
-				/* Maybe more: the next ENTER delivers them. */
-				spin_lock_irq(&wq->lock);
-				evpoll_ring_flag_enter(kring);
-				spin_unlock_irq(&wq->lock);
-			}
+			evpoll_ring_after_pass(evp, kring);
 			if (n)
 				return n;
 		}
+		if (!empty)
+			return 0;
 		if (timed_out)
 			return -ETIME;
 		if (signal_pending(current))

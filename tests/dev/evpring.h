@@ -25,9 +25,10 @@ static inline int tring_setup_args(int evfd, struct evpoll_ring_setup *s)
 }
 
 /* Set up a ring of @entries on @evfd and map it: 0 or -errno. */
-static inline int tring_open(struct tring *r, int evfd, unsigned int entries)
+static inline int tring_open_flags(struct tring *r, int evfd,
+				   unsigned int entries, uint32_t flags)
 {
-	struct evpoll_ring_setup s = { .entries = entries };
+	struct evpoll_ring_setup s = { .entries = entries, .flags = flags };
 	void *map;
 	int ret = tring_setup_args(evfd, &s);
 
@@ -42,6 +43,11 @@ static inline int tring_open(struct tring *r, int evfd, unsigned int entries)
 	r->ent = (void *)((char *)map + s.off_entries);
 	r->size = s.mmap_size;
 	return 0;
+}
+
+static inline int tring_open(struct tring *r, int evfd, unsigned int entries)
+{
+	return tring_open_flags(r, evfd, entries, 0);
 }
 
 static inline uint32_t tring_tail(const struct tring *r)

@@ -77,7 +77,7 @@ TEST_F(ring, setup_bad_arguments)
 	s.entries = 0x80000000u;
 	EXPECT_EQ(tring_setup_args(self->evfd, &s), -EINVAL);
 	s.entries = 8;
-	s.flags = 1;
+	s.flags = ~EVPOLL_RING_SETUP_FLAGS;
 	EXPECT_EQ(tring_setup_args(self->evfd, &s), -EINVAL);
 	s.flags = 0;
 	s.__reserved0 = 1;
@@ -246,6 +246,50 @@ TEST_F(ring, lt_reported_again_while_ready)
 	/* Ready again: posted again. */
 	ASSERT_EQ(write(self->p[1], "x", 1), 1);
 	EXPECT_EQ(tring_tail(&self->r), 2);
+}
+
+/*
+ * EVPOLL_RING_LT_STRICT: level-triggered items are never posted; every
+ * ENTER reports them while ready, with the ring's entries or without.
+ */
+TEST_F(ring, lt_strict)
+{
+	struct evpoll_ring_setup s = { .entries = 8,
+				       .flags = EVPOLL_RING_LT_STRICT };
+	struct epoll_event ev[4];
+	int q[2];
+
+	ASSERT_EQ(tring_setup_args(self->evfd, &s), 0);
+	s.flags = 0;
+	EXPECT_EQ(tring_setup_args(self->evfd, &s), -EBUSY);
+	s.flags = 2;
+	EXPECT_EQ(tring_setup_args(self->evfd, &s), -EINVAL);
+	ASSERT_EQ(pipe2(q, O_NONBLOCK | O_CLOEXEC), 0);
+	ASSERT_EQ(tring_open_flags(&self->r, self->evfd, 8,
+				   EVPOLL_RING_LT_STRICT), 0);
+	ASSERT_EQ(evp_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0], EPOLLIN, 1),
+		  0);
+	ASSERT_EQ(evp_ctl(self->evfd, EPOLL_CTL_ADD, q[0], EPOLLIN | EPOLLET,
+			  2), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	EXPECT_EQ(tring_tail(&self->r), 0);		/* LT: not posted */
+	EXPECT_EQ(tring_flags(&self->r), EVPOLL_RING_F_ENTER);
+	ASSERT_EQ(write(q[1], "x", 1), 1);
+	EXPECT_EQ(tring_tail(&self->r), 1);		/* ET: posted */
+	/* F_ENTER with entries in the ring: the LT item comes anyway. */
+	ASSERT_EQ(tring_enter(self->evfd, ev, 4, 0), 1);
+	EXPECT_EQ(ev[0].data.u64, 1);
+	/* Still ready: F_ENTER stays set, the next ENTER reports it. */
+	EXPECT_EQ(tring_flags(&self->r), EVPOLL_RING_F_ENTER);
+	ASSERT_EQ(tring_harvest(&self->r, ev, 4), 1);
+	EXPECT_EQ(ev[0].data.u64, 2);
+	ASSERT_EQ(tring_enter(self->evfd, ev, 4, 0), 1);
+	EXPECT_EQ(ev[0].data.u64, 1);
+	drain(self->p[0]);
+	EXPECT_EQ(tring_enter(self->evfd, ev, 4, 0), -ETIME);
+	EXPECT_EQ(tring_flags(&self->r), 0);
+	close(q[0]);
+	close(q[1]);
 }
 
 TEST_F(ring, oneshot_through_enter)
@@ -438,20 +482,34 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * A ring of 8 on the fixture's instance, the pipe added edge-triggered,
+ * and a thread asleep in RING_ENTER on it.
+ */
+static bool ring_with_waiter(struct tring *r, int evfd, int rfd,
+			     struct waiter *w, pthread_t *t)
+{
+	pid_t tid;
+
+	w->evfd = evfd;
+	w->ret = 99;
+	if (tring_open(r, evfd, 8) ||
+	    evp_ctl(evfd, EPOLL_CTL_ADD, rfd, EPOLLIN | EPOLLET, 1) ||
+	    pthread_create(t, NULL, waiter_fn, w))
+		return false;
+	tid = evp_get_tid(&w->tid);
+	return evp_tasks_asleep(&tid, 1);
+}
+
 /* An empty ring sleeps; a post wakes it (0: harvest the ring). */
 TEST_F(ring, enter_sleeps_and_wakes)
 {
-	struct waiter w = { .evfd = self->evfd, .ret = 99 };
+	struct waiter w = { 0 };
 	struct epoll_event ev[4];
 	pthread_t t;
-	pid_t tid;
 
-	ASSERT_EQ(tring_open(&self->r, self->evfd, 8), 0);
-	ASSERT_EQ(evp_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0],
-			  EPOLLIN | EPOLLET, 1), 0);
-	ASSERT_EQ(pthread_create(&t, NULL, waiter_fn, &w), 0);
-	tid = evp_get_tid(&w.tid);
-	ASSERT_TRUE(evp_tasks_asleep(&tid, 1));
+	ASSERT_TRUE(ring_with_waiter(&self->r, self->evfd, self->p[0], &w,
+				     &t));
 	ASSERT_EQ(write(self->p[1], "x", 1), 1);
 	pthread_join(t, NULL);
 	EXPECT_EQ(w.ret, 0);
@@ -463,17 +521,12 @@ TEST_F(ring, enter_sleeps_and_wakes)
 /* munmap() while a thread waits: the kernel never used the mapping. */
 TEST_F(ring, munmap_while_waiting)
 {
-	struct waiter w = { .evfd = self->evfd, .ret = 99 };
+	struct waiter w = { 0 };
 	struct epoll_event ev[4];
 	pthread_t t;
-	pid_t tid;
 
-	ASSERT_EQ(tring_open(&self->r, self->evfd, 8), 0);
-	ASSERT_EQ(evp_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0],
-			  EPOLLIN | EPOLLET, 1), 0);
-	ASSERT_EQ(pthread_create(&t, NULL, waiter_fn, &w), 0);
-	tid = evp_get_tid(&w.tid);
-	ASSERT_TRUE(evp_tasks_asleep(&tid, 1));
+	ASSERT_TRUE(ring_with_waiter(&self->r, self->evfd, self->p[0], &w,
+				     &t));
 	ASSERT_EQ(munmap(self->r.hdr, self->r.size), 0);
 	self->r.hdr = NULL;
 	ASSERT_EQ(write(self->p[1], "x", 1), 1);

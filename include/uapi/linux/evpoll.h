@@ -361,18 +361,29 @@ struct evpoll_ring_entry {
 	__u64 data;
 };
 
+/*
+ * evpoll_ring_setup.flags: level-triggered items are never posted: each
+ * RING_ENTER reports them exactly as WAIT does, and EVPOLL_RING_F_ENTER
+ * stays set while any is ready (epoll's level-triggered rule to the
+ * letter, at the price of a kernel entry per wait while one is ready).
+ * Without it, a level-triggered item is posted when it becomes ready and
+ * reported again by the next RING_ENTER while still ready.
+ */
+#define EVPOLL_RING_LT_STRICT	(1U << 0)
+#define EVPOLL_RING_SETUP_FLAGS	(EVPOLL_RING_LT_STRICT)
+
 /**
  * struct evpoll_ring_setup - EVPOLL_IOC_RING_SETUP argument
  * @entries:	in: number of entries, a power of two, 1 ..
  *		EVPOLL_RING_MAX_ENTRIES
- * @flags:	in: must be 0
+ * @flags:	in: EVPOLL_RING_* (EVPOLL_RING_LT_STRICT)
  * @mmap_size:	out: the length to mmap() at offset 0
  * @off_entries: out: offset of the first struct evpoll_ring_entry
  * @__reserved0: must be 0
  * @__reserved:	must be 0
  *
- * A second setup on the same instance with the same @entries returns the
- * same ring (to map it again, e.g. after exec); other @entries: EBUSY.
+ * A second setup on the same instance with the same @entries and @flags
+ * returns the same ring (to map it again, e.g. after exec); others: EBUSY.
  */
 struct evpoll_ring_setup {
 	__u32 entries;
@@ -401,6 +412,9 @@ struct evpoll_ring_setup {
  *
  * Returns the number of events stored in @events (> 0); 0 when none were
  * but the ring has entries; -1 with ETIME when the timeout passed, EINTR.
+ * The events stored are those waiting in the kernel (EVPOLL_RING_F_ENTER);
+ * the kernel only looks for them with the ring empty, or with
+ * EVPOLL_RING_LT_STRICT and EVPOLL_RING_F_ENTER set.
  */
 struct evpoll_ring_enter {
 	__u64 events;
