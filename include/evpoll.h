@@ -138,6 +138,15 @@ struct evpoll_ring;
 
 EVPOLL_API int evpoll_ring_setup(int evfd, unsigned int entries,
 				 struct evpoll_ring **ring);
+/*
+ * evpoll_ring_setup_flags() flag: level-triggered items are never posted;
+ * evpoll_ring_wait() enters the kernel at each wait while one is ready, so
+ * it reports them exactly as evpoll_wait() would.
+ */
+#define EVPOLL_RING_LT_STRICT	(1U << 0)
+EVPOLL_API int evpoll_ring_setup_flags(int evfd, unsigned int entries,
+				       unsigned int flags,
+				       struct evpoll_ring **ring);
 /* Never enters the kernel. */
 EVPOLL_API int evpoll_ring_harvest(struct evpoll_ring *ring,
 				   struct epoll_event *events, int maxevents);

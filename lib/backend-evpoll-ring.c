@@ -10,11 +10,13 @@
  * when it is empty.  Changes go through EVPOLL_IOC_SUBMIT, one per ctl:
  * the poller's contract is that add/mod/del answer at once (EEXIST,
  * ENOENT, EBADF... are the poller's oracle for which file an fd names),
- * so they are not deferred to the next wait.  Semantics are epoll's
- * (Documentation/design.rst, "The event ring"): edge-triggered items are
- * posted from the wake-up; level-triggered ones are posted, and reported
- * again by the next kernel entry while still ready; one-shot ones are
- * reported by the kernel entry.  Same capabilities and tags as the evpoll
+ * so they are not deferred to the next wait.  Semantics are epoll's to
+ * the letter (the ring is set up with EVPOLL_RING_LT_STRICT, see
+ * Documentation/design.rst, "The event ring"): edge-triggered items are
+ * posted from the wake-up and harvested without a system call;
+ * level-triggered and one-shot ones are reported by the kernel entry that
+ * evpoll_ring_wait() makes at each wait while one may be ready.  The gain
+ * is the edge-triggered programs'.  Same capabilities and tags as the evpoll
  * backend (backend-epoll.c explains the tag); a fork child gets its own
  * instance and ring from ->reinit.
  *
@@ -65,7 +67,8 @@ static int ringb_open(int *evfd, struct evpoll_ring **ring)
 		close(fd);
 		return -EOPNOTSUPP;
 	}
-	ret = evpoll_ring_setup(fd, RINGB_ENTRIES, ring);
+	ret = evpoll_ring_setup_flags(fd, RINGB_ENTRIES, EVPOLL_RING_LT_STRICT,
+				      ring);
 	if (ret < 0) {
 		close(fd);
 		return ret;

@@ -7,16 +7,20 @@
  *
  * The consumer side of the protocol at the top of kmod/ring.c: load the
  * tail with acquire (C), read the entries from head to tail, store the
- * new head with release (D).  The head is ours: we keep our own copy and
- * only ever store the shared one.  One consumer at a time: harvests of
+ * new head with release (D).  The head is the consumer's: the kernel never
+ * writes it, so a plain load under the harvest lock reads our own last
+ * store (or that of another handle of the same ring, used in turn).  One consumer at a time: harvests of
  * one struct evpoll_ring are serialised by a spinlock of this struct
  * (held for the copy only, never across a system call), so several
  * threads may call evpoll_ring_harvest() and evpoll_ring_wait() on one
  * ring.  Two processes sharing a ring after fork() have one lock each:
  * only one of them may harvest.
  *
- * evpoll_ring_wait() harvests; only when the ring is empty does it make
- * EVPOLL_IOC_RING_ENTER, which stores the events that are not in the ring
+ * evpoll_ring_wait() harvests; only when the ring is empty (or, on an
+ * EVPOLL_RING_LT_STRICT ring, when the kernel flags level-triggered items
+ * that may still be ready: then without blocking, after the harvested
+ * events) does it make EVPOLL_IOC_RING_ENTER, which stores the events that
+ * are not in the ring
  * (level-triggered items still ready, one-shot and dispatch items, user
  * events, tombstones, what a full ring could not take) into the caller's
  * array, or sleeps until the ring or the kernel has events.
@@ -39,8 +43,8 @@
 struct evpoll_ring {
 	int evfd;
 	int lock;				/* harvest lock, 0 or 1 */
+	unsigned int flags;			/* EVPOLL_RING_LT_STRICT */
 	uint32_t mask;
-	uint32_t head;				/* ours; under @lock */
 	struct evpoll_ring_header *hdr;		/* the mapping */
 	const struct evpoll_ring_entry *entries;
 	size_t map_size;
@@ -53,18 +57,20 @@ static int ring_errno(void)
 }
 
 /**
- * evpoll_ring_setup() - give an instance its event ring and map it
+ * evpoll_ring_setup_flags() - give an instance its event ring and map it
  * @evfd:	an evpoll instance (evpoll_create1())
  * @entries:	ring size, a power of two, 1 .. 32768
+ * @flags:	0 or EVPOLL_RING_LT_STRICT
  * @ring:	out: the ring handle
  *
- * Return: 0, or -EINVAL (bad @entries, @evfd not an instance, or a module
- * without EVPOLL_FEAT_RING), -EBUSY (the instance has a ring of another
- * size), -ENOMEM, or mmap(2)'s error.
+ * Return: 0, or -EINVAL (bad @entries or @flags, @evfd not an instance,
+ * or a module without EVPOLL_FEAT_RING), -EBUSY (the instance has a ring
+ * of another size or flags), -ENOMEM, or mmap(2)'s error.
  */
-int evpoll_ring_setup(int evfd, unsigned int entries, struct evpoll_ring **ring)
+int evpoll_ring_setup_flags(int evfd, unsigned int entries,
+			    unsigned int flags, struct evpoll_ring **ring)
 {
-	struct evpoll_ring_setup s = { .entries = entries };
+	struct evpoll_ring_setup s = { .entries = entries, .flags = flags };
 	struct evpoll_ring *r;
 	void *map;
 	int ret;
@@ -84,13 +90,26 @@ int evpoll_ring_setup(int evfd, unsigned int entries, struct evpoll_ring **ring)
 		return ret;
 	}
 	r->evfd = evfd;
+	r->flags = flags;
 	r->hdr = map;
 	r->entries = (const void *)((char *)map + s.off_entries);
 	r->map_size = s.mmap_size;
 	r->mask = r->hdr->mask;
-	r->head = __atomic_load_n(&r->hdr->head, __ATOMIC_RELAXED);
 	*ring = r;
 	return 0;
+}
+
+/**
+ * evpoll_ring_setup() - evpoll_ring_setup_flags() with no flags
+ * @evfd:	an evpoll instance
+ * @entries:	ring size, a power of two, 1 .. 32768
+ * @ring:	out: the ring handle
+ *
+ * Return: as evpoll_ring_setup_flags().
+ */
+int evpoll_ring_setup(int evfd, unsigned int entries, struct evpoll_ring **ring)
+{
+	return evpoll_ring_setup_flags(evfd, entries, 0, ring);
 }
 
 /**
@@ -140,7 +159,8 @@ int evpoll_ring_harvest(struct evpoll_ring *ring, struct epoll_event *events,
 	if (!ring || !events || maxevents <= 0)
 		return -EINVAL;
 	ring_lock(ring);
-	head = ring->head;
+	/* Ours to write: only its last store matters (another handle's). */
+	head = __atomic_load_n(&ring->hdr->head, __ATOMIC_RELAXED);
 	/* (C): pairs with the kernel's store-release of tail (B). */
 	tail = __atomic_load_n(&ring->hdr->tail, __ATOMIC_ACQUIRE);
 	n = tail - head;
@@ -153,12 +173,8 @@ int evpoll_ring_harvest(struct evpoll_ring *ring, struct epoll_event *events,
 		events[i].events = e->events;
 		events[i].data.u64 = e->data;
 	}
-	if (n) {
-		ring->head = head + n;
-		/* (D): our reads are done before the kernel reuses them. */
-		__atomic_store_n(&ring->hdr->head, ring->head,
-				 __ATOMIC_RELEASE);
-	}
+	if (n)	/* (D): our reads are done before the kernel reuses them. */
+		__atomic_store_n(&ring->hdr->head, head + n, __ATOMIC_RELEASE);
 	ring_unlock(ring);
 	return (int)n;
 }
@@ -195,13 +211,25 @@ int evpoll_ring_wait(struct evpoll_ring *ring, struct epoll_event *events,
 	int n, ret;
 
 	n = evpoll_ring_harvest(ring, events, maxevents);
-	if (n)
+	if (n < 0)
 		return n;
+	e.events = (uintptr_t)(events + n);
+	e.maxevents = maxevents - n;
+	if (n) {
+		/*
+		 * LT_STRICT: level-triggered items still ready are reported
+		 * by the kernel at every wait (F_ENTER says some may be).
+		 */
+		if (!(ring->flags & EVPOLL_RING_LT_STRICT) || !e.maxevents ||
+		    !(__atomic_load_n(&ring->hdr->flags, __ATOMIC_RELAXED) &
+		      EVPOLL_RING_F_ENTER))
+			return n;
+		ret = ioctl(ring->evfd, EVPOLL_IOC_RING_ENTER, &e);
+		return ret > 0 ? n + ret : n;
+	}
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
 		   ts->tv_nsec >= 1000000000))
 		return -EINVAL;
-	e.events = (uintptr_t)events;
-	e.maxevents = maxevents;
 	e.timeout = -1;
 	if (ts && !ts->tv_sec && !ts->tv_nsec) {
 		e.timeout = 0;
