@@ -62,6 +62,7 @@ struct opts {
 	const char *insn_log;
 	const char *echo_models;
 	bool selfcheck;
+	bool edge;			/* -g: EPOLLET where the backend has ET */
 	bool verbose;
 };
 
