@@ -7,6 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -263,6 +266,100 @@ TEST_F(v2, ring_lt_strict_reports_every_wait)
 	evpoll_ring_free(r);
 	close(q[0]);
 	close(q[1]);
+}
+
+/*
+ * Several threads harvesting one ring (the handle's lock): every post is
+ * harvested by exactly one of them.  One writer makes 16 eventfds ready
+ * in turn, each again only once its last value was read; 4 harvesters
+ * read the eventfd of each event they take (empty: a duplicate).
+ */
+#define MH_FDS		16
+#define MH_POSTS	4000
+
+struct mh {
+	struct evpoll_ring *r;
+	int efd[MH_FDS];
+	unsigned int acked[MH_FDS];
+	unsigned long done, dup;
+	int stop;
+};
+
+static void *mh_harvester(void *arg)
+{
+	struct mh *m = arg;
+	struct epoll_event ev[4];
+	uint64_t v;
+	int i, n;
+
+	while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		n = evpoll_ring_harvest(m->r, ev, 4);
+		if (!n)
+			sched_yield();
+		for (i = 0; i < n; i++) {
+			int k = (int)ev[i].data.u64;
+
+			if (read(m->efd[k], &v, 8) != 8) {
+				__atomic_add_fetch(&m->dup, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			__atomic_add_fetch(&m->done, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&m->acked[k], 1, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(v2, ring_several_harvesters, 120)
+{
+	struct mh m = { 0 };
+	unsigned int sent[MH_FDS] = { 0 };
+	uint64_t one = 1;
+	pthread_t t[4];
+	struct timespec t0, now;
+	int i, k;
+
+	ASSERT_EQ(evpoll_ring_setup(self->evfd, 64, &m.r), 0);
+	for (i = 0; i < MH_FDS; i++) {
+		struct epoll_event e = { .events = EPOLLIN | EPOLLET,
+					 .data.u64 = i };
+
+		m.efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_GE(m.efd[i], 0);
+		ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, m.efd[i], &e),
+			  0);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(pthread_create(&t[i], NULL, mh_harvester, &m), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < MH_POSTS; k++) {
+		int f = k % MH_FDS;
+
+		while (__atomic_load_n(&m.acked[f], __ATOMIC_ACQUIRE) !=
+		       sent[f]) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - t0.tv_sec > 60)
+				break;
+			sched_yield();
+		}
+		ASSERT_EQ(write(m.efd[f], &one, 8), 8);
+		sent[f]++;
+	}
+	while (__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) +
+	       __atomic_load_n(&m.dup, __ATOMIC_ACQUIRE) < MH_POSTS) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 60)
+			break;
+		sched_yield();
+	}
+	__atomic_store_n(&m.stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(m.done, MH_POSTS);
+	EXPECT_EQ(m.dup, 0);
+	for (i = 0; i < MH_FDS; i++)
+		close(m.efd[i]);
+	evpoll_ring_free(m.r);
 }
 
 TEST_HARNESS_MAIN
