@@ -87,7 +87,7 @@ EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 #define EVPOLL_FEAT_DISPATCH	(1ULL << 2)  /* DISABLE/ENABLE/DISPATCH */
 #define EVPOLL_FEAT_TOMBSTONE	(1ULL << 3)  /* DEL_NOTIFY, EVPOLLREMOVED */
 #define EVPOLL_FEAT_USER	(1ULL << 4)  /* user events */
-#define EVPOLL_FEAT_RING	(1ULL << 5)  /* event ring (not yet) */
+#define EVPOLL_FEAT_RING	(1ULL << 5)  /* event ring (evpoll_ring_setup) */
 #define EVPOLL_FEAT_COUNTERS	(1ULL << 6)  /* per-item fdinfo counters */
 
 /**
@@ -130,6 +130,32 @@ EVPOLL_API int evpoll_user_trigger(int evfd, int id);
 EVPOLL_API int evpoll_user_del(int evfd, int id);
 EVPOLL_API int evpoll_features(int evfd, uint64_t *mask);
 
+/*
+ * The event ring (evpoll_ring_setup(3)): liburing-style, 0 or a count on
+ * success, -errno on failure (errno is not used).
+ */
+struct evpoll_ring;
+
+EVPOLL_API int evpoll_ring_setup(int evfd, unsigned int entries,
+				 struct evpoll_ring **ring);
+/*
+ * evpoll_ring_setup_flags() flag: level-triggered items are never posted;
+ * evpoll_ring_wait() enters the kernel at each wait while one is ready, so
+ * it reports them exactly as evpoll_wait() would.
+ */
+#define EVPOLL_RING_LT_STRICT	(1U << 0)
+EVPOLL_API int evpoll_ring_setup_flags(int evfd, unsigned int entries,
+				       unsigned int flags,
+				       struct evpoll_ring **ring);
+/* Never enters the kernel. */
+EVPOLL_API int evpoll_ring_harvest(struct evpoll_ring *ring,
+				   struct epoll_event *events, int maxevents);
+/* Harvest; if the ring is empty, sleep in the kernel; 0 on timeout. */
+EVPOLL_API int evpoll_ring_wait(struct evpoll_ring *ring,
+				struct epoll_event *events, int maxevents,
+				const struct evpoll_wait_opts *opts);
+EVPOLL_API void evpoll_ring_free(struct evpoll_ring *ring);
+
 /* ------------------------------------------------------------------ */
 /* The poller: one API over every readiness backend, -errno on error. */
 
@@ -144,6 +170,8 @@ EVPOLL_API int evpoll_features(int evfd, uint64_t *mask);
  * @EVPOLL_BACKEND_POLL:    poll(2)
  * @EVPOLL_BACKEND_SELECT:  select(2), fds below FD_SETSIZE only
  * @EVPOLL_BACKEND_SIGIO:   O_ASYNC + F_SETSIG real-time signals
+ * @EVPOLL_BACKEND_EVPOLL_RING: /dev/evpoll with batched changes and the
+ *			    event ring (never chosen by default)
  *
  * The numeric order of the real backends is the default preference order
  * (Documentation/backends.rst explains it).  A value, once given, never
@@ -158,6 +186,7 @@ enum evpoll_backend {
 	EVPOLL_BACKEND_POLL,
 	EVPOLL_BACKEND_SELECT,
 	EVPOLL_BACKEND_SIGIO,
+	EVPOLL_BACKEND_EVPOLL_RING,
 #ifdef EVPOLL__INTERNAL
 	/*
 	 * The library's own bound, one past its last backend: it grows when

@@ -86,6 +86,8 @@
  *     tombs, inflight, v2_seq   wq.lock
  *     uevs                set once under mtx (smp_store_release), read
  *                         with smp_load_acquire; freed at destroy
+ *     ring                set once under mtx AND wq.lock, read under
+ *                         either; freed at destroy (see "Event ring")
  *   struct evpoll_item:
  *     rbn, hook0, data    mtx (hook0.wait: the target's queue lock)
  *     rdllink             wq.lock
@@ -184,6 +186,7 @@ struct evpoll {
 	struct list_head inflight;	/* waits in progress, by seq */
 	u64 v2_seq;			/* last seq given out */
 	struct evpoll_uevs *uevs;	/* user events (user.c), or NULL */
+	struct evpoll_kring *ring;	/* event ring (ring.c), or NULL */
 };
 
 struct evpoll_hook {
@@ -250,6 +253,8 @@ static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
 			 u32 op);
 static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m);
 static __poll_t evp_v2_poll(struct evpoll *evp);
+static bool evp_ring_wake(struct evpoll *evp, struct evpoll_item *item,
+			  __poll_t pollflags, int sync);
 
 static inline struct evpoll_hook *hook_from_wait(wait_queue_entry_t *wait)
 {
@@ -349,6 +354,8 @@ static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item,
 		if (item->ws)
 			__pm_stay_awake(item->ws);
 		queued = true;
+		if (unlikely(evp->ring))	/* reported by RING_ENTER */
+			evpoll_ring_flag_enter(evp->ring);
 	}
 	/*
 	 * Sleepers queue themselves under wq.lock (held here) after checking
@@ -418,7 +425,10 @@ static int evp_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	}
 	evp->nr_wakeups++;
 	evpi_count_wake(item);
-	pwake = evp_make_ready(evp, item, sync);
+	if (unlikely(evp->ring))	/* post to the event ring (ring.c) */
+		pwake = evp_ring_wake(evp, item, pollflags, sync);
+	else
+		pwake = evp_make_ready(evp, item, sync);
 out_unlock:
 	spin_unlock_irqrestore(&evp->wq.lock, flags);
 
@@ -1909,9 +1919,12 @@ static __poll_t evp_check_ready(struct evpoll *evp, int depth)
 	 */
 	spin_lock_irq(&evp->wq.lock);
 	avail = !list_empty(&evp->rdllist) || evp->scanning;
+	/* Entries in the event ring make it readable (ring.c). */
+	if (unlikely(evp->ring) && !evpoll_ring_empty(evp->ring))
+		res = EPOLLIN | EPOLLRDNORM;
 	spin_unlock_irq(&evp->wq.lock);
-	if (!avail)
-		return 0;
+	if (res || !avail)
+		return res;
 
 	mutex_lock_nested(&evp->mtx, depth);
 	evp_start_scan(evp, &txlist, NULL);
@@ -2060,6 +2073,7 @@ struct evpoll_item_ext {
 	u64 coalesced;			/* ... while already queued; wq.lock */
 	u64 delivered;			/* events reported; mtx */
 	u64 stale;			/* re-polls that found nothing; mtx */
+	struct evpoll_ring_istate ring;	/* last ring post; wq.lock */
 };
 
 static inline struct evpoll_item_ext *evpi_ext(const struct evpoll_item *item)
@@ -2130,7 +2144,7 @@ static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
 	lockdep_assert_held(&evp->mtx);
 	tomb = item->events & EVPOLLREMOVED;
 	ext = evpi_ext(item);
-	if (!tomb && (ext || !READ_ONCE(item_counters)))
+	if (!tomb && (ext || !(READ_ONCE(item_counters) || evp->ring)))
 		return 0;
 	if (!ext) {
 		ext = kzalloc(sizeof(*ext), GFP_KERNEL_ACCOUNT);
@@ -2162,6 +2176,8 @@ nomem:
 static bool evp_kick_locked(struct evpoll *evp)
 {
 	lockdep_assert_held(&evp->wq.lock);
+	if (unlikely(evp->ring))	/* reported by RING_ENTER */
+		evpoll_ring_flag_enter(evp->ring);
 	/* Sleepers queue under wq.lock, held: none can be missed. */
 	if (waitqueue_active(&evp->wq))
 		wake_up_locked(&evp->wq);
@@ -2353,6 +2369,9 @@ static bool evp_tomb_ready_locked(struct evpoll *evp,
 	lockdep_assert_held(&evp->wq.lock);
 	tomb = list_first_entry_or_null(&evp->tombs, struct evpoll_tomb, link);
 	if (!tomb)
+		return false;
+	/* Not before the ring's events, which may be the item's (ring.c). */
+	if (unlikely(evp->ring) && !evpoll_ring_empty(evp->ring))
 		return false;
 	list_for_each_entry(w, &evp->inflight, link) {
 		if (w != self)
@@ -2568,6 +2587,119 @@ static void evp_v2_destroy(struct evpoll *evp)
 		kfree(tomb);
 }
 
+/*
+ * Event ring
+ * ----------
+ * ring.c owns the ring, its pages and its memory ordering.  Here, in the
+ * wake callback, a wake-up is either posted to the ring or queued on the
+ * ready list, from where EVPOLL_IOC_RING_ENTER's delivery pass (the WAIT
+ * code above) reports it into the caller's array.  Posted: items that are
+ * neither one-shot nor dispatch, not already on the ready list, whose
+ * wake-up key carries events they asked for, and that have their extension
+ * (allocated for every item once a ring exists: it holds the item's last
+ * post, for coalescing).  A level-triggered item posted is also put on the
+ * ready list, without EVPOLL_RING_F_ENTER: the next RING_ENTER re-polls it
+ * and reports it again if it is still ready, as the next WAIT would.
+ * Everything else (one-shot, dispatch, a key without events, a full ring,
+ * ADD/MOD/ENABLE finding the file ready, user events, tombstones) sets
+ * EVPOLL_RING_F_ENTER (evp_make_ready(), evp_kick_locked()).
+ */
+static bool evp_ring_wake(struct evpoll *evp, struct evpoll_item *item,
+			  __poll_t pollflags, int sync)
+{
+	struct evpoll_item_ext *ext = evpi_ext(item);
+	__poll_t revents = pollflags & item->events & ~EVPOLL_PRIVATE_BITS;
+
+	lockdep_assert_held(&evp->wq.lock);
+	if (!ext || !revents || evpi_is_linked(item) ||
+	    (item->events & (EPOLLONESHOT | EVPOLLDISPATCH)) ||
+	    !evpoll_ring_post(evp->ring, &ext->ring, item->events, revents,
+			      item->data))
+		return evp_make_ready(evp, item, sync);
+	if (!(item->events & EPOLLET)) {
+		list_add_tail(&item->rdllink, &evp->rdllist);
+		if (item->ws)
+			__pm_stay_awake(item->ws);
+	}
+	/* Sleepers in RING_ENTER queue under wq.lock (held). */
+	if (waitqueue_active(&evp->wq)) {
+		if (sync)
+			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
+		else
+			wake_up_locked(&evp->wq);
+	}
+	/* poll() sleepers re-check in evpoll_core_poll() (ring not empty). */
+	return waitqueue_active(&evp->poll_wait);
+}
+
+/* The instance's ring, or NULL (pairs with evpoll_core_ring_attach()). */
+struct evpoll_kring *evpoll_core_ring(struct evpoll *evp)
+{
+	/* The ring's setup before the pointer: see the attach. */
+	return smp_load_acquire(&evp->ring);
+}
+
+/**
+ * evpoll_core_ring_attach - give the instance its ring
+ * @evp:	the instance
+ * @kring:	a new ring, initialised
+ *
+ * Every item gets its extension first (a wake-up of an item without one
+ * is queued on the ready list, never lost).
+ *
+ * Return: @kring; the ring already attached (a concurrent setup won); or
+ * ERR_PTR(-ENOMEM).
+ */
+struct evpoll_kring *evpoll_core_ring_attach(struct evpoll *evp,
+					     struct evpoll_kring *kring)
+{
+	struct evpoll_kring *cur;
+	struct rb_node *rbn;
+
+	mutex_lock(&evp->mtx);
+	cur = evp->ring;
+	if (cur)
+		goto out;
+	for (rbn = rb_first(&evp->items); rbn; rbn = rb_next(rbn)) {
+		struct evpoll_item *item = rb_entry(rbn, struct evpoll_item,
+						    rbn);
+		struct evpoll_item_ext *ext;
+
+		if (evpi_ext(item))
+			continue;
+		ext = kzalloc(sizeof(*ext), GFP_KERNEL_ACCOUNT);
+		if (!ext) {
+			cur = ERR_PTR(-ENOMEM);
+			goto out;
+		}
+		spin_lock_irq(&evp->wq.lock);
+		item->hook0.wait.private = ext;
+		spin_unlock_irq(&evp->wq.lock);
+	}
+	spin_lock_irq(&evp->wq.lock);
+	/* Pairs with smp_load_acquire() in evpoll_core_ring(). */
+	smp_store_release(&evp->ring, kring);
+	spin_unlock_irq(&evp->wq.lock);
+	cur = kring;
+out:
+	mutex_unlock(&evp->mtx);
+	return cur;
+}
+
+/* The wait queue RING_ENTER sleeps on (its lock is the ready lock). */
+wait_queue_head_t *evpoll_core_waitq(struct evpoll *evp)
+{
+	return &evp->wq;
+}
+
+/* Anything for a delivery pass: ready items, user events, tombstones? */
+bool evpoll_core_pending_locked(struct evpoll *evp)
+{
+	lockdep_assert_held(&evp->wq.lock);
+	return !list_empty(&evp->rdllist) || evp->scanning ||
+	       evp_v2_ready_locked(evp, NULL);
+}
+
 /**
  * evpoll_core_create - a new, empty instance for @file
  * @file: the /dev/evpoll file being opened
@@ -2623,6 +2755,7 @@ void evpoll_core_destroy(struct evpoll *evp)
 		evp_remove(evp, rb_entry(rbn, struct evpoll_item, rbn));
 	mutex_unlock(&evp->mtx);
 	evp_v2_destroy(evp);
+	evpoll_ring_destroy(evp->ring);
 	evpoll_user_put(evp->user);
 	mutex_destroy(&evp->mtx);
 	kfree(evp);

@@ -141,5 +141,34 @@ long evpoll_v2_ioctl(struct evpoll *evp, unsigned int cmd,
 
 /* main.c */
 bool evpoll_file_is_instance(const struct file *file);
+int evpoll_set_sigmask(u64 umask, u32 sigsetsize);
+void evpoll_restore_sigmask(bool interrupted);
+
+/* ring.c: the event ring */
+struct evpoll_kring;
+struct vm_area_struct;
+/* One item's last post (core.c keeps it in the item's extension). */
+struct evpoll_ring_istate {
+	u64 seq;		/* ring position of the post */
+	u64 data;		/* the data posted */
+	__poll_t events;	/* the events posted; 0: none */
+};
+
+bool evpoll_ring_post(struct evpoll_kring *kring,
+		      struct evpoll_ring_istate *st, __poll_t mask,
+		      __poll_t revents, u64 data);
+void evpoll_ring_flag_enter(struct evpoll_kring *kring);
+bool evpoll_ring_empty(struct evpoll_kring *kring);
+void evpoll_ring_destroy(struct evpoll_kring *kring);
+long evpoll_ring_ioctl(struct evpoll *evp, unsigned int cmd,
+		       void __user *uarg);
+int evpoll_ring_mmap(struct evpoll *evp, struct vm_area_struct *vma);
+
+/* core.c: for ring.c */
+struct evpoll_kring *evpoll_core_ring(struct evpoll *evp);
+struct evpoll_kring *evpoll_core_ring_attach(struct evpoll *evp,
+					     struct evpoll_kring *kring);
+wait_queue_head_t *evpoll_core_waitq(struct evpoll *evp);
+bool evpoll_core_pending_locked(struct evpoll *evp);
 
 #endif /* _EVPOLL_INT_H */

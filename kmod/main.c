@@ -59,6 +59,11 @@ static __poll_t evpoll_fop_poll(struct file *file, poll_table *wait)
 	return evpoll_core_poll(file->private_data, file, wait);
 }
 
+static int evpoll_fop_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return evpoll_ring_mmap(file->private_data, vma);
+}
+
 static void evpoll_fop_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	evpoll_core_show_fdinfo(file->private_data, m);
@@ -117,7 +122,7 @@ efault:
  * for epoll_pwait() (that helper is not exported to modules).  SIGKILL and
  * SIGSTOP can never be blocked.
  */
-static int evpoll_set_sigmask(u64 umask, u32 sigsetsize)
+int evpoll_set_sigmask(u64 umask, u32 sigsetsize)
 {
 	sigset_t kmask;
 
@@ -138,7 +143,7 @@ static int evpoll_set_sigmask(u64 umask, u32 sigsetsize)
  * saved mask stays pending restore until the signal has been delivered
  * with the wait's mask in force (restore_saved_sigmask_unless()).
  */
-static void evpoll_restore_sigmask(bool interrupted)
+void evpoll_restore_sigmask(bool interrupted)
 {
 	if (interrupted)
 		return;
@@ -217,7 +222,8 @@ static long evpoll_ioctl_forget(struct evpoll *evp,
 /* The feature bits this build of the module supports. */
 static u64 evpoll_features(void)
 {
-	u64 feat = EVPOLL_IOC_FEATURES_V2 | EVPOLL_IOC_FEAT_FORGET;
+	u64 feat = EVPOLL_IOC_FEATURES_V2 | EVPOLL_IOC_FEAT_FORGET |
+		  EVPOLL_IOC_FEAT_RING;
 
 	if (IS_ENABLED(CONFIG_COMPAT))
 		feat |= EVPOLL_IOC_FEAT_COMPAT32;
@@ -259,6 +265,9 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 	if (likely(cmd == EVPOLL_IOC_CTL))
 		return evpoll_ioctl_ctl(evp, uarg);
 
+	/* The event ring (ring.c): numbers 20 and 21. */
+	if (cmd == EVPOLL_IOC_RING_SETUP || cmd == EVPOLL_IOC_RING_ENTER)
+		return evpoll_ring_ioctl(evp, cmd, uarg);
 	/* Version 2 (submit.c): numbers 16 and up. */
 	if (_IOC_TYPE(cmd) == EVPOLL_IOC_MAGIC && _IOC_NR(cmd) >= 16)
 		return evpoll_v2_ioctl(evp, cmd, uarg);
@@ -278,6 +287,7 @@ static const struct file_operations evpoll_fops = {
 	.open		= evpoll_open,
 	.release	= evpoll_release,
 	.poll		= evpoll_fop_poll,
+	.mmap		= evpoll_fop_mmap,
 	.unlocked_ioctl	= evpoll_ioctl,
 	/*
 	 * Every argument is made of fixed-width fields with the same layout

@@ -177,6 +177,7 @@ extern const struct evpoll_backend_ops evpoll__backend_linuxaio;
 extern const struct evpoll_backend_ops evpoll__backend_poll;
 extern const struct evpoll_backend_ops evpoll__backend_select;
 extern const struct evpoll_backend_ops evpoll__backend_sigio;
+extern const struct evpoll_backend_ops evpoll__backend_evpoll_ring;
 
 /* Readiness bits a backend watches (the flags stripped). */
 #define EVPOLL__WATCH	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP)

@@ -64,6 +64,7 @@ poller_backends[EVPOLL_BACKEND_COUNT] = {
 	[EVPOLL_BACKEND_POLL]	= &evpoll__backend_poll,
 	[EVPOLL_BACKEND_SELECT]	= &evpoll__backend_select,
 	[EVPOLL_BACKEND_SIGIO]	= &evpoll__backend_sigio,
+	[EVPOLL_BACKEND_EVPOLL_RING] = &evpoll__backend_evpoll_ring,
 };
 
 /* Bits EPOLLEXCLUSIVE may be combined with (fs/eventpoll.c, less WAKEUP). */
@@ -93,6 +94,7 @@ int evpoll__fd_is_open(int fd)
  * @backend: an enum evpoll_backend value
  *
  * Return: "evpoll", "epoll", "uring", "aio", "poll", "select", "sigio",
+ * "evpoll-ring",
  * "default" for EVPOLL_BACKEND_DEFAULT, or NULL for other values.
  */
 const char *evpoll_backend_name(enum evpoll_backend backend)

@@ -9,9 +9,9 @@
 # passes, a partial line is dropped, a slow client is disconnected while
 # the others get everything (load.c, policies()).
 #
-# Installed in build/tests/host/ (every model but evpoll, which needs
-# /dev/evpoll) and build/tests/guest/ (every model: there /dev/evpoll must
-# exist).  One TAP test per model; each run is bounded (-T).
+# Installed in build/tests/host/ (every model but evpoll and evpoll-ring,
+# which need /dev/evpoll) and build/tests/guest/ (every model: there
+# /dev/evpoll must exist).  One TAP test per model; each run is bounded (-T).
 set -u
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 tools=$(cd "$here/../.." && pwd -P)/tools
@@ -19,7 +19,7 @@ load=$tools/evpoll-chat-load
 
 models="blocking nonblocking select poll epoll sigio uring linuxaio posixaio"
 where=$(basename "$here")
-[ "$where" = guest ] && models="$models evpoll"
+[ "$where" = guest ] && models="$models evpoll evpoll-ring"
 lines=50
 # The debug kernel (KASAN, lockdep) is several times slower: fewer lines.
 [ "${EVPOLL_CHECK_KERNEL:-stock}" = debug ] && lines=20

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_ioctl - random sequences of EVPOLL_IOC_CTL, _WAIT and _VERSION, the
- * version 2 EVPOLL_IOC_SUBMIT and user-event ioctls (and unknown commands) from several processes and threads at once, on every
- * kind of target file, with random closes, dups and forks in between.
+ * version 2 EVPOLL_IOC_SUBMIT and user-event ioctls, the event ring
+ * (EVPOLL_IOC_RING_SETUP with any size, mmap() with any offset, length,
+ * protection and flags, munmap() and close racing with RING_ENTER and
+ * harvests) (and unknown commands) from several processes and threads at
+ * once, on every kind of target file, with random closes, dups and forks
+ * in between.
  *
  *   fuzz_ioctl [-s SEED] [-t SECONDS] [-n OPS] [-p PROCS] [-j THREADS]
  *
@@ -63,6 +67,12 @@
 #define SUBMIT_ERRNOS	(E(EFAULT) | E(EINVAL) | E(E2BIG) | E(EINTR))
 #define USER_ERRNOS	(E(EFAULT) | E(EINVAL) | E(ENOENT) | E(ENOSPC) | \
 			 E(ENOMEM))
+#define RSETUP_ERRNOS	(E(EFAULT) | E(EINVAL) | E(EBUSY) | E(ENOMEM))
+#define RENTER_ERRNOS	(E(EFAULT) | E(EINVAL) | E(EINTR) | E(ETIME) | \
+			 E(ENODEV))
+/* mmap(): ours, and the mm's own (ENOMEM: no room; EAGAIN: locked). */
+#define RMMAP_ERRNOS	(E(EINVAL) | E(EPERM) | E(ENODEV) | E(ENOMEM) | \
+			 E(EAGAIN) | E(EACCES))
 /*
  * An ioctl on a shared pool slot may find the number closed (EBADF) or
  * reused by another kind of file, whose own ioctl rejects the command
@@ -73,7 +83,7 @@
 /* Shared between all processes (MAP_SHARED): results. */
 struct shared {
 	unsigned long long ops;
-	unsigned long long ctl, wait, version, unknown, mutate, forks;
+	unsigned long long ctl, wait, version, unknown, mutate, forks, ring;
 	unsigned long long events;
 	int failed;
 	char failure[512];
@@ -520,6 +530,127 @@ static void do_user(uint64_t *s, int evfd, bool unstable)
 	__atomic_add_fetch(&sh->ctl, 1, __ATOMIC_RELAXED);
 }
 
+/* Mappings of rings, shared by the threads of a process (pool_lock). */
+#define RMAPS	8
+static struct {
+	void *addr;
+	size_t len;
+	int prot;
+} rmaps[RMAPS];
+
+/*
+ * An events array and its maxevents: mostly @evs and 1..@cap, sometimes
+ * any value or a bad pointer; never @evs with more than @cap.
+ */
+static uint64_t pick_evbuf(uint64_t *s, struct epoll_event *evs, int cap,
+			   int32_t *max)
+{
+	void *p = pick_ptr(s, evs, sizeof(evs[0]));
+
+	*max = chance(s, 10) ? (int32_t)rnd(s) : 1 + (int32_t)rn(s, cap);
+	if (*max > cap && p == evs)
+		p = page_ro;
+	return (uintptr_t)p;
+}
+
+/* The event ring: setup, mmap/munmap, a harvest, RING_ENTER. */
+static void do_ring(uint64_t *s, int evfd, bool unstable)
+{
+	static const int prots[] = { PROT_READ | PROT_WRITE, PROT_READ,
+				     PROT_WRITE, PROT_NONE,
+				     PROT_READ | PROT_EXEC };
+	struct evpoll_ring_setup rs = { 0 }, *sarg;
+	struct evpoll_ring_enter re = { 0 }, *earg;
+	struct epoll_event evs[8];
+	char d[200];
+	size_t len;
+	long ret;
+	void *m;
+	int k, prot;
+
+	switch (rn(s, 4)) {
+	case 0:
+		rs.entries = chance(s, 3) ? (uint32_t)rnd(s) :
+			     1U << rn(s, 17);
+		if (chance(s, 20))
+			rs.flags = (uint32_t)rnd(s);
+		if (chance(s, 20))
+			rs.__reserved[rn(s, 2)] = rnd(s);
+		sarg = pick_ptr(s, &rs, sizeof(rs));
+		ret = ioctl(evfd, EVPOLL_IOC_RING_SETUP, sarg);
+		snprintf(d, sizeof(d), "RING_SETUP evfd %d entries %u arg %p",
+			 evfd, rs.entries, (void *)sarg);
+		check("RING_SETUP", ret, errno, RSETUP_ERRNOS, unstable, d);
+		if (ret > 0)
+			fail("proc %d: RING_SETUP returned %ld: %s", proc_no,
+			     ret, d);
+		break;
+	case 1:
+		if (unstable)	/* mmap only the own instance */
+			break;
+		prot = prots[rn(s, 5)];
+		len = chance(s, 4) ? rn(s, 1 << 20) : pgsz * (1 + rn(s, 4));
+		m = mmap(NULL, len, prot,
+			 chance(s, 6) ? MAP_PRIVATE : MAP_SHARED, evfd,
+			 chance(s, 6) ? pgsz * rn(s, 4) : 0);
+		snprintf(d, sizeof(d), "mmap evfd %d len %zu prot %#x", evfd,
+			 len, prot);
+		if (m == MAP_FAILED) {
+			check("mmap", -1, errno, RMMAP_ERRNOS, false, d);
+			break;
+		}
+		pool_lock_take();
+		k = rn(s, RMAPS);
+		if (rmaps[k].addr)
+			munmap(rmaps[k].addr, rmaps[k].len);
+		rmaps[k].addr = m;
+		rmaps[k].len = len;
+		rmaps[k].prot = prot;
+		pool_lock_drop();
+		break;
+	case 2:
+		/* A harvest's loads and stores (any head), or a munmap. */
+		pool_lock_take();
+		k = rn(s, RMAPS);
+		if (rmaps[k].addr && chance(s, 2)) {
+			munmap(rmaps[k].addr, rmaps[k].len);
+			rmaps[k].addr = NULL;
+		} else if (rmaps[k].addr &&
+			   rmaps[k].prot == (PROT_READ | PROT_WRITE)) {
+			struct evpoll_ring_header *h = rmaps[k].addr;
+
+			__atomic_store_n(&h->head, chance(s, 4) ?
+					 (uint32_t)rnd(s) :
+					 __atomic_load_n(&h->tail,
+							 __ATOMIC_ACQUIRE),
+					 __ATOMIC_RELEASE);
+		}
+		pool_lock_drop();
+		break;
+	default:
+		re.events = pick_evbuf(s, evs, 8, &re.maxevents);
+		re.timeout = chance(s, 2) ? 0 : rn(s, 1000000);
+		if (chance(s, 10)) {
+			re.flags = EVPOLL_ENTER_ABSTIME;
+			re.timeout = now_ns() + rn(s, 1000000);
+		}
+		if (chance(s, 20))
+			re.flags |= (uint32_t)rnd(s) & ~EVPOLL_ENTER_ABSTIME;
+		if (chance(s, 20))
+			re.__reserved = (uint32_t)rnd(s);
+		earg = pick_ptr(s, &re, sizeof(re));
+		ret = ioctl(evfd, EVPOLL_IOC_RING_ENTER, earg);
+		snprintf(d, sizeof(d), "RING_ENTER evfd %d max %d flags %#x arg %p",
+			 evfd, re.maxevents, re.flags, (void *)earg);
+		check("RING_ENTER", ret, errno, RENTER_ERRNOS, unstable, d);
+		if (ret > 0 && ret > re.maxevents && earg == &re)
+			fail("proc %d: RING_ENTER returned %ld > maxevents: %s",
+			     proc_no, ret, d);
+		break;
+	}
+	__atomic_add_fetch(&sh->ring, 1, __ATOMIC_RELAXED);
+}
+
 static void do_unknown(uint64_t *s, int evfd, bool unstable)
 {
 	static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,
@@ -627,12 +758,15 @@ static void one_op(uint64_t *s, int *own)
 		do_version(s, evfd, unstable);
 		break;
 	case 12:
-		switch (rn(s, 3)) {
+		switch (rn(s, 4)) {
 		case 0:
 			do_unknown(s, evfd, unstable);
 			break;
 		case 1:
 			do_submit(s, evfd, unstable, *own);
+			break;
+		case 2:
+			do_ring(s, evfd, unstable);
 			break;
 		default:
 			do_user(s, evfd, unstable);
@@ -814,9 +948,10 @@ int main(int argc, char **argv)
 			fail("process %d ended with status %#x", i, st);
 	}
 
-	printf("# fuzz_ioctl: %llu operations in %.1f s (%d processes): CTL %llu, WAIT %llu (%llu events), VERSION %llu, unknown %llu, pool changes %llu, forks %llu\n",
+	printf("# fuzz_ioctl: %llu operations in %.1f s (%d processes): CTL %llu, WAIT %llu (%llu events), VERSION %llu, unknown %llu, pool changes %llu, forks %llu, ring %llu\n",
 	       sh->ops, (now_ns() - t0) / 1e9, live, sh->ctl, sh->wait,
-	       sh->events, sh->version, sh->unknown, sh->mutate, sh->forks);
+	       sh->events, sh->version, sh->unknown, sh->mutate, sh->forks,
+	       sh->ring);
 	if (sh->failed)
 		printf("not ok 1 fuzz_ioctl seed %llu: %s\n", seed, sh->failure);
 	else

@@ -46,7 +46,7 @@ TEST(backend_names_round_trip)
 {
 	int b;
 
-	for (b = EVPOLL_BACKEND_DEFAULT; b <= EVPOLL_BACKEND_SIGIO; b++) {
+	for (b = EVPOLL_BACKEND_DEFAULT; b <= EVPOLL_BACKEND_EVPOLL_RING; b++) {
 		const char *name = evpoll_backend_name(b);
 
 		ASSERT_NE(NULL, name);

@@ -45,6 +45,9 @@ FIXTURE_VARIANT_ADD(poller, aio) { .backend = EVPOLL_BACKEND_AIO };
 FIXTURE_VARIANT_ADD(poller, poll) { .backend = EVPOLL_BACKEND_POLL };
 FIXTURE_VARIANT_ADD(poller, select) { .backend = EVPOLL_BACKEND_SELECT };
 FIXTURE_VARIANT_ADD(poller, sigio) { .backend = EVPOLL_BACKEND_SIGIO };
+FIXTURE_VARIANT_ADD(poller, evpoll_ring) {
+	.backend = EVPOLL_BACKEND_EVPOLL_RING
+};
 
 FIXTURE_SETUP(poller)
 {

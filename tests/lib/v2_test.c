@@ -7,6 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -69,7 +72,7 @@ TEST_F(v2, features)
 	EXPECT_TRUE(mask & EVPOLL_FEAT_TOMBSTONE);
 	EXPECT_TRUE(mask & EVPOLL_FEAT_USER);
 	EXPECT_TRUE(mask & EVPOLL_FEAT_COUNTERS);
-	EXPECT_FALSE(mask & EVPOLL_FEAT_RING);
+	EXPECT_TRUE(mask & EVPOLL_FEAT_RING);
 	EXPECT_EQ(evpoll_features(self->p[0], &mask), -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_EQ(evpoll_features(-1, &mask), -1);
@@ -192,6 +195,171 @@ TEST_F(v2, tombstone)
 	ASSERT_EQ(evpoll_submit(self->evfd, &c, 1, ev, 2, NULL), 1);
 	EXPECT_EQ(ev[0].events, EVPOLLREMOVED);
 	EXPECT_EQ(ev[0].data.u64, 5);
+}
+
+/* The event ring through the library: liburing-style results. */
+TEST_F(v2, ring_setup_harvest_wait_free)
+{
+	struct timespec zero = { 0 }, ms10 = { .tv_nsec = 10000000 };
+	struct evpoll_wait_opts o0 = { .timeout = &zero };
+	struct evpoll_wait_opts o10 = { .timeout = &ms10 };
+	struct evpoll_ring *r = NULL, *r2 = NULL;
+	struct epoll_event ev[4];
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET, .data.u64 = 9 };
+
+	EXPECT_EQ(evpoll_ring_setup(self->evfd, 3, &r), -EINVAL);
+	EXPECT_EQ(evpoll_ring_setup(self->p[0], 8, &r), -EINVAL);
+	EXPECT_EQ(evpoll_ring_setup(self->evfd, 8, NULL), -EINVAL);
+	EXPECT_EQ(evpoll_ring_setup_flags(self->evfd, 8, 1U << 9, &r),
+		  -EINVAL);
+	ASSERT_EQ(evpoll_ring_setup(self->evfd, 8, &r), 0);
+	/* The same ring again; another size: EBUSY. */
+	ASSERT_EQ(evpoll_ring_setup(self->evfd, 8, &r2), 0);
+	EXPECT_EQ(evpoll_ring_setup(self->evfd, 16, &r2), -EBUSY);
+	ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0], &e), 0);
+	EXPECT_EQ(evpoll_ring_harvest(r, ev, 4), 0);
+	EXPECT_EQ(evpoll_ring_harvest(r, ev, 0), -EINVAL);
+	EXPECT_EQ(evpoll_ring_wait(r, ev, 4, &o0), 0);
+	EXPECT_EQ(evpoll_ring_wait(r, ev, 4, &o10), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(evpoll_ring_harvest(r, ev, 4), 1);
+	EXPECT_EQ(ev[0].events, EPOLLIN);
+	EXPECT_EQ(ev[0].data.u64, 9);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	/* The second mapping sees the same ring. */
+	ASSERT_EQ(evpoll_ring_wait(r2, ev, 4, NULL), 1);
+	EXPECT_EQ(ev[0].data.u64, 9);
+	evpoll_ring_free(r2);
+	evpoll_ring_free(r);
+	evpoll_ring_free(NULL);
+}
+
+/* EVPOLL_RING_LT_STRICT: each wait reports a still-ready LT fd. */
+TEST_F(v2, ring_lt_strict_reports_every_wait)
+{
+	struct timespec zero = { 0 };
+	struct evpoll_wait_opts o0 = { .timeout = &zero };
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = 4 };
+	struct epoll_event f = { .events = EPOLLIN | EPOLLET, .data.u64 = 5 };
+	struct evpoll_ring *r;
+	struct epoll_event ev[4];
+	char buf[8];
+	int q[2], n;
+
+	ASSERT_EQ(pipe2(q, O_NONBLOCK), 0);
+	ASSERT_EQ(evpoll_ring_setup_flags(self->evfd, 8, EVPOLL_RING_LT_STRICT,
+					  &r), 0);
+	ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0], &e), 0);
+	ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, q[0], &f), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(evpoll_ring_wait(r, ev, 4, &o0), 1);
+	EXPECT_EQ(ev[0].data.u64, 4);
+	/* The ET fd comes from the ring, the LT one from the kernel. */
+	ASSERT_EQ(write(q[1], "x", 1), 1);
+	n = evpoll_ring_wait(r, ev, 4, &o0);
+	ASSERT_EQ(n, 2);
+	EXPECT_EQ(ev[0].data.u64 + ev[1].data.u64, 9);
+	ASSERT_EQ(evpoll_ring_wait(r, ev, 4, &o0), 1);
+	EXPECT_EQ(ev[0].data.u64, 4);
+	ASSERT_EQ(read(self->p[0], buf, sizeof(buf)), 1);
+	EXPECT_EQ(evpoll_ring_wait(r, ev, 4, &o0), 0);
+	evpoll_ring_free(r);
+	close(q[0]);
+	close(q[1]);
+}
+
+/*
+ * Several threads harvesting one ring (the handle's lock): every post is
+ * harvested by exactly one of them.  One writer makes 16 eventfds ready
+ * in turn, each again only once its last value was read; 4 harvesters
+ * read the eventfd of each event they take (empty: a duplicate).
+ */
+#define MH_FDS		16
+#define MH_POSTS	4000
+
+struct mh {
+	struct evpoll_ring *r;
+	int efd[MH_FDS];
+	unsigned int acked[MH_FDS];
+	unsigned long done, dup;
+	int stop;
+};
+
+static void *mh_harvester(void *arg)
+{
+	struct mh *m = arg;
+	struct epoll_event ev[4];
+	uint64_t v;
+	int i, n;
+
+	while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		n = evpoll_ring_harvest(m->r, ev, 4);
+		if (!n)
+			sched_yield();
+		for (i = 0; i < n; i++) {
+			int k = (int)ev[i].data.u64;
+
+			if (read(m->efd[k], &v, 8) != 8) {
+				__atomic_add_fetch(&m->dup, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			__atomic_add_fetch(&m->done, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&m->acked[k], 1, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(v2, ring_several_harvesters, 120)
+{
+	struct mh m = { 0 };
+	unsigned int sent[MH_FDS] = { 0 };
+	uint64_t one = 1;
+	pthread_t t[4];
+	struct timespec t0, now;
+	int i, k;
+
+	ASSERT_EQ(evpoll_ring_setup(self->evfd, 64, &m.r), 0);
+	for (i = 0; i < MH_FDS; i++) {
+		struct epoll_event e = { .events = EPOLLIN | EPOLLET,
+					 .data.u64 = i };
+
+		m.efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_GE(m.efd[i], 0);
+		ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, m.efd[i], &e),
+			  0);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(pthread_create(&t[i], NULL, mh_harvester, &m), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < MH_POSTS; k++) {
+		int f = k % MH_FDS;
+
+		while (__atomic_load_n(&m.acked[f], __ATOMIC_ACQUIRE) !=
+		       sent[f]) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - t0.tv_sec > 60)
+				break;
+			sched_yield();
+		}
+		ASSERT_EQ(write(m.efd[f], &one, 8), 8);
+		sent[f]++;
+	}
+	while (__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) +
+	       __atomic_load_n(&m.dup, __ATOMIC_ACQUIRE) < MH_POSTS) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 60)
+			break;
+		sched_yield();
+	}
+	__atomic_store_n(&m.stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(m.done, MH_POSTS);
+	EXPECT_EQ(m.dup, 0);
+	for (i = 0; i < MH_FDS; i++)
+		close(m.efd[i]);
+	evpoll_ring_free(m.r);
 }
 
 TEST_HARNESS_MAIN

@@ -62,6 +62,7 @@ struct opts {
 	const char *insn_log;
 	const char *echo_models;
 	bool selfcheck;
+	bool edge;			/* -g: EPOLLET where the backend has ET */
 	bool verbose;
 };
 
@@ -111,6 +112,8 @@ struct bench_mode;
  * @ns:			wall-clock nanoseconds of the run
  * @insn:		guest instructions of every vCPU (-1: not counted)
  * @insn_self:		those of the vCPU that ran the stop marker
+ * @sys:		system calls of the process but read(2)/write(2) in
+ *			the run (-1: not counted; see measure.c)
  * @extra:		mode-specific results (percentiles, fairness...)
  */
 struct sample {
@@ -124,6 +127,7 @@ struct sample {
 	double ns;
 	double insn;
 	double insn_self;
+	double sys;
 	union bench_extra extra;
 };
 
@@ -175,6 +179,7 @@ extern const struct bench_mode *const bench_modes[BENCH_NR_MODES];
 
 struct run {
 	uint64_t t0;
+	double sys0;	/* system calls before the run, -1 */
 };
 
 extern struct sample *samples;

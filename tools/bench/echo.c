@@ -134,12 +134,16 @@ static int serve_poller(struct echo_cfg *c)
 	struct evpoll_poller_event evs[64];
 	struct evpoll_poller *p;
 	long accepted = 0, closed = 0;
+	uint32_t events = EPOLLIN;
 	char buf[4096];
 	int ret, i;
 
 	ret = evpoll_poller_new(c->backend, 0, &p);
 	if (ret)
 		return 1;
+	/* -g: edge-triggered where offered; then read until EAGAIN. */
+	if (opt.edge && (evpoll_poller_caps(p) & EVPOLL_CAP_ET))
+		events |= EPOLLET;
 	set_nonblock(c->lfd, true);
 	if (evpoll_poller_add(p, c->lfd, EPOLLIN, (uint64_t)-1))
 		return 1;
@@ -156,17 +160,19 @@ static int serve_poller(struct echo_cfg *c)
 				while ((fd = accept_one(c->lfd)) >= 0) {
 					set_nonblock(fd, true);
 					accepted++;
-					if (evpoll_poller_add(p, fd, EPOLLIN, fd))
+					if (evpoll_poller_add(p, fd, events, fd))
 						return 1;
 				}
 				if (accepted == c->conns)
 					evpoll_poller_del(p, c->lfd);
 				continue;
 			}
-			n = read(fd, buf, sizeof(buf));
-			if (n > 0 && !write_all(fd, buf, n))
-				continue;
-			if (n < 0 && errno == EAGAIN)
+			do {
+				n = read(fd, buf, sizeof(buf));
+				if (n > 0 && write_all(fd, buf, n))
+					n = 0;	/* the peer is gone */
+			} while (n > 0 && (events & EPOLLET));
+			if (n > 0 || (n < 0 && errno == EAGAIN))
 				continue;
 			evpoll_poller_del(p, fd);
 			close(fd);

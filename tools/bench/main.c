@@ -298,6 +298,8 @@ static void usage(void)
 "  -i LOG      instruction counts from the QEMU plugin's log\n"
 "  -o PREFIX   write PREFIX-raw.csv and PREFIX-summary.csv\n"
 "  -S          self-check: tiny runs on every backend, exit 1 on a failure\n"
+"  -g          edge-triggered: chain and idle watch with EPOLLET on the\n"
+"              backends that offer it (EVPOLL_CAP_ET), LT on the others\n"
 "  -v          one line per run on stderr\n");
 	exit(2);
 }
@@ -318,7 +320,7 @@ int main(int argc, char **argv)
 	opt.max_n[EVPOLL_BACKEND_URING] = 10000;
 	opt.max_n[EVPOLL_BACKEND_AIO] = 10000;
 	while ((c = getopt(argc, argv,
-			   "m:b:n:a:w:r:k:t:E:L:c:R:T:e:X:p:i:o:Svh")) != -1) {
+			   "m:b:n:a:w:r:k:t:E:L:c:R:T:e:X:p:i:o:Sgvh")) != -1) {
 		switch (c) {
 		case 'm':
 			parse_modes(optarg);
@@ -376,6 +378,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			opt.selfcheck = true;
+			break;
+		case 'g':
+			opt.edge = true;
 			break;
 		case 'v':
 			opt.verbose = true;

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "bench.h"
 
@@ -118,8 +121,78 @@ struct sample *samples;
 size_t nr_samples;
 static size_t cap_samples;
 
+/*
+ * System calls per op: a perf counter on the raw_syscalls:sys_enter
+ * tracepoint for this process and the threads it creates (inherit),
+ * opened before main() so that every thread is counted, filtered to
+ * leave out read(2) and write(2) (x86-64 numbers 0 and 1): what is left
+ * is the readiness mechanism's own calls (waits, ctl, ring entries),
+ * since the modes make the same reads and writes on every backend.  -1
+ * where it cannot be opened (no tracefs, not root, another arch).
+ */
+static int sys_fd = -1;
+
+static long long sys_tracepoint_id(void)
+{
+	static const char *const paths[] = {
+		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		ssize_t len;
+
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len > 0) {
+			buf[len] = '\0';
+			return atoll(buf);
+		}
+	}
+	return -1;
+}
+
+static void __attribute__((constructor)) sys_open(void)
+{
+#ifdef __x86_64__
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(a),
+		.inherit = 1,
+	};
+	long long id = sys_tracepoint_id();
+
+	if (id < 0)
+		return;
+	a.config = id;
+	sys_fd = syscall(__NR_perf_event_open, &a, 0, -1, -1,
+			 PERF_FLAG_FD_CLOEXEC);
+	if (sys_fd >= 0 &&
+	    ioctl(sys_fd, PERF_EVENT_IOC_SET_FILTER, "id != 0 && id != 1")) {
+		close(sys_fd);
+		sys_fd = -1;
+	}
+#endif
+}
+
+/* Calls so far (the inherited counters of live threads included). */
+static double sys_count(void)
+{
+	uint64_t v;
+
+	if (sys_fd < 0 || read(sys_fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	return (double)v;
+}
+
 void run_start(struct run *r)
 {
+	r->sys0 = sys_count();
 	MARK(0x01);
 	r->t0 = now_ns();
 }
@@ -130,8 +203,10 @@ struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 {
 	uint64_t t1 = now_ns();
 	struct sample *s;
+	double sys1;
 
 	MARK(0x02);
+	sys1 = sys_count();
 	if (nr_samples == cap_samples) {
 		cap_samples = cap_samples ? 2 * cap_samples : 256;
 		samples = realloc(samples, cap_samples * sizeof(*samples));
@@ -149,6 +224,8 @@ struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 	s->ops = ops;
 	s->ns = t1 - r->t0;
 	s->insn = s->insn_self = -1;
+	/* The read(2)s of the counter itself are filtered out. */
+	s->sys = r->sys0 >= 0 && sys1 >= 0 ? sys1 - r->sys0 : -1;
 	if (insn_fd >= 0) {
 		insn_seq++;
 		if (!insn_read('R', insn_seq, &s->insn, &s->insn_self))
@@ -218,6 +295,7 @@ struct cell {
 	int reps;
 	double insn, insn_spread;	/* per op */
 	double ns, ns_spread;		/* per op */
+	double sys;			/* system calls per op, -1 */
 	union bench_extra extra;	/* medians */
 	double insn_ratio, ns_ratio;	/* against epoll (or the reference) */
 };
@@ -268,13 +346,15 @@ void summarize(void)
 	double *v = xcalloc(nr_samples, sizeof(*v));
 	double *w = xcalloc(nr_samples, sizeof(*w));
 	double *x = xcalloc(nr_samples, sizeof(*x));
+	double *y = xcalloc(nr_samples, sizeof(*y));
 	size_t i, j, k;
 
 	cells = xcalloc(nr_samples, sizeof(*cells));
 	for (i = 0; i < nr_samples; i++) {
 		struct sample *s = &samples[i];
 		struct cell *c = NULL;
-		int nv = 0, nw = 0, e;
+		int nv = 0, nw = 0, ny = 0, e;
+		double sp;
 
 		for (j = 0; j < nr_cells && !c; j++)
 			if (same_cell(s, &cells[j]))
@@ -293,13 +373,14 @@ void summarize(void)
 			w[nw++] = samples[j].ns / samples[j].ops;
 			if (samples[j].insn >= 0)
 				v[nv++] = samples[j].insn / samples[j].ops;
+			if (samples[j].sys >= 0)
+				y[ny++] = samples[j].sys / samples[j].ops;
 		}
 		c->reps = nw;
+		c->sys = median(y, ny, &sp);
 		c->insn = median(v, nv, &c->insn_spread);
 		c->ns = median(w, nw, &c->ns_spread);
 		for (e = 0; e < BENCH_NR_EXTRA; e++) {
-			double sp;
-
 			k = 0;
 			for (j = i; j < nr_samples; j++)
 				if (same_cell(&samples[j], c))
@@ -328,6 +409,7 @@ void summarize(void)
 	free(v);
 	free(w);
 	free(x);
+	free(y);
 	qsort(cells, nr_cells, sizeof(*cells), cmp_cell);
 }
 
@@ -352,7 +434,7 @@ void print_table(FILE *f)
 
 	for (i = 0; i < nr_cells; i++) {
 		struct cell *c = &cells[i];
-		char ir[16], wr[16], extra[96] = "";
+		char ir[16], wr[16], sy[16], extra[96] = "";
 
 		if (m != c->mode || strcmp(metric, c->metric)) {
 			m = c->mode;
@@ -360,20 +442,21 @@ void print_table(FILE *f)
 			fprintf(f, "\n%s (%s): per %s, median of the repeats;"
 				" spread = (max-min)/median\n", m->name, metric,
 				label(m->per, metric));
-			fprintf(f, "%-9s %6s %5s %4s %12s %7s %8s %11s %7s %8s  %s\n",
+			fprintf(f, "%-11s %6s %5s %4s %12s %7s %8s %11s %7s %8s %7s  %s\n",
 				"backend", label(m->n_label, "N"),
 				label(m->param_label, "-"), "reps",
 				"insn", "spread", "x epoll", "ns", "spread",
-				"x epoll", label(m->extra_label, ""));
+				"x epoll", "sys", label(m->extra_label, ""));
 		}
 		fmt_ratio(ir, sizeof(ir), c->insn_ratio);
 		fmt_ratio(wr, sizeof(wr), c->ns_ratio);
+		fmt_ratio(sy, sizeof(sy), c->sys);
 		if (m->format)
 			m->format(extra, sizeof(extra), &c->extra);
-		fprintf(f, "%-9s %6ld %5ld %4d %12.0f %6.1f%% %8s %11.0f %6.1f%% %8s  %s\n",
+		fprintf(f, "%-11s %6ld %5ld %4d %12.0f %6.1f%% %8s %11.0f %6.1f%% %8s %7s  %s\n",
 			c->backend, c->n, c->param, c->reps, c->insn,
 			100 * c->insn_spread, ir, c->ns, 100 * c->ns_spread, wr,
-			extra);
+			sy, extra);
 	}
 }
 
@@ -407,15 +490,15 @@ void write_csv(const char *prefix)
 	}
 	fclose(f);
 	f = csv_open(path, sizeof(path), prefix, "summary");
-	fprintf(f, "mode,metric,backend,n,param,reps,insn_per_op,insn_spread,insn_ratio,ns_per_op,ns_spread,ns_ratio,x0,x1,x2\n");
+	fprintf(f, "mode,metric,backend,n,param,reps,insn_per_op,insn_spread,insn_ratio,ns_per_op,ns_spread,ns_ratio,x0,x1,x2,sys_per_op\n");
 	for (i = 0; i < nr_cells; i++) {
 		struct cell *c = &cells[i];
 
-		fprintf(f, "%s,%s,%s,%ld,%ld,%d,%.1f,%.4f,%.4f,%.1f,%.4f,%.4f,%g,%g,%g\n",
+		fprintf(f, "%s,%s,%s,%ld,%ld,%d,%.1f,%.4f,%.4f,%.1f,%.4f,%.4f,%g,%g,%g,%g\n",
 			c->mode->name, c->metric, c->backend, c->n, c->param,
 			c->reps, c->insn, c->insn_spread, c->insn_ratio, c->ns,
 			c->ns_spread, c->ns_ratio, c->extra.v[0],
-			c->extra.v[1], c->extra.v[2]);
+			c->extra.v[1], c->extra.v[2], c->sys);
 	}
 	fclose(f);
 }

@@ -20,7 +20,8 @@ import shutil
 import subprocess
 import sys
 
-ORDER = ["epoll", "evpoll", "uring", "aio", "poll", "select", "sigio",
+ORDER = ["epoll", "evpoll", "evpoll-ring", "uring", "aio", "poll", "select",
+         "sigio",
          "blocking", "nonblock", "aio-uring", "aio-linux", "aio-posix"]
 
 
@@ -220,6 +221,7 @@ def targets(rows):
             verdict = "  target <= 1.3: %s" % ("ok" if good else "MISSED")
         lines.append("idle growth %-6s N=%d..%d: %.2fx%s" % (
             b, pts[0][0], pts[-1][0], growth, verdict))
+    ok &= ring_targets(cells, lines)
     mem = [r for r in rows if r["mode"] == "mem"]
     for n in sorted({r["n"] for r in mem}):
         ev = [r for r in mem if r["n"] == n and r["backend"] == "evpoll"]
@@ -231,6 +233,33 @@ def targets(rows):
                              ep[0]["x1"]))
     lines.append("targets: %s" % ("all met" if ok else "NOT all met"))
     return "\n".join(lines)
+
+
+def ring_targets(cells, lines):
+    """Issue 14: evpoll-ring chain A=1 <= 0.75x epoll (N >= 1000), idle
+    <= 0.90x, echo <= 0.90x and below uring; with system calls per op."""
+    ok = True
+    lines.append("evpoll-ring against epoll (targets: chain A=1 <= 0.75x at "
+                 "N >= 1000, idle <= 0.90x, echo <= 0.90x and < uring)")
+    for key, r in sorted(cells.items()):
+        mode, met, n, param, b = key
+        if b != "evpoll-ring" or mode not in ("chain", "idle", "echo"):
+            continue
+        if mode == "chain" and (param != 1 or n < 1000):
+            continue
+        e = cells.get((mode, met, n, param, "epoll"))
+        if not e:
+            continue
+        ratio = r["insn_ratio"] if r["insn_ratio"] > 0 else r["ns_ratio"]
+        limit = 0.75 if mode == "chain" else 0.90
+        good = ratio <= limit
+        u = cells.get((mode, met, n, param, "uring"))
+        if mode == "echo" and u:
+            good &= metric(r) < metric(u)
+        ok &= good
+        lines.append("%-6s %-6s %6d %5d %9.3f (target %.2f)  %s" % (
+            mode, met, n, param, ratio, limit, "ok" if good else "MISSED"))
+    return ok
 
 
 def rst_table(header, body):

@@ -198,9 +198,13 @@ void flush_wait(struct evpoll_poller *p, long ops)
 		evpoll_poller_wait(p, evs, MAX_EVENTS, 0);
 }
 
-/* A poller of backend @b watching the first @n pairs for EPOLLIN. */
+/*
+ * A poller of backend @b watching the first @n pairs for EPOLLIN (with
+ * EPOLLET under -g, on the backends that offer it).
+ */
 struct evpoll_poller *poller_with(enum evpoll_backend b, long n)
 {
+	uint32_t events = EPOLLIN;
 	struct evpoll_poller *p;
 	long i;
 	int ret;
@@ -208,8 +212,10 @@ struct evpoll_poller *poller_with(enum evpoll_backend b, long n)
 	ret = evpoll_poller_new(b, 0, &p);
 	if (ret)
 		die("%s: poller: %s", evpoll_backend_name(b), strerror(-ret));
+	if (opt.edge && (evpoll_poller_caps(p) & EVPOLL_CAP_ET))
+		events |= EPOLLET;
 	for (i = 0; i < n; i++) {
-		ret = evpoll_poller_add(p, pairs[i].r, EPOLLIN, i);
+		ret = evpoll_poller_add(p, pairs[i].r, events, i);
 		if (ret)
 			die("%s: add #%ld (fd %d): %s", evpoll_backend_name(b), i,
 			    pairs[i].r, strerror(-ret));

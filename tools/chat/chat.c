@@ -36,6 +36,7 @@ static const struct chat_model *const models[] = {
 	&chat_model_poll,
 	&chat_model_epoll,
 	&chat_model_evpoll,
+	&chat_model_evpoll_ring,
 	&chat_model_sigio,
 	&chat_model_uring,
 	&chat_model_linuxaio,
@@ -69,8 +70,8 @@ static void usage(FILE *f)
 		"                   [--max-clients N] [--outq BYTES] [--sndbuf BYTES]\n"
 		"                   [--verbose]\n"
 		"       evpoll-chat --list\n"
-		"models: blocking nonblocking select poll epoll evpoll sigio\n"
-		"        uring linuxaio posixaio (evpoll-ring: not yet)\n");
+		"models: blocking nonblocking select poll epoll evpoll\n"
+		"        evpoll-ring sigio uring linuxaio posixaio\n");
 }
 
 static int listen_on(const char *addr, int port)
@@ -118,12 +119,7 @@ static const struct chat_model *find_model(const char *name)
 	for (i = 0; i < NR_MODELS; i++)
 		if (!strcmp(models[i]->name, name))
 			return models[i];
-	if (!strcmp(name, "evpoll-ring"))
-		fprintf(stderr, "evpoll-chat: model evpoll-ring needs evpoll's "
-			"shared event ring (issue 14), which is not built yet\n");
-	else
-		fprintf(stderr, "evpoll-chat: unknown model '%s' (--list)\n",
-			name);
+	fprintf(stderr, "evpoll-chat: unknown model '%s' (--list)\n", name);
 	return NULL;
 }
 
@@ -163,8 +159,6 @@ int main(int argc, char **argv)
 			for (i = 0; i < NR_MODELS; i++)
 				printf("%-12s %s\n", models[i]->name,
 				       models[i]->family);
-			printf("%-12s %s (not yet: issue 14)\n", "evpoll-ring",
-			       "multiplexed");
 			return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -7,7 +7,8 @@
  *                      assembly, the broadcast, bounded output queues
  *   model-blocking.c   blocking: two threads per client
  *   model-nonblock.c   non-blocking: one thread polling every socket
- *   model-poller.c     multiplexed: select, poll, epoll, evpoll (the poller)
+ *   model-poller.c     multiplexed: select, poll, epoll, evpoll, evpoll-ring
+ *                      (the poller)
  *   model-sigio.c      signal-driven: O_ASYNC + F_SETSIG, sigwaitinfo()
  *   model-aio.c        asynchronous: uring, linuxaio, posixaio (evpoll_aio)
  *
@@ -116,6 +117,7 @@ extern const struct chat_model chat_model_select;
 extern const struct chat_model chat_model_poll;
 extern const struct chat_model chat_model_epoll;
 extern const struct chat_model chat_model_evpoll;
+extern const struct chat_model chat_model_evpoll_ring;
 extern const struct chat_model chat_model_sigio;
 extern const struct chat_model chat_model_uring;
 extern const struct chat_model chat_model_linuxaio;

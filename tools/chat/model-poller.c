@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * evpoll-chat, models "select", "poll", "epoll", "evpoll": I/O
- * multiplexing through libevpoll's poller (include/evpoll.h).
+ * evpoll-chat, models "select", "poll", "epoll", "evpoll", "evpoll-ring":
+ * I/O multiplexing through libevpoll's poller (include/evpoll.h).
  *
  * One thread blocks in evpoll_poller_wait() on every socket at once
  * (phase 1: waiting for any of them to become readable); then read()
  * copies the data (phase 2) from a socket that is known to have some, so
- * it does not block.  The four models are this one file: what differs is
+ * it does not block.  The five models are this one file: what differs is
  * the mechanism behind the poller (lib/backend-select.c, backend-poll.c,
- * backend-epoll.c, backend-evpoll.c), chosen by name.
+ * backend-epoll.c, backend-evpoll.c, backend-evpoll-ring.c: the events of
+ * a wait come from evpoll's shared ring, without a system call while it
+ * has some), chosen by name.
  *
  * Level-triggered: EPOLLIN on every client, EPOLLOUT only while its output
  * queue is not empty and the socket was found full.
@@ -160,3 +162,10 @@ POLLER_MODEL(select);
 POLLER_MODEL(poll);
 POLLER_MODEL(epoll);
 POLLER_MODEL(evpoll);
+
+const struct chat_model chat_model_evpoll_ring = {
+	.name = "evpoll-ring",
+	.family = "multiplexed",
+	.arg = "evpoll-ring",
+	.run = poller_run,
+};

@@ -120,7 +120,9 @@ struct evpoll_wait {
  */
 #define EVPOLL_IOC_FEAT_COMPAT32	(1ULL << 0) /* 32-bit tasks (compat_ioctl) */
 #define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32 | \
-					 EVPOLL_IOC_FEATURES_V2)
+					 EVPOLL_IOC_FEATURES_V2 | \
+					 EVPOLL_IOC_FEAT_RING | \
+					 EVPOLL_IOC_FEAT_FORGET)
 
 /**
  * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
@@ -288,7 +290,7 @@ struct evpoll_user_ctl {
  * at once when, once N is closed, nobody but evpoll would hold the file
  * (epoll's rule: a dup'ed or inherited file keeps its item).
  */
-#define EVPOLL_IOC_FEAT_RING		(1ULL << 7) /* reserved: the event ring */
+#define EVPOLL_IOC_FEAT_RING		(1ULL << 7) /* RING_SETUP, RING_ENTER, mmap */
 #define EVPOLL_IOC_FEAT_FORGET		(1ULL << 8) /* EVPOLL_IOC_FORGET */
 
 /**
@@ -309,5 +311,123 @@ struct evpoll_forget {
 };
 
 #define EVPOLL_IOC_FORGET	_IOW(EVPOLL_IOC_MAGIC, 4, struct evpoll_forget)
+
+/*
+ * The event ring (Documentation/abi.rst, "The event ring"): EVPOLL_IOC_RING_SETUP
+ * allocates a ring of entries in kernel pages, which mmap() of the instance
+ * fd (offset 0, MAP_SHARED) maps into the program.  The kernel posts events
+ * at tail; the program reads entries from head to tail with plain loads and
+ * stores, then stores head (single consumer, see abi.rst).
+ */
+#define EVPOLL_RING_MAX_ENTRIES	32768	/* a power of two, 1 .. this */
+
+/**
+ * struct evpoll_ring_header - the shared header, at offset 0 of the mapping
+ * @head:	written by the program: the next entry it will read (free
+ *		running; the slot is head & mask).  Store-release after the
+ *		entries were read.
+ * @__pad0:	head and tail sit in different cache lines
+ * @tail:	written by the kernel: one past the last posted entry.  Load
+ *		it with acquire before reading the entries.
+ * @mask:	entries - 1 (read-only)
+ * @entries:	number of entries (read-only)
+ * @flags:	EVPOLL_RING_F_* written by the kernel (read with a plain load)
+ * @overflow:	events that did not fit in the ring so far (kernel-written,
+ *		informational: they were not lost, see EVPOLL_RING_F_ENTER)
+ * @__pad1:	zero
+ */
+struct evpoll_ring_header {
+	__u32 head;
+	__u32 __pad0[15];
+	__u32 tail;
+	__u32 mask;
+	__u32 entries;
+	__u32 flags;
+	__u64 overflow;
+	__u32 __pad1[10];
+};
+
+/*
+ * evpoll_ring_header.flags: events wait in the kernel, not in the ring (the
+ * ring was full, a wake-up carried no event bits, a one-shot/dispatch item
+ * or a user event or tombstone is ready, an ADD/MOD/ENABLE found the file
+ * ready): the next EVPOLL_IOC_RING_ENTER delivers them.
+ */
+#define EVPOLL_RING_F_ENTER	(1U << 0)
+
+/* One entry of the ring: 16 bytes, naturally aligned, on every ABI. */
+struct evpoll_ring_entry {
+	__u32 events;
+	__u32 __pad;		/* 0 */
+	__u64 data;
+};
+
+/*
+ * evpoll_ring_setup.flags: level-triggered items are never posted: each
+ * RING_ENTER reports them exactly as WAIT does, and EVPOLL_RING_F_ENTER
+ * stays set while any is ready (epoll's level-triggered rule to the
+ * letter, at the price of a kernel entry per wait while one is ready).
+ * Without it, a level-triggered item is posted when it becomes ready and
+ * reported again by the next RING_ENTER while still ready.
+ */
+#define EVPOLL_RING_LT_STRICT	(1U << 0)
+#define EVPOLL_RING_SETUP_FLAGS	(EVPOLL_RING_LT_STRICT)
+
+/**
+ * struct evpoll_ring_setup - EVPOLL_IOC_RING_SETUP argument
+ * @entries:	in: number of entries, a power of two, 1 ..
+ *		EVPOLL_RING_MAX_ENTRIES
+ * @flags:	in: EVPOLL_RING_* (EVPOLL_RING_LT_STRICT)
+ * @mmap_size:	out: the length to mmap() at offset 0
+ * @off_entries: out: offset of the first struct evpoll_ring_entry
+ * @__reserved0: must be 0
+ * @__reserved:	must be 0
+ *
+ * A second setup on the same instance with the same @entries and @flags
+ * returns the same ring (to map it again, e.g. after exec); others: EBUSY.
+ */
+struct evpoll_ring_setup {
+	__u32 entries;
+	__u32 flags;
+	__u64 mmap_size;
+	__u32 off_entries;
+	__u32 __reserved0;
+	__u64 __reserved[2];
+};
+
+/* evpoll_ring_enter.flags */
+#define EVPOLL_ENTER_ABSTIME	(1U << 0)  /* timeout: CLOCK_MONOTONIC ns */
+#define EVPOLL_ENTER_FLAGS	(EVPOLL_ENTER_ABSTIME)
+
+/**
+ * struct evpoll_ring_enter - EVPOLL_IOC_RING_ENTER argument
+ * @events:	user pointer to @maxevents struct evpoll_event: the events
+ *		not in the ring (EVPOLL_RING_F_ENTER) are stored there
+ * @timeout:	ns, < 0 blocks, 0 does not; an absolute CLOCK_MONOTONIC
+ *		time with EVPOLL_ENTER_ABSTIME (then <= 0 does not block)
+ * @sigmask:	user pointer to a sigset_t for the wait, or 0
+ * @sigsetsize:	8 when @sigmask is set
+ * @maxevents:	1 .. INT_MAX / sizeof(struct evpoll_event)
+ * @flags:	EVPOLL_ENTER_*
+ * @__reserved:	must be 0
+ *
+ * Returns the number of events stored in @events (> 0); 0 when none were
+ * but the ring has entries; -1 with ETIME when the timeout passed, EINTR.
+ * The events stored are those waiting in the kernel (EVPOLL_RING_F_ENTER);
+ * the kernel only looks for them with the ring empty, or with
+ * EVPOLL_RING_LT_STRICT and EVPOLL_RING_F_ENTER set.
+ */
+struct evpoll_ring_enter {
+	__u64 events;
+	__s64 timeout;
+	__u64 sigmask;
+	__u32 sigsetsize;
+	__s32 maxevents;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+#define EVPOLL_IOC_RING_SETUP	_IOWR(EVPOLL_IOC_MAGIC, 20, struct evpoll_ring_setup)
+#define EVPOLL_IOC_RING_ENTER	_IOW(EVPOLL_IOC_MAGIC, 21, struct evpoll_ring_enter)
 
 #endif /* _UAPI_LINUX_EVPOLL_H */
