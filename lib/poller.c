@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "registry.h"
 
 static const struct evpoll_backend_ops *const
 poller_backends[EVPOLL_BACKEND_COUNT] = {
@@ -76,6 +77,30 @@ static const struct evpoll_backend_ops *poller_ops(enum evpoll_backend b)
 		return NULL;
 	return poller_backends[b];
 }
+
+static const char *poller_registry_name(int b)
+{
+	return poller_backends[b]->name;
+}
+
+static int poller_registry_probe(int b)
+{
+	return poller_backends[b]->probe();
+}
+
+static const char *const poller_aliases[][2] = {
+	{ "io_uring", "uring" },
+	{ "linuxaio", "aio" },
+	{ NULL, NULL },
+};
+
+static const struct evpoll__registry poller_registry = {
+	.env	= "EVPOLL_BACKEND",
+	.nr	= EVPOLL_BACKEND_COUNT,
+	.name	= poller_registry_name,
+	.probe	= poller_registry_probe,
+	.aliases = poller_aliases,
+};
 
 void evpoll__ms_to_timespec(int timeout_ms, struct timespec *ts)
 {
@@ -114,20 +139,7 @@ const char *evpoll_backend_name(enum evpoll_backend backend)
  */
 int evpoll_backend_by_name(const char *name)
 {
-	int b;
-
-	if (!name)
-		return -EINVAL;
-	if (!strcmp(name, "default"))
-		return EVPOLL_BACKEND_DEFAULT;
-	if (!strcmp(name, "io_uring"))
-		return EVPOLL_BACKEND_URING;
-	if (!strcmp(name, "linuxaio"))
-		return EVPOLL_BACKEND_AIO;
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (!strcmp(name, poller_backends[b]->name))
-			return b;
-	return -EINVAL;
+	return evpoll__registry_by_name(&poller_registry, name);
 }
 
 /**
@@ -179,9 +191,9 @@ int evpoll_backends_available(enum evpoll_backend *list, int max)
 
 	if (max < 0 || (max > 0 && !list))
 		return -EINVAL;
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++) {
-		if (poller_backends[b]->probe() < 0)
-			continue;
+	for (b = evpoll__registry_next(&poller_registry, 0);
+	     b < EVPOLL_BACKEND_COUNT;
+	     b = evpoll__registry_next(&poller_registry, b)) {
 		if (n < max)
 			list[n] = b;
 		n++;
@@ -202,20 +214,7 @@ int evpoll_backends_available(enum evpoll_backend *list, int max)
  */
 int evpoll_backend_default(void)
 {
-	const char *env = getenv("EVPOLL_BACKEND");
-	int b, ret;
-
-	if (env && *env) {
-		b = evpoll_backend_by_name(env);
-		if (b <= EVPOLL_BACKEND_DEFAULT)
-			return -EINVAL;
-		ret = evpoll_backend_probe(b);
-		return ret < 0 ? ret : b;
-	}
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (poller_backends[b]->probe() == 0)
-			return b;
-	return -ENODEV;
+	return evpoll__registry_default(&poller_registry);
 }
 
 static int poller_ctl(struct evpoll_poller *p, int op, int fd,
