@@ -278,6 +278,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 	p->caps = ops->caps;
 	p->shadow = -1;
 	p->wakefd = -1;
+	p->wakeup = ops->wakeup;
 	p->check_fds = !!(flags & EVPOLL_POLLER_CHECK_FDS);
 	ret = ops->init(p);
 	if (ret < 0) {
@@ -291,7 +292,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 			goto out_free;
 		}
 	}
-	if (!ops->wakeup) {
+	if (!p->wakeup) {
 		ret = poller_wakefd_new(p);
 		if (ret < 0)
 			goto out_free;
@@ -401,8 +402,7 @@ static int poller_fd_reserve(struct evpoll_poller *p, int fd)
 	return 0;
 }
 
-/* Clear a table entry whose kernel side is gone (or left to ->reinit). */
-static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
+void evpoll__fd_clear(struct evpoll_poller *p, struct evpoll__fd *f)
 {
 	memset(f, 0, sizeof(*f));
 	p->count--;
@@ -412,7 +412,7 @@ static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
 static void poller_drop(struct evpoll_poller *p, struct evpoll__fd *f, int fd)
 {
 	p->ops->ctl(p, EPOLL_CTL_DEL, fd, f);
-	poller_clear(p, f);
+	evpoll__fd_clear(p, f);
 }
 
 /*
@@ -507,6 +507,23 @@ static int poller_ctl_absent(struct evpoll_poller *p, int fd)
 }
 
 /*
+ * A plain change of a registration (ADD of a new one, MOD, DEL): the
+ * backend may queue it for its next wait (->queue, evpoll's batched path).
+ */
+static int poller_backend_ctl(struct evpoll_poller *p, int op, int fd,
+			      struct evpoll__fd *f)
+{
+	int ret;
+
+	if (p->ops->queue) {
+		ret = p->ops->queue(p, op, fd, f);
+		if (ret <= 0)
+			return ret;
+	}
+	return p->ops->ctl(p, op, fd, f);
+}
+
+/*
  * Set up @f as a new registration of @fd and hand it to the backend;
  * @f is cleared again if the backend refuses it.
  */
@@ -524,7 +541,7 @@ static int poller_insert(struct evpoll_poller *p, int fd, uint32_t events,
 	f->events = events;
 	f->data = data;
 	f->gen = poller_next_gen(p);
-	ret = p->ops->ctl(p, EPOLL_CTL_ADD, fd, f);
+	ret = poller_backend_ctl(p, EPOLL_CTL_ADD, fd, f);
 	if (ret < 0) {
 		memset(f, 0, sizeof(*f));
 		return ret;
@@ -545,7 +562,7 @@ static int poller_mod(struct evpoll_poller *p, int fd, struct evpoll__fd *f,
 	f->data = data;
 	f->gen = poller_next_gen(p);
 	f->state &= ~EVPOLL__FD_DISARMED;
-	ret = p->ops->ctl(p, EPOLL_CTL_MOD, fd, f);
+	ret = poller_backend_ctl(p, EPOLL_CTL_MOD, fd, f);
 	if (ret < 0) {
 		f->events = saved.events;
 		f->data = saved.data;
@@ -581,7 +598,7 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 			if (ret < 0)
 				*f = old;
 			if (poller_stale(ret))
-				poller_clear(p, f);
+				evpoll__fd_clear(p, f);
 			return ret;
 		}
 		return poller_insert(p, fd, events, data);
@@ -593,16 +610,16 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 	case EPOLL_CTL_DEL:
 		if (!f)
 			return poller_ctl_absent(p, fd);
-		ret = p->ops->ctl(p, op, fd, f);
+		ret = poller_backend_ctl(p, op, fd, f);
 		if (ret < 0 && !poller_stale(ret))
 			return ret;
-		poller_clear(p, f);
+		evpoll__fd_clear(p, f);
 		return ret;
 	default:
 		return -EINVAL;
 	}
 	if (poller_stale(ret))
-		poller_clear(p, f);
+		evpoll__fd_clear(p, f);
 	return ret;
 }
 
@@ -730,6 +747,49 @@ int evpoll_poller_del(struct evpoll_poller *p, int fd)
 	return poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
 }
 
+/**
+ * evpoll_poller_close() - stop watching an fd and close it
+ * @p:  the poller
+ * @fd: the file descriptor (open)
+ *
+ * evpoll_poller_del() then close(2), in one call, so that a backend can
+ * do both in the right order: on evpoll a change still queued for @fd is
+ * dropped, and the module is told before the close (EVPOLL_IOC_FORGET,
+ * where the module has it), so that its item is gone, and the close
+ * releases the file, before this returns.  @fd is closed whenever it was
+ * open, watched or not.
+ *
+ * Return: 0, or a negative errno value: -EBADF if @fd is not open (not
+ * closed then; a watched fd that was closed is forgotten), -ENOENT or
+ * -EPERM if @p did not watch @fd (closed all the same), -EINVAL (@p
+ * NULL, or @fd the poller's own), or the error of close(2) (@fd is
+ * closed all the same, as close(2) leaves it).
+ */
+int evpoll_poller_close(struct evpoll_poller *p, int fd)
+{
+	struct evpoll__fd *f;
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	if (fd < 0)
+		return -EBADF;
+	f = evpoll__fd_lookup(p, fd);
+	if (f && (f->state & EVPOLL__FD_OWN))
+		return -EINVAL;
+	if (f && p->ops->close) {
+		ret = p->ops->close(p, fd, f);
+		evpoll__fd_clear(p, f);
+		return ret;
+	}
+	ret = poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
+	if (ret == -EBADF)
+		return ret;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	return ret;
+}
+
 /*
  * After the backend delivered @n events: drop those of the wake-up fd
  * (setting *@woken) and, on shadow backends or with
@@ -755,13 +815,19 @@ static int poller_delivered(struct evpoll_poller *p,
 			*woken = 1;
 			continue;
 		}
+		if (f->state & EVPOLL__FD_REFUSED) {
+			/* Its EPOLLERR (->queue): the registration ends. */
+			evs[out++] = evs[i];
+			evpoll__fd_clear(p, f);
+			continue;
+		}
 		if ((p->shadow >= 0 || p->check_fds) &&
 		    poller_stale(poller_same_file(p, fd))) {
 			/* epoll, evpoll: the item left is ->reinit's. */
 			if (p->shadow >= 0)
 				poller_drop(p, f, fd);
 			else
-				poller_clear(p, f);
+				evpoll__fd_clear(p, f);
 			continue;
 		}
 		if ((f->events & EPOLLONESHOT) &&
@@ -815,7 +881,7 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 		int ret, woken = 0;
 
 		/* A pending wake-up of a ->wakeup backend: do not block. */
-		n = p->ops->wakeup &&
+		n = p->wakeup &&
 		    __atomic_load_n(&p->wake, __ATOMIC_ACQUIRE) ? 0 : ms;
 		n = p->ops->wait(p, evs, maxevents, n);
 		if (n < 0)
@@ -832,7 +898,7 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 			if (ret < 0 && n == 0)
 				return ret;
 		}
-		if (p->ops->wakeup &&
+		if (p->wakeup &&
 		    __atomic_exchange_n(&p->wake, 0, __ATOMIC_ACQ_REL))
 			woken = 1;
 		if (n > 0 || ms == 0 || woken)
@@ -864,10 +930,10 @@ int evpoll_poller_wakeup(struct evpoll_poller *p)
 
 	if (!p)
 		return -EINVAL;
-	if (p->ops->wakeup) {
+	if (p->wakeup) {
 		if (__atomic_exchange_n(&p->wake, 1, __ATOMIC_ACQ_REL))
 			return 0;	/* one is pending already */
-		return p->ops->wakeup(p);
+		return p->wakeup(p);
 	}
 	/* EAGAIN: the counter is full, the waiter will wake anyway. */
 	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
