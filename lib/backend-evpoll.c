@@ -187,6 +187,33 @@ static void evpdev_unqueue_at(struct evpoll_poller *p,
 	}
 }
 
+/*
+ * What the kernel's item holds after an ADD or MOD of @f succeeded, in
+ * f->bu64: the generation of its tag (high half, never 0) and its mask.
+ * 0: not known (a ->reinit copied the item).
+ */
+static void evpdev_applied(struct evpoll__fd *f, int op, uint64_t tag,
+			   uint32_t events)
+{
+	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
+		f->bu64 = (tag >> 32 << 32) | events;
+}
+
+/*
+ * A MOD that leaves a level-triggered item's mask as the kernel has it
+ * needs no system call: the item keeps its tag (@f's generation goes
+ * back to it) and the table has the new data.  Not for EPOLLET (a MOD
+ * re-arms the edge) nor EPOLLONESHOT (it re-arms the item).
+ */
+static int evpdev_mod_is_noop(struct evpoll__fd *f)
+{
+	if (!f->bu64 || (f->events & (EPOLLET | EPOLLONESHOT)) ||
+	    (uint32_t)f->bu64 != f->events)
+		return 0;
+	f->gen = (uint32_t)(f->bu64 >> 32);
+	return 1;
+}
+
 /* A refused change whose fd was closed (or names another file): silent. */
 static int evpdev_refusal_silent(const struct evpdev_refusal *r)
 {
@@ -214,8 +241,15 @@ static void evpdev_settle(struct evpoll_poller *p, struct evpdev_poller *ev)
 			continue;
 		}
 		p->fds[c->fd].bidx = 0;
-		if (!c->result)
+		if (!c->result) {
+			struct evpoll__fd *f = evpoll__tag_lookup(p,
+							c->event.data.u64);
+
+			if (f)
+				evpdev_applied(f, c->op, c->event.data.u64,
+					       c->event.events);
 			continue;
+		}
 		if (evpdev_grow((void **)&ev->ref, ev->nref, &ev->refcap,
 				sizeof(*ev->ref)) < 0) {
 			/* Cannot report it: the registration ends silently. */
@@ -317,8 +351,12 @@ static int evpdev_ctl(struct evpoll_poller *p, int op, int fd,
 	int ret;
 
 	evpdev_revalidate(p, ev);
-	if (!ev->nq)
-		return evpoll__epoll_like_ctl(p, op, fd, f);
+	if (!ev->nq) {
+		ret = evpoll__epoll_like_ctl(p, op, fd, f);
+		if (!ret)
+			evpdev_applied(f, op, evpoll__tag(fd, f), f->events);
+		return ret;
+	}
 	if (evpdev_queue_grow(ev) < 0)
 		return -ENOMEM;
 	evpdev_change_set(&ev->q[ev->nq], op, fd, f);
@@ -327,6 +365,8 @@ static int evpdev_ctl(struct evpoll_poller *p, int op, int fd,
 		ret = -errno;
 	if (ev->q[ev->nq].result <= 0)
 		ret = ev->q[ev->nq].result;
+	if (!ret)
+		evpdev_applied(f, op, evpoll__tag(fd, f), f->events);
 	evpdev_settle(p, ev);
 	return ret;
 }
@@ -354,8 +394,13 @@ static int evpdev_queue(struct evpoll_poller *p, int op, int fd,
 			/* Merges: a queued ADD stays an ADD. */
 			c->event.events = f->events;
 			c->event.data.u64 = evpoll__tag(fd, f);
+			/* MOD back to what the kernel has: cancels out. */
+			if (c->op == EPOLL_CTL_MOD && evpdev_mod_is_noop(f))
+				evpdev_unqueue_at(p, ev, i);
 			return 0;
 		}
+		if (evpdev_mod_is_noop(f))
+			return 0;
 		break;
 	default:
 		if (!c)
@@ -516,6 +561,8 @@ static int evpdev_reinit(struct evpoll_poller *p)
 	int i, kept = 0, nq = ev->nq, ret, uret = 0;
 
 	ev->nq = 0;	/* evpdev_ctl() must not flush into the old set */
+	for (i = 0; i < p->nfds; i++)
+		p->fds[i].bu64 = 0;	/* the items are copied anew */
 	for (i = 0; i < nq; i++)
 		if (ev->q[i].op == EPOLL_CTL_ADD)
 			p->fds[ev->q[i].fd].state &= ~EVPOLL__FD_USED;

@@ -185,6 +185,39 @@ TEST_F(batch, mod_after_add_merges)
 	close(pfd[1]);
 }
 
+/*
+ * MODs that bring a level-triggered registration back to the mask the
+ * kernel has cancel out (the toggle pattern); its new data is reported.
+ * Not with EPOLLET: a MOD re-arms the edge, as epoll's does.
+ */
+TEST_F(batch, mod_back_to_the_kernel_mask_cancels_out)
+{
+	int pfd[2];
+
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 1));
+	EXPECT_EQ(0, WAIT(0));
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN | EPOLLOUT, 2));
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 3));
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN, 4));
+	ASSERT_EQ(1, write(pfd[1], "x", 1));
+	ASSERT_EQ(1, WAIT(0));
+	EXPECT_EQ(4, self->ev[0].data);
+	EXPECT_EQ(EPOLLIN, self->ev[0].events);
+	ASSERT_EQ(1, WAIT(0));		/* level-triggered */
+	EXPECT_EQ(4, self->ev[0].data);
+
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN | EPOLLET, 5));
+	ASSERT_EQ(1, WAIT(0));
+	EXPECT_EQ(5, self->ev[0].data);
+	EXPECT_EQ(0, WAIT(0));		/* the edge was reported */
+	ASSERT_EQ(0, evpoll_poller_mod(self->p, pfd[0], EPOLLIN | EPOLLET, 6));
+	ASSERT_EQ(1, WAIT(0));		/* a MOD re-arms it */
+	EXPECT_EQ(6, self->ev[0].data);
+	EXPECT_EQ(0, evpoll_poller_close(self->p, pfd[0]));
+	close(pfd[1]);
+}
+
 /* The files epoll may refuse are added at once, with epoll's answer. */
 TEST_F(batch, other_files_are_added_at_once)
 {
