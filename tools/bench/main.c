@@ -275,7 +275,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: evpoll-bench [options]\n"
-"  -m MODES    chain,idle,churn,herd,latency,echo,mem,quiet or all\n"
+"  -m MODES    chain,idle,churn,herd,latency,echo,mem,quiet,toggle,\n"
+"              batch-add,burst or all\n"
 "              (default all but quiet)\n"
 "  -b NAMES    backends (default all available, epoll first)\n"
 "  -n N,...    watched fds for chain/idle/churn/mem (default 100,1000,10000)\n"
