@@ -672,25 +672,37 @@ static int poller_ctl_shadow(struct evpoll_poller *p, int op, int fd,
 	return -EINVAL;
 }
 
-static int poller_ctl(struct evpoll_poller *p, int op, int fd,
-		      uint32_t events, uint64_t data)
+/*
+ * The checks of a call on one fd: 0 with *@fp its table entry (NULL if
+ * not registered), or -EINVAL (@p NULL, the poller's own fd: as
+ * epoll_ctl() on the epoll fd itself), -EBADF (@fd negative).
+ */
+static int poller_fd_arg(struct evpoll_poller *p, int fd,
+			 struct evpoll__fd **fp)
 {
-	struct evpoll__fd *f;
-	int ret;
-
 	if (!p)
 		return -EINVAL;
 	if (fd < 0)
 		return -EBADF;
+	*fp = evpoll__fd_lookup(p, fd);
+	if (*fp && ((*fp)->state & EVPOLL__FD_OWN))
+		return -EINVAL;
+	return 0;
+}
+
+static int poller_ctl(struct evpoll_poller *p, int op, int fd,
+		      uint32_t events, uint64_t data)
+{
+	struct evpoll__fd *f;
+	int ret = poller_fd_arg(p, fd, &f);
+
+	if (ret < 0)
+		return ret;
 	if (op != EPOLL_CTL_DEL) {
 		ret = poller_check_events(p, op, events);
 		if (ret < 0)
 			return ret;
 	}
-	f = evpoll__fd_lookup(p, fd);
-	/* The poller's own fd: as epoll_ctl() on the epoll fd itself. */
-	if (f && (f->state & EVPOLL__FD_OWN))
-		return -EINVAL;
 	if (p->shadow < 0)
 		return poller_ctl_kernel(p, op, fd, f, events, data);
 	return poller_ctl_shadow(p, op, fd, f, events, data);
@@ -768,15 +780,10 @@ int evpoll_poller_del(struct evpoll_poller *p, int fd)
 int evpoll_poller_close(struct evpoll_poller *p, int fd)
 {
 	struct evpoll__fd *f;
-	int ret;
+	int ret = poller_fd_arg(p, fd, &f);
 
-	if (!p)
-		return -EINVAL;
-	if (fd < 0)
-		return -EBADF;
-	f = evpoll__fd_lookup(p, fd);
-	if (f && (f->state & EVPOLL__FD_OWN))
-		return -EINVAL;
+	if (ret < 0)
+		return ret;
 	if (f && p->ops->close) {
 		ret = p->ops->close(p, fd, f);
 		evpoll__fd_clear(p, f);

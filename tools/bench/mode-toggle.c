@@ -58,12 +58,24 @@ struct evpoll_poller *bench_variant_poller(enum evpoll_backend b,
 	return p;
 }
 
+/* End the timed run of @name: its sample, then close @fds (-1 ended). */
+static void toggle_stop(struct run *r, const char *name, long reqs, int rep,
+			long sc0, const int *fds)
+{
+	struct sample *s = run_stop(r, &bench_mode_toggle, "request", name, 1,
+				    0, rep, reqs);
+
+	s->extra.v2.syscalls = sysc_per(sc0, sysc_count(), reqs);
+	s->extra.v2.waits = 1;
+	for (; *fds >= 0; fds++)
+		close(*fds);
+}
+
 static void toggle_run(const struct toggle_variant *v, long reqs, int rep)
 {
 	struct evpoll_poller_event evs[4];
 	struct evpoll_poller *p;
-	struct sample *s;
-	long i, sc0, sc1;
+	long i, sc0;
 	struct run r;
 	int pfd[2], efd, ret = 0;
 	char buf[4096];
@@ -99,15 +111,9 @@ static void toggle_run(const struct toggle_variant *v, long reqs, int rep)
 	}
 	if (ret)
 		die("toggle %s: %s", v->name, strerror(-ret));
-	s = run_stop(&r, &bench_mode_toggle, "request", v->name, 1, 0, rep,
-		     reqs);
-	sc1 = sysc_count();
-	s->extra.v2.syscalls = sysc_per(sc0, sc1, reqs);
-	s->extra.v2.waits = 1;
+	toggle_stop(&r, v->name, reqs, rep, sc0,
+		    (const int[]){ efd, pfd[0], pfd[1], -1 });
 	evpoll_poller_free(p);
-	close(efd);
-	close(pfd[0]);
-	close(pfd[1]);
 }
 
 /* The two MODs and the wait in one evpoll_submit(), no poller. */
@@ -120,9 +126,8 @@ static void toggle_raw(long reqs, int rep)
 		{ .op = EPOLL_CTL_MOD, .event = { .events = EPOLLOUT } },
 		{ .op = EPOLL_CTL_MOD, .event = { .events = 0 } },
 	};
-	struct sample *s;
 	int pfd[2], efd, set;
-	long i, sc0, sc1;
+	long i, sc0;
 	struct run r;
 	char buf[4096];
 
@@ -148,15 +153,8 @@ static void toggle_raw(long reqs, int rep)
 		if ((i & 1023) == 1023 && read(pfd[0], buf, sizeof(buf)) < 0)
 			die("toggle: read: %s", strerror(errno));
 	}
-	s = run_stop(&r, &bench_mode_toggle, "request", "submit-2mod", 1, 0,
-		     rep, reqs);
-	sc1 = sysc_count();
-	s->extra.v2.syscalls = sysc_per(sc0, sc1, reqs);
-	s->extra.v2.waits = 1;
-	close(set);
-	close(efd);
-	close(pfd[0]);
-	close(pfd[1]);
+	toggle_stop(&r, "submit-2mod", reqs, rep, sc0,
+		    (const int[]){ set, efd, pfd[0], pfd[1], -1 });
 }
 
 static void toggle_all(void)
