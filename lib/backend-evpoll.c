@@ -441,6 +441,13 @@ static int evpdev_wait(struct evpoll_poller *p,
 	if (n)
 		timeout_ms = 0;
 	evpdev_revalidate(p, ev);
+	if (!ev->nq) {
+		/* Nothing to apply: the plain wait. */
+		nr = evpoll__epoll_like_wait(p, evs + n, max - n, timeout_ms);
+		if (nr < 0)
+			return n ? n : nr;
+		return n + nr;
+	}
 	if (timeout_ms >= 0) {
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		opts.timeout = &ts;
