@@ -215,6 +215,8 @@ enum evpoll_backend {
 #define EVPOLL_CAP_KERNEL_ET	(1U << 8)  /* ET done by the kernel */
 #define EVPOLL_CAP_KERNEL_ONESHOT (1U << 9) /* ONESHOT done by the kernel */
 #define EVPOLL_CAP_FORK		(1U << 10) /* reinit leaves the parent alone */
+/* add/mod are queued and applied by the next wait (evpoll_poller_add(3)) */
+#define EVPOLL_CAP_BATCHED	(1U << 11)
 
 /*
  * evpoll_poller_new() flag: before reporting an event, check that its fd
@@ -256,6 +258,7 @@ EVPOLL_API int evpoll_poller_add(struct evpoll_poller *p, int fd,
 EVPOLL_API int evpoll_poller_mod(struct evpoll_poller *p, int fd,
 				 uint32_t events, uint64_t data);
 EVPOLL_API int evpoll_poller_del(struct evpoll_poller *p, int fd);
+EVPOLL_API int evpoll_poller_close(struct evpoll_poller *p, int fd);
 EVPOLL_API int evpoll_poller_wait(struct evpoll_poller *p,
 				  struct evpoll_poller_event *evs,
 				  int maxevents, int timeout_ms);

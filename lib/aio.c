@@ -16,6 +16,7 @@
 
 #include "evpoll-aio.h"
 #include "aio.h"
+#include "registry.h"
 
 /* Linux never transfers more than this in one read or write. */
 #define CAIO_MAX_LEN	0x7ffff000UL
@@ -46,6 +47,29 @@ static const struct evpoll_aio_ops *caio_ops(int backend)
 	return caio_backend_ops[backend];
 }
 
+static const char *caio_registry_name(int b)
+{
+	return caio_backend_ops[b]->name;
+}
+
+static int caio_registry_probe(int b)
+{
+	return caio_backend_ops[b]->probe();
+}
+
+static const char *const caio_aliases[][2] = {
+	{ "io_uring", "uring" },
+	{ NULL, NULL },
+};
+
+static const struct evpoll__registry caio_registry = {
+	.env	= "EVPOLL_AIO_BACKEND",
+	.nr	= CAIO_NR_BACKENDS,
+	.name	= caio_registry_name,
+	.probe	= caio_registry_probe,
+	.aliases = caio_aliases,
+};
+
 /**
  * evpoll_aio_backend_name - name of a backend
  * @backend: enum evpoll_aio_backend
@@ -71,18 +95,7 @@ const char *evpoll_aio_backend_name(enum evpoll_aio_backend backend)
  */
 int evpoll_aio_backend_by_name(const char *name)
 {
-	int b;
-
-	if (!name)
-		return -EINVAL;
-	if (!strcmp(name, "default"))
-		return EVPOLL_AIO_BACKEND_DEFAULT;
-	if (!strcmp(name, "io_uring"))
-		return EVPOLL_AIO_BACKEND_URING;
-	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++)
-		if (!strcmp(name, caio_backend_ops[b]->name))
-			return b;
-	return -EINVAL;
+	return evpoll__registry_by_name(&caio_registry, name);
 }
 
 /**
@@ -121,9 +134,8 @@ int evpoll_aio_backends_available(enum evpoll_aio_backend *list, int max)
 
 	if (max < 0 || (max > 0 && !list))
 		return -EINVAL;
-	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++) {
-		if (caio_backend_ops[b]->probe() < 0)
-			continue;
+	for (b = evpoll__registry_next(&caio_registry, 0);
+	     b < CAIO_NR_BACKENDS; b = evpoll__registry_next(&caio_registry, b)) {
 		if (n < max)
 			list[n] = b;
 		n++;
@@ -147,20 +159,7 @@ int evpoll_aio_backends_available(enum evpoll_aio_backend *list, int max)
  */
 int evpoll_aio_backend_default(void)
 {
-	const char *env = getenv("EVPOLL_AIO_BACKEND");
-	int b, ret;
-
-	if (env && *env) {
-		b = evpoll_aio_backend_by_name(env);
-		if (b <= EVPOLL_AIO_BACKEND_DEFAULT)
-			return -EINVAL;
-		ret = evpoll_aio_backend_probe(b);
-		return ret < 0 ? ret : b;
-	}
-	for (b = EVPOLL_AIO_BACKEND_DEFAULT + 1; b < CAIO_NR_BACKENDS; b++)
-		if (caio_backend_ops[b]->probe() == 0)
-			return b;
-	return -ENODEV;
+	return evpoll__registry_default(&caio_registry);
 }
 
 /**

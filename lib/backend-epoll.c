@@ -37,17 +37,11 @@
 
 #include "backend.h"
 
-struct epoll_poller {
-	const struct evpoll__epoll_calls *calls;
-	int epfd;
-	struct epoll_event *buf;	/* wait buffer */
-	int bufcap;
-};
-
 int evpoll__epoll_like_init(struct evpoll_poller *p,
-			    const struct evpoll__epoll_calls *calls)
+			    const struct evpoll__epoll_calls *calls,
+			    size_t size)
 {
-	struct epoll_poller *ep = calloc(1, sizeof(*ep));
+	struct evpoll__epoll_like *ep = calloc(1, size);
 
 	if (!ep)
 		return -ENOMEM;
@@ -65,7 +59,7 @@ int evpoll__epoll_like_init(struct evpoll_poller *p,
 
 void evpoll__epoll_like_destroy(struct evpoll_poller *p)
 {
-	struct epoll_poller *ep = p->priv;
+	struct evpoll__epoll_like *ep = p->priv;
 
 	close(ep->epfd);
 	free(ep->buf);
@@ -75,7 +69,7 @@ void evpoll__epoll_like_destroy(struct evpoll_poller *p)
 int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
 			   struct evpoll__fd *f)
 {
-	struct epoll_poller *ep = p->priv;
+	struct evpoll__epoll_like *ep = p->priv;
 	struct epoll_event ev = {
 		.events = f->events,
 		.data.u64 = evpoll__tag(fd, f),
@@ -86,32 +80,41 @@ int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
 	return 0;
 }
 
-int evpoll__epoll_like_wait(struct evpoll_poller *p,
-			    struct evpoll_poller_event *evs, int max,
-			    int timeout_ms)
+/* Make the wait buffer hold @max events: 0 or -ENOMEM. */
+int evpoll__epoll_like_buf(struct evpoll_poller *p, int max)
 {
-	struct epoll_poller *ep = p->priv;
-	int i, nr, n = 0;
+	struct evpoll__epoll_like *ep = p->priv;
+	struct epoll_event *buf;
 
-	if (max > ep->bufcap) {
-		struct epoll_event *buf;
+	if (max <= ep->bufcap)
+		return 0;
+	buf = realloc(ep->buf, (size_t)max * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	ep->buf = buf;
+	ep->bufcap = max;
+	return 0;
+}
 
-		buf = realloc(ep->buf, (size_t)max * sizeof(*buf));
-		if (!buf)
-			return -ENOMEM;
-		ep->buf = buf;
-		ep->bufcap = max;
-	}
-	nr = ep->calls->wait(ep->epfd, ep->buf, max, timeout_ms);
-	if (nr < 0)
-		return -errno;
+/*
+ * Turn the @nr events the kernel stored in the wait buffer into poller
+ * events (at most @nr): tags the table does not know are counted in
+ * p->stale, EVPOLL__TAG_OWN is skipped.
+ */
+int evpoll__epoll_like_report(struct evpoll_poller *p,
+			      struct evpoll_poller_event *evs, int nr)
+{
+	struct evpoll__epoll_like *ep = p->priv;
+	int i, n = 0;
+
 	for (i = 0; i < nr; i++) {
 		uint64_t tag = ep->buf[i].data.u64;
 		struct evpoll__fd *f = evpoll__tag_lookup(p, tag);
 		uint32_t ev;
 
 		if (!f) {
-			p->stale++;
+			if (tag != EVPOLL__TAG_OWN)
+				p->stale++;
 			continue;
 		}
 		ev = evpoll__fd_report(f, ep->buf[i].events);
@@ -121,13 +124,28 @@ int evpoll__epoll_like_wait(struct evpoll_poller *p,
 	return n;
 }
 
+int evpoll__epoll_like_wait(struct evpoll_poller *p,
+			    struct evpoll_poller_event *evs, int max,
+			    int timeout_ms)
+{
+	struct evpoll__epoll_like *ep = p->priv;
+	int nr = evpoll__epoll_like_buf(p, max);
+
+	if (nr < 0)
+		return nr;
+	nr = ep->calls->wait(ep->epfd, ep->buf, max, timeout_ms);
+	if (nr < 0)
+		return -errno;
+	return evpoll__epoll_like_report(p, evs, nr);
+}
+
 /*
  * A new set with the registrations whose fd still names their file; the
  * old set (and with it any item nobody can name) is closed.
  */
 int evpoll__epoll_like_reinit(struct evpoll_poller *p)
 {
-	struct epoll_poller *ep = p->priv;
+	struct evpoll__epoll_like *ep = p->priv;
 	int old = ep->epfd, nfd, ret;
 
 	nfd = ep->calls->create1(EPOLL_CLOEXEC);
@@ -157,7 +175,8 @@ static int epoll_probe(void)
 
 static int epoll_init(struct evpoll_poller *p)
 {
-	return evpoll__epoll_like_init(p, &epoll_calls);
+	return evpoll__epoll_like_init(p, &epoll_calls,
+				       sizeof(struct evpoll__epoll_like));
 }
 
 const struct evpoll_backend_ops evpoll__backend_epoll = {

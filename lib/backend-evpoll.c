@@ -8,7 +8,33 @@
  * behind a misc device, so this backend is the epoll backend run through
  * the wrapper of lib/evpoll.c (evpoll_create1/ctl/wait): same
  * capabilities, same costs (ctl O(log n), wait O(ready)), and the code is
- * shared with backend-epoll.c.
+ * shared with backend-epoll.c.  What the module adds beyond epoll is used
+ * when the module offers it (evpoll_features()):
+ *
+ *  - batched changes (EVPOLL_FEAT_SUBMIT; EVPOLL_CAP_BATCHED, unless
+ *    $EVPOLL_NO_SUBMIT is set to something else than "" or "0"): an ADD
+ *    of a socket or a pipe and every MOD are queued (->queue) and applied
+ *    by the next wait, in the same EVPOLL_IOC_SUBMIT as the wait (libev's
+ *    fd_reify).  One queued change per fd: a MOD after a queued ADD or
+ *    MOD merges into it, a DEL after a queued ADD cancels it (no system
+ *    call).  What can be checked at queue time is: the fd is open (fstat,
+ *    EBADF), the table knows the registration (EEXIST, ENOENT: poller.c);
+ *    an ADD of any other kind of file (regular, directory, device,
+ *    anonymous inode: the files epoll may refuse with EPERM, EINVAL or
+ *    ELOOP) is made at once, as is every DEL (the caller may close the fd
+ *    as soon as it returns, and the module holds a reference to the file
+ *    while its item lives), each in one EVPOLL_IOC_SUBMIT with the queue.
+ *    A queued change the kernel then refuses ends its registration: the
+ *    wait reports one EPOLLERR event with its fd and data
+ *    (EVPOLL__FD_REFUSED) and the fd is no longer watched; one whose fd
+ *    was closed (ADD: EBADF; MOD: EBADF, ENOENT, the number naming
+ *    another file) is forgotten silently, as poller.c forgets such
+ *    registrations.  Documentation/backends.rst, "Batched changes".
+ *  - user events (EVPOLL_FEAT_USER): evpoll_poller_wakeup() triggers one
+ *    (->wakeup), whose data is EVPOLL__TAG_OWN; without them, poller.c's
+ *    eventfd.
+ *  - the cooperative close (EVPOLL_IOC_FEAT_FORGET): evpoll_poller_close()
+ *    tells the module before the close (->close); without it, DEL.
  *
  * The probe opens /dev/evpoll: when that fails (module not loaded, no
  * device node) the backend is unavailable with -ENODEV, or with the
@@ -22,9 +48,68 @@
  * them at the last close.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/evpoll.h>
+
 #include "backend.h"
+
+/**
+ * struct evpdev_refusal - a queued change the kernel refused
+ * @op:		its op
+ * @fd:		its fd
+ * @err:	the kernel's -errno
+ * @tag:	the registration it was queued for (evpoll__tag())
+ */
+struct evpdev_refusal {
+	int op;
+	int fd;
+	int err;
+	uint64_t tag;
+};
+
+/**
+ * struct evpdev_file - the file a queued ADD was queued for
+ * @dev:	its st_dev
+ * @ino:	its st_ino (unique for sockets and pipes, the files queued)
+ */
+struct evpdev_file {
+	dev_t dev;
+	ino_t ino;
+};
+
+/**
+ * struct evpdev_poller - p->priv
+ * @ep:		the shared epoll state (first: backend-epoll.c uses it)
+ * @batch:	changes are queued (EVPOLL_CAP_BATCHED)
+ * @forget:	the module has EVPOLL_IOC_FORGET
+ * @user_id:	the wake-up user event, -1 without one
+ * @q:		queued changes, one per fd at most, at f->bidx - 1 of its
+ *		table entry; @nq of @qcap; result preset to 1
+ * @qfile:	for each queued ADD, its file (@qcap entries beside @q)
+ * @nq:		number of queued changes
+ * @qcap:	capacity of @q and @qfile
+ * @ref:	refused changes not reported yet, @nref of @refcap
+ * @nref:	their number
+ * @refcap:	capacity of @ref
+ */
+struct evpdev_poller {
+	struct evpoll__epoll_like ep;
+	int batch;
+	int forget;
+	int user_id;
+	struct evpoll_change *q;
+	struct evpdev_file *qfile;
+	int nq;
+	int qcap;
+	struct evpdev_refusal *ref;
+	int nref;
+	int refcap;
+};
 
 static const struct evpoll__epoll_calls evpdev_calls = {
 	.create1	= evpoll_create1,
@@ -49,22 +134,476 @@ static int evpdev_probe(void)
 	return 0;
 }
 
+/* Make room for one more element of @size in *@arr: 0 or -ENOMEM. */
+static int evpdev_grow(void **arr, int n, int *cap, size_t size)
+{
+	int ncap = *cap ? *cap * 2 : 64;
+	void *a;
+
+	if (n < *cap)
+		return 0;
+	a = realloc(*arr, (size_t)ncap * size);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = ncap;
+	return 0;
+}
+
+/* Room for one more queued change: 0 or -ENOMEM. */
+static int evpdev_queue_grow(struct evpdev_poller *ev)
+{
+	int cap = ev->qcap;
+
+	if (evpdev_grow((void **)&ev->qfile, ev->nq, &cap,
+			sizeof(*ev->qfile)) < 0)
+		return -ENOMEM;
+	return evpdev_grow((void **)&ev->q, ev->nq, &ev->qcap,
+			   sizeof(*ev->q));
+}
+
+/*
+ * The index of @fd's queued change, or -1.  @f->bidx is its index + 1,
+ * checked: poller.c restores a saved entry after a refused ADD over a
+ * known fd, whose mark may be of a queue since applied.
+ */
+static int evpdev_queued(struct evpdev_poller *ev, int fd,
+			 const struct evpoll__fd *f)
+{
+	int i = f->bidx - 1;
+
+	return i >= 0 && i < ev->nq && ev->q[i].fd == fd ? i : -1;
+}
+
+/* Take change @i out of the queue (the last one fills its slot). */
+static void evpdev_unqueue_at(struct evpoll_poller *p,
+			      struct evpdev_poller *ev, int i)
+{
+	p->fds[ev->q[i].fd].bidx = 0;
+	if (i != --ev->nq) {
+		ev->q[i] = ev->q[ev->nq];
+		ev->qfile[i] = ev->qfile[ev->nq];
+		p->fds[ev->q[i].fd].bidx = i + 1;
+	}
+}
+
+/*
+ * What the kernel's item holds after an ADD or MOD of @f succeeded, in
+ * f->bu64: the generation of its tag (high half, never 0) and its mask.
+ * 0: not known (a ->reinit copied the item).
+ */
+static void evpdev_applied(struct evpoll__fd *f, int op, uint64_t tag,
+			   uint32_t events)
+{
+	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
+		f->bu64 = (tag >> 32 << 32) | events;
+}
+
+/*
+ * A MOD that leaves a level-triggered item's mask as the kernel has it
+ * needs no system call: the item keeps its tag (@f's generation goes
+ * back to it) and the table has the new data.  Not for EPOLLET (a MOD
+ * re-arms the edge) nor EPOLLONESHOT (it re-arms the item).
+ */
+static int evpdev_mod_is_noop(struct evpoll__fd *f)
+{
+	if (!f->bu64 || (f->events & (EPOLLET | EPOLLONESHOT)) ||
+	    (uint32_t)f->bu64 != f->events)
+		return 0;
+	f->gen = (uint32_t)(f->bu64 >> 32);
+	return 1;
+}
+
+/* A refused change whose fd was closed (or names another file): silent. */
+static int evpdev_refusal_silent(const struct evpdev_refusal *r)
+{
+	if (r->op == EPOLL_CTL_ADD)
+		return r->err == -EBADF;
+	return r->err == -EBADF || r->err == -ENOENT;
+}
+
+/*
+ * After an EVPOLL_IOC_SUBMIT of the queue: keep the changes the kernel
+ * did not reach (result still 1), record those it refused.
+ */
+static void evpdev_settle(struct evpoll_poller *p, struct evpdev_poller *ev)
+{
+	int i, kept = 0;
+
+	for (i = 0; i < ev->nq; i++) {
+		struct evpoll_change *c = &ev->q[i];
+		struct evpdev_refusal *r;
+
+		if (c->result > 0) {
+			ev->qfile[kept] = ev->qfile[i];
+			ev->q[kept] = *c;
+			p->fds[c->fd].bidx = ++kept;
+			continue;
+		}
+		p->fds[c->fd].bidx = 0;
+		if (!c->result) {
+			struct evpoll__fd *f = evpoll__tag_lookup(p,
+							c->event.data.u64);
+
+			if (f)
+				evpdev_applied(f, c->op, c->event.data.u64,
+					       c->event.events);
+			continue;
+		}
+		if (evpdev_grow((void **)&ev->ref, ev->nref, &ev->refcap,
+				sizeof(*ev->ref)) < 0) {
+			/* Cannot report it: the registration ends silently. */
+			struct evpoll__fd *f = evpoll__tag_lookup(p,
+							c->event.data.u64);
+
+			if (f)
+				evpoll__fd_clear(p, f);
+			continue;
+		}
+		r = &ev->ref[ev->nref++];
+		r->op = c->op;
+		r->fd = c->fd;
+		r->err = c->result;
+		r->tag = c->event.data.u64;
+	}
+	ev->nq = kept;
+}
+
+/*
+ * Report refused changes into @evs (at most @max): EPOLLERR with the
+ * registration's data, which poller.c then ends (EVPOLL__FD_REFUSED).
+ */
+static int evpdev_report_refused(struct evpoll_poller *p,
+				 struct evpdev_poller *ev,
+				 struct evpoll_poller_event *evs, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ev->nref && n < max; i++) {
+		struct evpdev_refusal *r = &ev->ref[i];
+		struct evpoll__fd *f = evpoll__tag_lookup(p, r->tag);
+
+		/* Changed or dropped since: the refusal is moot. */
+		if (!f)
+			continue;
+		if (evpdev_refusal_silent(r)) {
+			evpoll__fd_clear(p, f);
+			continue;
+		}
+		evpoll__event_set(&evs[n++], r->fd, f, EPOLLERR);
+		f->state |= EVPOLL__FD_REFUSED;
+	}
+	memmove(ev->ref, ev->ref + i, (size_t)(ev->nref - i) * sizeof(*ev->ref));
+	ev->nref -= i;
+	return n;
+}
+
+/*
+ * Before the queue goes to the kernel: a queued ADD whose fd was closed
+ * (without DEL) since, or now names another file, would be applied to
+ * that file with the old registration's data.  One fstat(2) per queued
+ * ADD finds them; they are dropped and their registrations forgotten, as
+ * poller.c forgets a registration whose fd was closed.
+ */
+static void evpdev_revalidate(struct evpoll_poller *p,
+			      struct evpdev_poller *ev)
+{
+	struct evpoll__fd *f;
+	struct stat st;
+	int i = 0;
+
+	while (i < ev->nq) {
+		struct evpoll_change *c = &ev->q[i];
+
+		if (c->op != EPOLL_CTL_ADD ||
+		    (fstat(c->fd, &st) == 0 && st.st_dev == ev->qfile[i].dev &&
+		     st.st_ino == ev->qfile[i].ino)) {
+			i++;
+			continue;
+		}
+		/* NULL: its table entry is a new ADD's (poller.c). */
+		f = evpoll__tag_lookup(p, c->event.data.u64);
+		evpdev_unqueue_at(p, ev, i);
+		if (f)
+			evpoll__fd_clear(p, f);
+	}
+}
+
+static void evpdev_change_set(struct evpoll_change *c, int op, int fd,
+			      const struct evpoll__fd *f)
+{
+	c->op = op;
+	c->fd = fd;
+	c->event.events = f->events;
+	c->event.data.u64 = evpoll__tag(fd, f);
+	c->result = 1;
+}
+
+/*
+ * A change made now, after the queue, in one EVPOLL_IOC_SUBMIT: for
+ * poller.c's questions to the kernel (probes, ADD over a known fd) and
+ * for what ->queue does not queue.
+ */
+static int evpdev_ctl(struct evpoll_poller *p, int op, int fd,
+		      struct evpoll__fd *f)
+{
+	struct evpdev_poller *ev = p->priv;
+	int ret;
+
+	evpdev_revalidate(p, ev);
+	if (!ev->nq) {
+		ret = evpoll__epoll_like_ctl(p, op, fd, f);
+		if (!ret)
+			evpdev_applied(f, op, evpoll__tag(fd, f), f->events);
+		return ret;
+	}
+	if (evpdev_queue_grow(ev) < 0)
+		return -ENOMEM;
+	evpdev_change_set(&ev->q[ev->nq], op, fd, f);
+	ret = evpoll_submit(ev->ep.epfd, ev->q, ev->nq + 1, NULL, 0, NULL);
+	if (ret < 0)
+		ret = -errno;
+	if (ev->q[ev->nq].result <= 0)
+		ret = ev->q[ev->nq].result;
+	if (!ret)
+		evpdev_applied(f, op, evpoll__tag(fd, f), f->events);
+	evpdev_settle(p, ev);
+	return ret;
+}
+
+static int evpdev_queue(struct evpoll_poller *p, int op, int fd,
+			struct evpoll__fd *f)
+{
+	struct evpdev_poller *ev = p->priv;
+	int i = evpdev_queued(ev, fd, f);
+	struct evpoll_change *c = i >= 0 ? &ev->q[i] : NULL;
+	struct stat st;
+
+	if (!ev->batch)
+		return 1;
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		/* Sockets and pipes: nothing but memory can fail. */
+		if (!S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode))
+			return 1;
+		break;
+	case EPOLL_CTL_MOD:
+		if (c) {
+			/* Merges: a queued ADD stays an ADD. */
+			c->event.events = f->events;
+			c->event.data.u64 = evpoll__tag(fd, f);
+			/* MOD back to what the kernel has: cancels out. */
+			if (c->op == EPOLL_CTL_MOD && evpdev_mod_is_noop(f))
+				evpdev_unqueue_at(p, ev, i);
+			return 0;
+		}
+		if (evpdev_mod_is_noop(f))
+			return 0;
+		break;
+	default:
+		if (!c)
+			return 1;
+		op = c->op;
+		evpdev_unqueue_at(p, ev, i);
+		/* Never reached the kernel: nothing to undo. */
+		return op == EPOLL_CTL_ADD ? 0 : 1;
+	}
+	if (evpdev_queue_grow(ev) < 0)
+		return 1;
+	if (op == EPOLL_CTL_ADD) {
+		ev->qfile[ev->nq].dev = st.st_dev;
+		ev->qfile[ev->nq].ino = st.st_ino;
+	}
+	evpdev_change_set(&ev->q[ev->nq++], op, fd, f);
+	f->bidx = ev->nq;
+	return 0;
+}
+
+static int evpdev_wait(struct evpoll_poller *p,
+		       struct evpoll_poller_event *evs, int max,
+		       int timeout_ms)
+{
+	struct evpdev_poller *ev = p->priv;
+	struct evpoll_wait_opts opts = { 0 };
+	struct timespec ts;
+	int n, nr, err;
+
+	if (!ev->batch)
+		return evpoll__epoll_like_wait(p, evs, max, timeout_ms);
+	n = evpdev_report_refused(p, ev, evs, max);
+	if (n == max)
+		return n;
+	nr = evpoll__epoll_like_buf(p, max - n);
+	if (nr < 0)
+		return n ? n : nr;
+	if (n)
+		timeout_ms = 0;
+	evpdev_revalidate(p, ev);
+	if (!ev->nq) {
+		/* Nothing to apply: the plain wait. */
+		nr = evpoll__epoll_like_wait(p, evs + n, max - n, timeout_ms);
+		if (nr < 0)
+			return n ? n : nr;
+		return n + nr;
+	}
+	if (timeout_ms >= 0) {
+		evpoll__ms_to_timespec(timeout_ms, &ts);
+		opts.timeout = &ts;
+	}
+	nr = evpoll_submit(ev->ep.epfd, ev->q, ev->nq, ev->ep.buf, max - n,
+			   &opts);
+	err = errno;
+	evpdev_settle(p, ev);
+	if (nr < 0)
+		return n ? n : -err;
+	n += evpoll__epoll_like_report(p, evs + n, nr);
+	return n + evpdev_report_refused(p, ev, evs + n, max - n);
+}
+
+static int evpdev_wakeup(struct evpoll_poller *p)
+{
+	struct evpdev_poller *ev = p->priv;
+
+	return evpoll_user_trigger(ev->ep.epfd, ev->user_id) < 0 ? -errno : 0;
+}
+
+/* Does the module of @epfd have EVPOLL_IOC_FORGET? */
+static int evpdev_has_forget(int epfd)
+{
+	struct evpoll_version v = { .size = sizeof(v) };
+
+	if (ioctl(epfd, EVPOLL_IOC_VERSION, &v) < 0)
+		return 0;
+	return !!(v.features & EVPOLL_IOC_FEAT_FORGET);
+}
+
+static int evpdev_close(struct evpoll_poller *p, int fd, struct evpoll__fd *f)
+{
+	struct evpdev_poller *ev = p->priv;
+	struct evpoll_forget fg = { .fd = fd };
+	int ret, i = evpdev_queued(ev, fd, f);
+
+	if (i >= 0) {
+		int queued_add = ev->q[i].op == EPOLL_CTL_ADD;
+
+		evpdev_unqueue_at(p, ev, i);
+		/* The kernel never had it: only the fd is left to close. */
+		if (queued_add)
+			goto out_close;
+	}
+	ret = 0;
+	if (ev->forget) {
+		/* 1: dropped; 0: kept (other references remain): DEL. */
+		ret = ioctl(ev->ep.epfd, EVPOLL_IOC_FORGET, &fg);
+		if (ret < 0)
+			ret = -errno;
+	}
+	if (ret == 1)
+		goto out_close;
+	if (ret == 0)
+		ret = evpdev_ctl(p, EPOLL_CTL_DEL, fd, f);
+	if (ret == -EBADF)
+		return ret;
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+out_close:
+	return close(fd) < 0 ? -errno : 0;
+}
+
+static int evpdev_user_new(struct evpoll_poller *p)
+{
+	struct evpdev_poller *ev = p->priv;
+
+	ev->user_id = evpoll_user_add(ev->ep.epfd, EVPOLL__TAG_OWN, EPOLLIN);
+	return ev->user_id < 0 ? -errno : 0;
+}
+
 static int evpdev_init(struct evpoll_poller *p)
 {
-	int ret = evpoll__epoll_like_init(p, &evpdev_calls);
+	int ret = evpoll__epoll_like_init(p, &evpdev_calls,
+					  sizeof(struct evpdev_poller));
+	const char *nosub = getenv("EVPOLL_NO_SUBMIT");
+	struct evpdev_poller *ev;
+	uint64_t feat;
 
-	return ret < 0 ? evpdev_errno_to_probe(-ret) : 0;
+	if (ret < 0)
+		return evpdev_errno_to_probe(-ret);
+	ev = p->priv;
+	if (evpoll_features(ev->ep.epfd, &feat) < 0)
+		feat = 0;
+	ev->batch = (feat & EVPOLL_FEAT_SUBMIT) &&
+		    !(nosub && *nosub && strcmp(nosub, "0"));
+	if (!ev->batch)
+		p->caps &= ~EVPOLL_CAP_BATCHED;
+	ev->forget = evpdev_has_forget(ev->ep.epfd);
+	ev->user_id = -1;
+	if (!(feat & EVPOLL_FEAT_USER) || evpdev_user_new(p) < 0)
+		p->wakeup = NULL;	/* poller.c's eventfd */
+	return 0;
+}
+
+static void evpdev_destroy(struct evpoll_poller *p)
+{
+	struct evpdev_poller *ev = p->priv;
+
+	free(ev->q);
+	free(ev->qfile);
+	free(ev->ref);
+	evpoll__epoll_like_destroy(p);
+}
+
+/*
+ * A new set (after fork, or without items nobody can name): the queue
+ * is kept for the new set, and registrations whose ADD is still queued,
+ * which the old set never had, are hidden from the move.  The wake-up
+ * user event is made again in the new set.
+ */
+static int evpdev_reinit(struct evpoll_poller *p)
+{
+	struct evpdev_poller *ev = p->priv;
+	int i, kept = 0, nq = ev->nq, ret, uret = 0;
+
+	ev->nq = 0;	/* evpdev_ctl() must not flush into the old set */
+	for (i = 0; i < p->nfds; i++)
+		p->fds[i].bu64 = 0;	/* the items are copied anew */
+	for (i = 0; i < nq; i++)
+		if (ev->q[i].op == EPOLL_CTL_ADD)
+			p->fds[ev->q[i].fd].state &= ~EVPOLL__FD_USED;
+	ret = evpoll__epoll_like_reinit(p);
+	for (i = 0; i < nq; i++) {
+		struct evpoll_change *c = &ev->q[i];
+		struct evpoll__fd *f = &p->fds[c->fd];
+
+		if (c->op == EPOLL_CTL_ADD)
+			f->state |= EVPOLL__FD_USED;
+		else if (!(f->state & EVPOLL__FD_USED))
+			continue;	/* forgotten by the move */
+		ev->qfile[kept] = ev->qfile[i];
+		ev->q[kept] = *c;
+		f->bidx = ++kept;
+	}
+	ev->nq = kept;
+	if (ev->user_id >= 0)
+		uret = evpdev_user_new(p);
+	return ret < 0 ? ret : uret;
 }
 
 const struct evpoll_backend_ops evpoll__backend_evpoll = {
 	.name		= "evpoll",
 	.id		= EVPOLL_BACKEND_EVPOLL,
-	.caps		= EVPOLL__EPOLL_LIKE_CAPS,
+	.caps		= EVPOLL__EPOLL_LIKE_CAPS | EVPOLL_CAP_BATCHED,
 	.flags		= EVPOLL__BACKEND_KERNEL_FILES,
 	.probe		= evpdev_probe,
 	.init		= evpdev_init,
-	.ctl		= evpoll__epoll_like_ctl,
-	.wait		= evpoll__epoll_like_wait,
-	.destroy	= evpoll__epoll_like_destroy,
-	.reinit		= evpoll__epoll_like_reinit,
+	.ctl		= evpdev_ctl,
+	.wait		= evpdev_wait,
+	.destroy	= evpdev_destroy,
+	.reinit		= evpdev_reinit,
+	.wakeup		= evpdev_wakeup,
+	.queue		= evpdev_queue,
+	.close		= evpdev_close,
 };

@@ -44,6 +44,7 @@
 #ifndef _EVPOLL_BACKEND_H
 #define _EVPOLL_BACKEND_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -53,6 +54,8 @@
 #define EVPOLL__FD_USED		(1U << 0)  /* registered */
 #define EVPOLL__FD_DISARMED	(1U << 1)  /* ONESHOT fired, waiting for MOD */
 #define EVPOLL__FD_OWN		(1U << 2)  /* the poller's own wake-up fd */
+/* A queued change the kernel refused: the event reported is its last. */
+#define EVPOLL__FD_REFUSED	(1U << 3)
 
 /**
  * struct evpoll__fd - one registered fd, poller->fds[fd]
@@ -96,6 +99,8 @@ struct evpoll__fd {
  *		ADD/MOD/DEL for the file now at an fd number (see poller.c)
  * @wakefd:	eventfd registered as EVPOLL__FD_OWN, written by
  *		evpoll_poller_wakeup(); -1 with a backend that has ->wakeup
+ * @wakeup:	this instance's ->wakeup: the backend's, which its ->init may
+ *		clear (evpoll without user events: the eventfd instead)
  * @wake:	a wake-up is pending (backends with ->wakeup); atomic
  * @check_fds:	EVPOLL_POLLER_CHECK_FDS was given
  * @stale:	events a backend got for registrations it cannot name any
@@ -112,6 +117,7 @@ struct evpoll_poller {
 	uint32_t gen;
 	int shadow;
 	int wakefd;
+	int (*wakeup)(struct evpoll_poller *p);
 	int wake;
 	int check_fds;
 	unsigned int stale;
@@ -153,6 +159,17 @@ struct evpoll_poller {
  * @wakeup:	optional: make a waiting (or the next) ->wait return; called
  *		from any thread, after @wake was set.  Backends without it
  *		are woken through @wakefd.
+ * @queue:	optional: ADD of a new registration, MOD, or DEL of a
+ *		registered fd, which the backend may defer to its next ->wait
+ *		(evpoll's batched path): 0 queued (or cancelled out),
+ *		-errno refused at once, 1 not queued (poller.c calls ->ctl).
+ *		A backend with ->queue applies what it queued before any
+ *		->ctl, ->reinit or ->close, and reports what the kernel then
+ *		refuses as Documentation/backends.rst says.
+ * @close:	optional: evpoll_poller_close() of the registered @fd: drop
+ *		the registration's kernel side (not the table entry) and
+ *		close @fd; returns close(2)'s answer.  Without it: ->ctl's DEL,
+ *		then close(2).
  */
 struct evpoll_backend_ops {
 	const char *name;
@@ -168,6 +185,9 @@ struct evpoll_backend_ops {
 	void (*destroy)(struct evpoll_poller *p);
 	int (*reinit)(struct evpoll_poller *p);
 	int (*wakeup)(struct evpoll_poller *p);
+	int (*queue)(struct evpoll_poller *p, int op, int fd,
+		     struct evpoll__fd *f);
+	int (*close)(struct evpoll_poller *p, int fd, struct evpoll__fd *f);
 };
 
 extern const struct evpoll_backend_ops evpoll__backend_evpoll;
@@ -243,6 +263,13 @@ static inline int evpoll__tag_fd(uint64_t tag)
 }
 
 /*
+ * The data of a backend's own kernel object that is not a registration
+ * (evpoll's wake-up user event): no tag is all ones (above), and reports
+ * skip it without counting it as @stale.
+ */
+#define EVPOLL__TAG_OWN		(~0ULL)
+
+/*
  * epoll and evpoll share one implementation (backend-epoll.c), over
  * different system call wrappers, and so offer the same capabilities.
  */
@@ -258,8 +285,28 @@ struct evpoll__epoll_calls {
 	int (*wait)(int epfd, struct epoll_event *evs, int max, int timeout);
 };
 
+/**
+ * struct evpoll__epoll_like - p->priv of the epoll and evpoll backends
+ * @calls:	the system call wrappers
+ * @epfd:	the set
+ * @buf:	wait buffer, @bufcap entries
+ * @bufcap:	its capacity
+ *
+ * The evpoll backend embeds it first in its own state (init's @size).
+ */
+struct evpoll__epoll_like {
+	const struct evpoll__epoll_calls *calls;
+	int epfd;
+	struct epoll_event *buf;
+	int bufcap;
+};
+
 int evpoll__epoll_like_init(struct evpoll_poller *p,
-			    const struct evpoll__epoll_calls *calls);
+			    const struct evpoll__epoll_calls *calls,
+			    size_t size);
+int evpoll__epoll_like_buf(struct evpoll_poller *p, int max);
+int evpoll__epoll_like_report(struct evpoll_poller *p,
+			      struct evpoll_poller_event *evs, int nr);
 int evpoll__epoll_like_ctl(struct evpoll_poller *p, int op, int fd,
 			   struct evpoll__fd *f);
 int evpoll__epoll_like_wait(struct evpoll_poller *p,
@@ -281,6 +328,8 @@ int evpoll__epoll_move(struct evpoll_poller *p,
 
 /* Drop @fd after a backend found it closed (POLLNVAL, EBADF). */
 void evpoll__fd_forget(struct evpoll_poller *p, int fd);
+/* Clear a table entry whose kernel side is gone (or left to ->reinit). */
+void evpoll__fd_clear(struct evpoll_poller *p, struct evpoll__fd *f);
 
 /* Shared helpers. */
 void evpoll__ms_to_timespec(int timeout_ms, struct timespec *ts);

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "registry.h"
 
 static const struct evpoll_backend_ops *const
 poller_backends[EVPOLL_BACKEND_COUNT] = {
@@ -77,6 +78,30 @@ static const struct evpoll_backend_ops *poller_ops(enum evpoll_backend b)
 		return NULL;
 	return poller_backends[b];
 }
+
+static const char *poller_registry_name(int b)
+{
+	return poller_backends[b]->name;
+}
+
+static int poller_registry_probe(int b)
+{
+	return poller_backends[b]->probe();
+}
+
+static const char *const poller_aliases[][2] = {
+	{ "io_uring", "uring" },
+	{ "linuxaio", "aio" },
+	{ NULL, NULL },
+};
+
+static const struct evpoll__registry poller_registry = {
+	.env	= "EVPOLL_BACKEND",
+	.nr	= EVPOLL_BACKEND_COUNT,
+	.name	= poller_registry_name,
+	.probe	= poller_registry_probe,
+	.aliases = poller_aliases,
+};
 
 void evpoll__ms_to_timespec(int timeout_ms, struct timespec *ts)
 {
@@ -116,20 +141,7 @@ const char *evpoll_backend_name(enum evpoll_backend backend)
  */
 int evpoll_backend_by_name(const char *name)
 {
-	int b;
-
-	if (!name)
-		return -EINVAL;
-	if (!strcmp(name, "default"))
-		return EVPOLL_BACKEND_DEFAULT;
-	if (!strcmp(name, "io_uring"))
-		return EVPOLL_BACKEND_URING;
-	if (!strcmp(name, "linuxaio"))
-		return EVPOLL_BACKEND_AIO;
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (!strcmp(name, poller_backends[b]->name))
-			return b;
-	return -EINVAL;
+	return evpoll__registry_by_name(&poller_registry, name);
 }
 
 /**
@@ -181,9 +193,9 @@ int evpoll_backends_available(enum evpoll_backend *list, int max)
 
 	if (max < 0 || (max > 0 && !list))
 		return -EINVAL;
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++) {
-		if (poller_backends[b]->probe() < 0)
-			continue;
+	for (b = evpoll__registry_next(&poller_registry, 0);
+	     b < EVPOLL_BACKEND_COUNT;
+	     b = evpoll__registry_next(&poller_registry, b)) {
 		if (n < max)
 			list[n] = b;
 		n++;
@@ -204,20 +216,7 @@ int evpoll_backends_available(enum evpoll_backend *list, int max)
  */
 int evpoll_backend_default(void)
 {
-	const char *env = getenv("EVPOLL_BACKEND");
-	int b, ret;
-
-	if (env && *env) {
-		b = evpoll_backend_by_name(env);
-		if (b <= EVPOLL_BACKEND_DEFAULT)
-			return -EINVAL;
-		ret = evpoll_backend_probe(b);
-		return ret < 0 ? ret : b;
-	}
-	for (b = EVPOLL_BACKEND_DEFAULT + 1; b < EVPOLL_BACKEND_COUNT; b++)
-		if (poller_backends[b]->probe() == 0)
-			return b;
-	return -ENODEV;
+	return evpoll__registry_default(&poller_registry);
 }
 
 static int poller_ctl(struct evpoll_poller *p, int op, int fd,
@@ -281,6 +280,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 	p->caps = ops->caps;
 	p->shadow = -1;
 	p->wakefd = -1;
+	p->wakeup = ops->wakeup;
 	p->check_fds = !!(flags & EVPOLL_POLLER_CHECK_FDS);
 	ret = ops->init(p);
 	if (ret < 0) {
@@ -294,7 +294,7 @@ int evpoll_poller_new(enum evpoll_backend backend, unsigned int flags,
 			goto out_free;
 		}
 	}
-	if (!ops->wakeup) {
+	if (!p->wakeup) {
 		ret = poller_wakefd_new(p);
 		if (ret < 0)
 			goto out_free;
@@ -404,8 +404,7 @@ static int poller_fd_reserve(struct evpoll_poller *p, int fd)
 	return 0;
 }
 
-/* Clear a table entry whose kernel side is gone (or left to ->reinit). */
-static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
+void evpoll__fd_clear(struct evpoll_poller *p, struct evpoll__fd *f)
 {
 	memset(f, 0, sizeof(*f));
 	p->count--;
@@ -415,7 +414,7 @@ static void poller_clear(struct evpoll_poller *p, struct evpoll__fd *f)
 static void poller_drop(struct evpoll_poller *p, struct evpoll__fd *f, int fd)
 {
 	p->ops->ctl(p, EPOLL_CTL_DEL, fd, f);
-	poller_clear(p, f);
+	evpoll__fd_clear(p, f);
 }
 
 /*
@@ -510,6 +509,23 @@ static int poller_ctl_absent(struct evpoll_poller *p, int fd)
 }
 
 /*
+ * A plain change of a registration (ADD of a new one, MOD, DEL): the
+ * backend may queue it for its next wait (->queue, evpoll's batched path).
+ */
+static int poller_backend_ctl(struct evpoll_poller *p, int op, int fd,
+			      struct evpoll__fd *f)
+{
+	int ret;
+
+	if (p->ops->queue) {
+		ret = p->ops->queue(p, op, fd, f);
+		if (ret <= 0)
+			return ret;
+	}
+	return p->ops->ctl(p, op, fd, f);
+}
+
+/*
  * Set up @f as a new registration of @fd and hand it to the backend;
  * @f is cleared again if the backend refuses it.
  */
@@ -527,7 +543,7 @@ static int poller_insert(struct evpoll_poller *p, int fd, uint32_t events,
 	f->events = events;
 	f->data = data;
 	f->gen = poller_next_gen(p);
-	ret = p->ops->ctl(p, EPOLL_CTL_ADD, fd, f);
+	ret = poller_backend_ctl(p, EPOLL_CTL_ADD, fd, f);
 	if (ret < 0) {
 		memset(f, 0, sizeof(*f));
 		return ret;
@@ -548,7 +564,7 @@ static int poller_mod(struct evpoll_poller *p, int fd, struct evpoll__fd *f,
 	f->data = data;
 	f->gen = poller_next_gen(p);
 	f->state &= ~EVPOLL__FD_DISARMED;
-	ret = p->ops->ctl(p, EPOLL_CTL_MOD, fd, f);
+	ret = poller_backend_ctl(p, EPOLL_CTL_MOD, fd, f);
 	if (ret < 0) {
 		f->events = saved.events;
 		f->data = saved.data;
@@ -584,7 +600,7 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 			if (ret < 0)
 				*f = old;
 			if (poller_stale(ret))
-				poller_clear(p, f);
+				evpoll__fd_clear(p, f);
 			return ret;
 		}
 		return poller_insert(p, fd, events, data);
@@ -596,16 +612,16 @@ static int poller_ctl_kernel(struct evpoll_poller *p, int op, int fd,
 	case EPOLL_CTL_DEL:
 		if (!f)
 			return poller_ctl_absent(p, fd);
-		ret = p->ops->ctl(p, op, fd, f);
+		ret = poller_backend_ctl(p, op, fd, f);
 		if (ret < 0 && !poller_stale(ret))
 			return ret;
-		poller_clear(p, f);
+		evpoll__fd_clear(p, f);
 		return ret;
 	default:
 		return -EINVAL;
 	}
 	if (poller_stale(ret))
-		poller_clear(p, f);
+		evpoll__fd_clear(p, f);
 	return ret;
 }
 
@@ -658,25 +674,37 @@ static int poller_ctl_shadow(struct evpoll_poller *p, int op, int fd,
 	return -EINVAL;
 }
 
-static int poller_ctl(struct evpoll_poller *p, int op, int fd,
-		      uint32_t events, uint64_t data)
+/*
+ * The checks of a call on one fd: 0 with *@fp its table entry (NULL if
+ * not registered), or -EINVAL (@p NULL, the poller's own fd: as
+ * epoll_ctl() on the epoll fd itself), -EBADF (@fd negative).
+ */
+static int poller_fd_arg(struct evpoll_poller *p, int fd,
+			 struct evpoll__fd **fp)
 {
-	struct evpoll__fd *f;
-	int ret;
-
 	if (!p)
 		return -EINVAL;
 	if (fd < 0)
 		return -EBADF;
+	*fp = evpoll__fd_lookup(p, fd);
+	if (*fp && ((*fp)->state & EVPOLL__FD_OWN))
+		return -EINVAL;
+	return 0;
+}
+
+static int poller_ctl(struct evpoll_poller *p, int op, int fd,
+		      uint32_t events, uint64_t data)
+{
+	struct evpoll__fd *f;
+	int ret = poller_fd_arg(p, fd, &f);
+
+	if (ret < 0)
+		return ret;
 	if (op != EPOLL_CTL_DEL) {
 		ret = poller_check_events(p, op, events);
 		if (ret < 0)
 			return ret;
 	}
-	f = evpoll__fd_lookup(p, fd);
-	/* The poller's own fd: as epoll_ctl() on the epoll fd itself. */
-	if (f && (f->state & EVPOLL__FD_OWN))
-		return -EINVAL;
 	if (p->shadow < 0)
 		return poller_ctl_kernel(p, op, fd, f, events, data);
 	return poller_ctl_shadow(p, op, fd, f, events, data);
@@ -733,6 +761,44 @@ int evpoll_poller_del(struct evpoll_poller *p, int fd)
 	return poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
 }
 
+/**
+ * evpoll_poller_close() - stop watching an fd and close it
+ * @p:  the poller
+ * @fd: the file descriptor (open)
+ *
+ * evpoll_poller_del() then close(2), in one call, so that a backend can
+ * do both in the right order: on evpoll a change still queued for @fd is
+ * dropped, and the module is told before the close (EVPOLL_IOC_FORGET,
+ * where the module has it), so that its item is gone, and the close
+ * releases the file, before this returns.  @fd is closed whenever it was
+ * open, watched or not.
+ *
+ * Return: 0, or a negative errno value: -EBADF if @fd is not open (not
+ * closed then; a watched fd that was closed is forgotten), -ENOENT or
+ * -EPERM if @p did not watch @fd (closed all the same), -EINVAL (@p
+ * NULL, or @fd the poller's own), or the error of close(2) (@fd is
+ * closed all the same, as close(2) leaves it).
+ */
+int evpoll_poller_close(struct evpoll_poller *p, int fd)
+{
+	struct evpoll__fd *f;
+	int ret = poller_fd_arg(p, fd, &f);
+
+	if (ret < 0)
+		return ret;
+	if (f && p->ops->close) {
+		ret = p->ops->close(p, fd, f);
+		evpoll__fd_clear(p, f);
+		return ret;
+	}
+	ret = poller_ctl(p, EPOLL_CTL_DEL, fd, 0, 0);
+	if (ret == -EBADF)
+		return ret;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	return ret;
+}
+
 /*
  * After the backend delivered @n events: drop those of the wake-up fd
  * (setting *@woken) and, on shadow backends or with
@@ -758,13 +824,19 @@ static int poller_delivered(struct evpoll_poller *p,
 			*woken = 1;
 			continue;
 		}
+		if (f->state & EVPOLL__FD_REFUSED) {
+			/* Its EPOLLERR (->queue): the registration ends. */
+			evs[out++] = evs[i];
+			evpoll__fd_clear(p, f);
+			continue;
+		}
 		if ((p->shadow >= 0 || p->check_fds) &&
 		    poller_stale(poller_same_file(p, fd))) {
 			/* epoll, evpoll: the item left is ->reinit's. */
 			if (p->shadow >= 0)
 				poller_drop(p, f, fd);
 			else
-				poller_clear(p, f);
+				evpoll__fd_clear(p, f);
 			continue;
 		}
 		if ((f->events & EPOLLONESHOT) &&
@@ -818,7 +890,7 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 		int ret, woken = 0;
 
 		/* A pending wake-up of a ->wakeup backend: do not block. */
-		n = p->ops->wakeup &&
+		n = p->wakeup &&
 		    __atomic_load_n(&p->wake, __ATOMIC_ACQUIRE) ? 0 : ms;
 		n = p->ops->wait(p, evs, maxevents, n);
 		if (n < 0)
@@ -835,7 +907,7 @@ int evpoll_poller_wait(struct evpoll_poller *p,
 			if (ret < 0 && n == 0)
 				return ret;
 		}
-		if (p->ops->wakeup &&
+		if (p->wakeup &&
 		    __atomic_exchange_n(&p->wake, 0, __ATOMIC_ACQ_REL))
 			woken = 1;
 		if (n > 0 || ms == 0 || woken)
@@ -867,10 +939,10 @@ int evpoll_poller_wakeup(struct evpoll_poller *p)
 
 	if (!p)
 		return -EINVAL;
-	if (p->ops->wakeup) {
+	if (p->wakeup) {
 		if (__atomic_exchange_n(&p->wake, 1, __ATOMIC_ACQ_REL))
 			return 0;	/* one is pending already */
-		return p->ops->wakeup(p);
+		return p->wakeup(p);
 	}
 	/* EAGAIN: the counter is full, the waiter will wake anyway. */
 	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)

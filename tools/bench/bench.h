@@ -99,6 +99,10 @@ union bench_extra {
 		double caches;		/* slab caches, bytes per item */
 		double slab;		/* all slab, bytes per item */
 	} mem;
+	struct {
+		double syscalls;	/* per op, -1: not counted */
+		double waits;		/* waits per op (burst) */
+	} v2;				/* toggle, batch-add, burst */
 };
 
 struct bench_mode;
@@ -220,5 +224,13 @@ long scaled_writes(enum evpoll_backend b, long n, long w, long min);
 void flush_wait(struct evpoll_poller *p, long ops);
 struct evpoll_poller *poller_with(enum evpoll_backend b, long n);
 void drain(int fd);
+uint64_t bench_evpoll_features(void);
+long sysc_count(void);
+double sysc_per(long before, long after, long ops);
+
+/* mode-toggle.c: for the version 2 modes (toggle, batch-add, burst) */
+struct evpoll_poller *bench_variant_poller(enum evpoll_backend b,
+					   bool no_submit, bool batched);
+void bench_format_syscalls(char *buf, size_t len, const union bench_extra *x);
 
 #endif /* _EVPOLL_BENCH_H */

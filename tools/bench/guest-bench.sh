@@ -23,8 +23,9 @@ param=/sys/module/evpoll/parameters/reap_interval_ms
 ulimit -n 1048576 2>/dev/null || ulimit -n 262144
 echo 1048576 >/proc/sys/fs/aio-max-nr
 echo 1048576 >/proc/sys/fs/nr_open 2>/dev/null || true
-# System calls per op (measure.c) come from the raw_syscalls tracepoint.
-[ -e /sys/kernel/tracing/events ] ||
+# System calls per op (toggle, batch-add, burst) are counted on the
+# raw_syscalls:sys_enter tracepoint: tracefs must be mounted.
+[ -d /sys/kernel/tracing/events ] ||
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 if [ -n "${BENCH_REAP_MS:-}" ] && [ -w "$param" ]; then
 	echo "$BENCH_REAP_MS" >"$param"

@@ -442,7 +442,7 @@ void print_table(FILE *f)
 			fprintf(f, "\n%s (%s): per %s, median of the repeats;"
 				" spread = (max-min)/median\n", m->name, metric,
 				label(m->per, metric));
-			fprintf(f, "%-11s %6s %5s %4s %12s %7s %8s %11s %7s %8s %7s  %s\n",
+			fprintf(f, "%-13s %6s %5s %4s %12s %7s %8s %11s %7s %8s %7s  %s\n",
 				"backend", label(m->n_label, "N"),
 				label(m->param_label, "-"), "reps",
 				"insn", "spread", "x epoll", "ns", "spread",
@@ -453,7 +453,7 @@ void print_table(FILE *f)
 		fmt_ratio(sy, sizeof(sy), c->sys);
 		if (m->format)
 			m->format(extra, sizeof(extra), &c->extra);
-		fprintf(f, "%-11s %6ld %5ld %4d %12.0f %6.1f%% %8s %11.0f %6.1f%% %8s %7s  %s\n",
+		fprintf(f, "%-13s %6ld %5ld %4d %12.0f %6.1f%% %8s %11.0f %6.1f%% %8s %7s  %s\n",
 			c->backend, c->n, c->param, c->reps, c->insn,
 			100 * c->insn_spread, ir, c->ns, 100 * c->ns_spread, wr,
 			sy, extra);

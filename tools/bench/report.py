@@ -12,7 +12,11 @@ single ctl through the library and the LD_PRELOAD shim (issue 14 part A,
 reported but not counted in the issue 6 verdict), idle cost flat (within
 1.3x) from the smallest to the largest N, and the machine's background
 while nothing happens (quiet, quiet-inst) at most 1.2x epoll's from
-N=10000 up (issue 12).  Instruction counts first, wall clock beside.
+N=10000 up (issue 12); and version 2's (issue 13), evpoll with batched
+changes and min-wait ("evpoll-submit") against epoll: toggle at most
+0.70x per request, batch-add at most 0.35x per fd at every N, burst with
+min_events=8 at most 0.80x per event, with the system calls per op
+beside.  Instruction counts first, wall clock beside.
 """
 import csv
 import os
@@ -20,8 +24,8 @@ import shutil
 import subprocess
 import sys
 
-ORDER = ["epoll", "evpoll", "evpoll-ring", "uring", "aio", "poll", "select",
-         "sigio",
+ORDER = ["epoll", "evpoll", "evpoll-submit", "submit-2mod", "evpoll-ring",
+         "uring", "uring-batch", "aio", "poll", "select", "sigio",
          "blocking", "nonblock", "aio-uring", "aio-linux", "aio-posix"]
 
 
@@ -231,6 +235,10 @@ def targets(rows):
                          "(all slab); epoll %.1f, %.1f" % (
                              n, ev[0]["x0"], ev[0]["x1"], ep[0]["x0"],
                              ep[0]["x1"]))
+    v2 = v2_targets(cells)
+    for good, line in v2:
+        ok &= good
+        lines.append(line)
     lines.append("targets: %s" % ("all met" if ok else "NOT all met"))
     return "\n".join(lines)
 
@@ -260,6 +268,47 @@ def ring_targets(cells, lines):
         lines.append("%-6s %-6s %6d %5d %9.3f (target %.2f)  %s" % (
             mode, met, n, param, ratio, limit, "ok" if good else "MISSED"))
     return ok
+
+
+# Version 2 (issue 13): (mode, metric, param or None, bound, what).
+V2_TARGETS = (
+    ("toggle", "request", None, 0.70, "per request"),
+    ("batch-add", "add", None, 0.35, "per fd"),
+    ("burst", "event", 8, 0.80, "per event, min_events=8"),
+)
+
+
+def syscalls(r):
+    return "-" if r["x0"] < 0 else "%.2f" % r["x0"]
+
+
+def v2_targets(cells):
+    """(ok, line) per evpoll-submit cell of a version 2 target."""
+    out = []
+    for mode, met, param, bound, what in V2_TARGETS:
+        found = False
+        for key, r in sorted(cells.items()):
+            m, mt, n, p, b = key
+            if (m, mt, b) != (mode, met, "evpoll-submit") or \
+                    (param is not None and p != param):
+                continue
+            e = cells.get((m, mt, n, p, "epoll"))
+            if not e:
+                continue
+            found = True
+            ratio = r["insn_ratio"] if r["insn_ratio"] > 0 else r["ns_ratio"]
+            good = 0 < ratio <= bound
+            out.append((good, "%-9s N=%-6d p=%-3d evpoll-submit %.3fx "
+                        "insn (spread %.1f%%), %.3fx wall; syscalls/op %s "
+                        "(epoll %s)  target <= %.2f %s: %s" % (
+                            mode, n, p, r["insn_ratio"],
+                            100 * max(r["insn_spread"], e["insn_spread"]),
+                            r["ns_ratio"], syscalls(r), syscalls(e), bound,
+                            what, "ok" if good else "MISSED")))
+        if not found:
+            out.append((False, "%-9s no evpoll-submit result: target <= "
+                        "%.2f %s MISSED" % (mode, bound, what)))
+    return out
 
 
 def rst_table(header, body):
@@ -303,10 +352,12 @@ def rst_tables(rows):
                     line.append("%.0f insn | %.0f ns" % (c["insn_per_op"],
                                                          c["ns_per_op"]))
             body.append(line)
-        nname = {"herd": "T", "echo": "C"}.get(mode, "N")
+        nname = {"herd": "T", "echo": "C", "burst": "B"}.get(mode, "N")
         title = "%s, per %s%s" % (mode, met, "" if mode in (
-            "idle", "mem", "latency", "echo", "quiet", "quiet-inst") else
-            ", %s=%d" % ({"chain": "A", "churn": "K", "herd": "excl"}
+            "idle", "mem", "latency", "echo", "quiet", "quiet-inst", "toggle",
+            "batch-add") else
+            ", %s=%d" % ({"chain": "A", "churn": "K", "herd": "excl",
+                          "burst": "min_events"}
                          .get(mode, "p"), param))
         out.append(title)
         out.append("")

@@ -5,6 +5,8 @@
  * limits and CPU the runs need.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,4 +234,74 @@ void drain(int fd)
 
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
+}
+
+/*
+ * System calls of the calling thread, counted by the kernel: a counting
+ * perf event on the raw_syscalls:sys_enter tracepoint (root, tracefs).
+ * -1 where that is not available (the figures then say so).
+ */
+static __thread int sysc_fd = -2;
+
+static int sysc_open(void)
+{
+	static const char *const ids[] = {
+		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
+	};
+	struct perf_event_attr a = { .size = sizeof(a) };
+	char buf[32];
+	size_t i;
+	int fd, n;
+
+	a.type = PERF_TYPE_TRACEPOINT;
+	a.exclude_kernel = 0;
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		fd = open(ids[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		a.config = strtoull(buf, NULL, 10);
+		return syscall(SYS_perf_event_open, &a, 0, -1, -1,
+			       PERF_FLAG_FD_CLOEXEC);
+	}
+	return -1;
+}
+
+long sysc_count(void)
+{
+	uint64_t v;
+
+	if (sysc_fd == -2)
+		sysc_fd = sysc_open();
+	if (sysc_fd < 0 || read(sysc_fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	return (long)v;
+}
+
+/* System calls per op between two sysc_count() readings, -1 if unknown. */
+double sysc_per(long before, long after, long ops)
+{
+	if (before < 0 || after < 0 || ops <= 0)
+		return -1;
+	/* The reading itself is a read(2). */
+	return (double)(after - before - 1) / ops;
+}
+
+/* The module's EVPOLL_FEAT_* bits, 0 without /dev/evpoll. */
+uint64_t bench_evpoll_features(void)
+{
+	uint64_t feat = 0;
+	int fd = evpoll_create1(EPOLL_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (evpoll_features(fd, &feat))
+		feat = 0;
+	close(fd);
+	return feat;
 }
