@@ -248,7 +248,7 @@ static bool evp_v2_ready_locked(struct evpoll *evp,
 				const struct evp_inflight *self);
 static int evp_v2_item_ctl(struct evpoll *evp, struct evpoll_item *item,
 			   u32 op);
-static bool evp_v2_wanted(__poll_t events);
+static bool evp_v2_wanted(struct evpoll *evp, __poll_t events);
 static int evp_v2_attach(struct evpoll *evp, struct file *tfile, int fd,
 			 u32 op);
 static void evp_v2_show_item(struct evpoll_item *item, struct seq_file *m);
@@ -1452,7 +1452,7 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		break;
 	}
 	if (!err && (op == EVPOLL_CTL_ADD || op == EVPOLL_CTL_MOD) &&
-	    evp_v2_wanted(events))
+	    evp_v2_wanted(evp, events))
 		err = evp_v2_attach(evp, tfile, fd, op);
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
@@ -2121,12 +2121,15 @@ static void evpi_ext_free(struct evpoll_item *item)
 
 /*
  * Can an ADD or MOD with @events need evp_v2_attach()?  Without a
- * tombstone and with counters off it does nothing: the plain path skips
- * its second lookup of the item.
+ * tombstone, with counters off and no event ring (whose posts need every
+ * item's extension) it does nothing: the plain path skips its second
+ * lookup of the item.
  */
-static bool evp_v2_wanted(__poll_t events)
+static bool evp_v2_wanted(struct evpoll *evp, __poll_t events)
 {
-	return (events & EVPOLLREMOVED) || READ_ONCE(item_counters);
+	lockdep_assert_held(&evp->mtx);	/* evp->ring is set under it */
+	return (events & EVPOLLREMOVED) || READ_ONCE(item_counters) ||
+	       evp->ring;
 }
 
 /*
