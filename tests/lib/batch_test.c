@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,52 @@ TEST_F(batch, refused_change_is_an_error_event)
 	ASSERT_EQ(1, WAIT(10000));
 	EXPECT_EQ(10, self->ev[0].data);
 	EXPECT_EQ(0, evpoll_poller_close(self->p, pfd[0]));
+	close(pfd[1]);
+}
+
+/*
+ * A refusal must not wait for something else to happen: a blocking wait
+ * that applies a change the kernel refuses returns with its EPOLLERR at
+ * once (as kevent() returns its EV_ERROR entries), bounded by alarm().
+ */
+static int limit_fd = -1;
+static char limit_old[32];
+
+/* On the alarm: put the watch limit back for the tests after, then fail. */
+static void limit_restore_and_fail(int sig)
+{
+	ssize_t n = pwrite(limit_fd, limit_old, strlen(limit_old), 0);
+
+	(void)n;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+TEST_F(batch, refused_change_ends_a_blocking_wait)
+{
+	char old[32] = "", zero[] = "0";
+	int pfd[2], wfd, n;
+
+	wfd = open(WATCHES, O_RDWR | O_CLOEXEC);
+	if (wfd < 0)
+		SKIP(return, "%s: %s (root only)", WATCHES, strerror(errno));
+	n = read(wfd, old, sizeof(old) - 1);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, pipe2(pfd, O_NONBLOCK | O_CLOEXEC));
+	ASSERT_EQ(0, evpoll_poller_add(self->p, pfd[0], EPOLLIN, 9));
+	limit_fd = wfd;
+	memcpy(limit_old, old, sizeof(limit_old));
+	signal(SIGALRM, limit_restore_and_fail);
+	ASSERT_EQ((ssize_t)strlen(zero), pwrite(wfd, zero, strlen(zero), 0));
+	alarm(5);
+	n = WAIT(-1);
+	alarm(0);
+	ASSERT_EQ((ssize_t)strlen(old), pwrite(wfd, old, strlen(old), 0));
+	close(wfd);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(pfd[0], self->ev[0].fd);
+	EXPECT_EQ(EPOLLERR, self->ev[0].events);
+	close(pfd[0]);
 	close(pfd[1]);
 }
 
