@@ -112,6 +112,8 @@ struct evpoll_change {
  * @sigmask:	NULL: leave the mask alone; else the mask during the wait
  * @min_events:	0 or 1: return at the first event; more: at least this many
  *		(more than maxevents is taken as maxevents)
+ * @flags:	0, or EVPOLL_WAIT_ERR_NOWAIT: if one of the call's changes
+ *		failed, do not block (return what is ready, possibly 0)
  * @min_wait_ns: with @min_events > 1: wait at most this long after the
  *		first event for more (0: until @min_events or the timeout)
  */
@@ -119,8 +121,11 @@ struct evpoll_wait_opts {
 	const struct timespec *timeout;
 	const sigset_t *sigmask;
 	unsigned int min_events;
+	unsigned int flags;
 	long long min_wait_ns;
 };
+
+#define EVPOLL_WAIT_ERR_NOWAIT	0x1U
 
 EVPOLL_API int evpoll_submit(int evfd, struct evpoll_change *changes,
 			     int nchanges, struct epoll_event *events,

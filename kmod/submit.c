@@ -21,6 +21,10 @@
  *     back into the struct when it can be) is its index.
  *  3. With EVPOLL_SUBMIT_WAIT, the wait: its events include those the
  *     changes just caused (an ADD of a ready fd is reported by this call).
+ *     With EVPOLL_SUBMIT_ERR_NOWAIT too, a change whose result is not 0
+ *     makes the wait not block (as kevent() returns at once with its
+ *     EV_ERROR entries): a caller that reports refusals as events never
+ *     sleeps on one.
  *
  * Locking: none of its own; each change takes the instance's locks as
  * EVPOLL_IOC_CTL does, one change at a time (cond_resched() between), so a
@@ -34,10 +38,13 @@
 #include <uapi/linux/evpoll.h>
 #include "evpoll_int.h"
 
-/* Apply the changes; return 0, or -EFAULT with *done = the faulting index. */
+/*
+ * Apply the changes; return 0, or -EFAULT with *done = the faulting index.
+ * *failed: whether a change got a result other than 0.
+ */
 static int evpoll_submit_changes(struct evpoll *evp,
 				 struct evpoll_submit_change __user *uc,
-				 u32 nchanges, u32 *done)
+				 u32 nchanges, u32 *done, bool *failed)
 {
 	struct evpoll_submit_change c;
 	u32 i;
@@ -50,6 +57,7 @@ static int evpoll_submit_changes(struct evpoll *evp,
 			break;
 		res = evpoll_core_ctl_v2(evp, c.op, c.fd,
 					 (__force __poll_t)c.events, c.data);
+		*failed |= res != 0;
 		/* Only a concurrent munmap()/mprotect() gets here. */
 		if (put_user(res, &uc[i].result)) {
 			i++;
@@ -69,6 +77,7 @@ static long evpoll_ioctl_submit(struct evpoll *evp,
 	ktime_t end, *endp = NULL;
 	struct evpoll_submit s;
 	sigset_t kmask;
+	bool failed = false;
 	u32 usize, done;
 	long ret;
 
@@ -88,7 +97,8 @@ static long evpoll_ioctl_submit(struct evpoll *evp,
 
 	if (!(s.flags & EVPOLL_SUBMIT_WAIT)) {
 		if (s.events || s.maxevents || s.min_events || s.timeout ||
-		    s.min_wait || s.sigmask || s.sigsetsize)
+		    s.min_wait || s.sigmask || s.sigsetsize ||
+		    (s.flags & EVPOLL_SUBMIT_ERR_NOWAIT))
 			return -EINVAL;
 	} else {
 		if (s.maxevents <= 0 || s.maxevents > EVPOLL_MAX_EVENTS ||
@@ -113,12 +123,17 @@ static long evpoll_ioctl_submit(struct evpoll *evp,
 		}
 	}
 
-	ret = evpoll_submit_changes(evp, changes, s.nchanges, &done);
+	ret = evpoll_submit_changes(evp, changes, s.nchanges, &done, &failed);
 	/* Best effort: the struct was readable; it may not be writable. */
 	if (put_user(done, &us->nchanged) && !ret)
 		ret = -EFAULT;
 	if (ret || !events)
 		return ret;
+	if (failed && (s.flags & EVPOLL_SUBMIT_ERR_NOWAIT)) {
+		/* The caller learns of the refusal now, with what is ready. */
+		end = 0;
+		endp = &end;
+	}
 
 	if (s.sigmask) {
 		/* As epoll_pwait(): SIGKILL and SIGSTOP cannot be blocked. */

@@ -426,7 +426,7 @@ static int evpdev_wait(struct evpoll_poller *p,
 		       int timeout_ms)
 {
 	struct evpdev_poller *ev = p->priv;
-	struct evpoll_wait_opts opts = { 0 };
+	struct evpoll_wait_opts opts = { .flags = EVPOLL_WAIT_ERR_NOWAIT };
 	struct timespec ts;
 	int n, nr, err;
 

@@ -15,6 +15,7 @@
  * applied before it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,6 +97,19 @@ static int submit_slice(int evfd, struct evpoll_submit *s,
 	return ret;
 }
 
+/* With ERR_NOWAIT: did one of these (applied) changes fail? */
+static bool submit_any_failed(const struct evpoll_submit *s,
+			      const struct evpoll_change *changes, int n)
+{
+	int i;
+
+	if (!(s->flags & EVPOLL_SUBMIT_ERR_NOWAIT))
+		return false;
+	for (i = 0; i < n; i++)
+		if (changes[i].result)
+			return true;
+	return false;
+}
 
 /**
  * evpoll_submit() - apply changes, then wait, in one call
@@ -134,8 +148,11 @@ int evpoll_submit(int evfd, struct evpoll_change *changes, int nchanges,
 						ts->tv_nsec;
 		}
 		if (opts) {
-			if (opts->min_wait_ns < 0)
+			if (opts->min_wait_ns < 0 ||
+			    (opts->flags & ~EVPOLL_WAIT_ERR_NOWAIT))
 				return submit_fail(EINVAL);
+			if (opts->flags & EVPOLL_WAIT_ERR_NOWAIT)
+				s.flags |= EVPOLL_SUBMIT_ERR_NOWAIT;
 			s.min_events = opts->min_events;
 			s.min_wait = opts->min_wait_ns;
 			if (opts->sigmask) {
@@ -154,6 +171,9 @@ int evpoll_submit(int evfd, struct evpoll_change *changes, int nchanges,
 
 		if (submit_slice(evfd, &part, changes) < 0)
 			return -1;
+		/* A refusal in an earlier slice counts for the wait too. */
+		if (submit_any_failed(&s, changes, EVPOLL_SUBMIT_MAX))
+			s.timeout = 0;
 		changes += EVPOLL_SUBMIT_MAX;
 		nchanges -= EVPOLL_SUBMIT_MAX;
 	}

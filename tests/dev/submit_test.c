@@ -145,6 +145,46 @@ TEST_F(submit, failure_does_not_stop_the_next)
 		  -EEXIST);
 }
 
+/*
+ * EVPOLL_SUBMIT_ERR_NOWAIT: a refused change makes a blocking wait return
+ * at once (bounded by alarm(), whose default action fails the test); a
+ * call whose changes all succeed still blocks; the flag needs a wait.
+ */
+TEST_F(submit, err_nowait)
+{
+	struct evpoll_submit s = {
+		.size = sizeof(s),
+		.flags = EVPOLL_SUBMIT_WAIT | EVPOLL_SUBMIT_ERR_NOWAIT,
+		.maxevents = 4, .timeout = -1,
+	};
+	struct epoll_event ev[4];
+	evp_chg c[2];
+
+	c[0] = evp_chg_make(EVPOLL_CTL_ADD, self->p[0], EPOLLIN, 1);
+	c[1] = evp_chg_make(EVPOLL_CTL_MOD, self->q[0], EPOLLIN, 2);
+	s.changes = (uintptr_t)c;
+	s.nchanges = 2;
+	s.events = (uintptr_t)ev;
+	alarm(5);
+	EXPECT_EQ(evp_submit_args(self->evfd, &s), 0);
+	alarm(0);
+	EXPECT_EQ(c[0].result, 0);
+	EXPECT_EQ(c[1].result, -ENOENT);
+
+	/* All succeed: the wait blocks until its timeout (50 ms). */
+	c[0] = evp_chg_make(EVPOLL_CTL_ADD, self->q[0], EPOLLIN, 2);
+	s.nchanges = 1;
+	s.timeout = 50 * 1000000LL;
+	EXPECT_EQ(evp_submit_args(self->evfd, &s), 0);
+	EXPECT_EQ(c[0].result, 0);
+
+	/* Without EVPOLL_SUBMIT_WAIT the flag is refused. */
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = EVPOLL_SUBMIT_ERR_NOWAIT;
+	EXPECT_EQ(evp_submit_args(self->evfd, &s), -EINVAL);
+}
+
 /* An event a change of the call causes is reported by that call's wait. */
 TEST_F(submit, change_and_wait)
 {

@@ -202,7 +202,9 @@ struct evpoll_submit_change {
 
 /* evpoll_submit.flags */
 #define EVPOLL_SUBMIT_WAIT	(1U << 0)  /* wait after the changes */
-#define EVPOLL_SUBMIT_FLAGS	(EVPOLL_SUBMIT_WAIT)
+/* With WAIT: if a change failed, the wait does not block (kevent()'s rule) */
+#define EVPOLL_SUBMIT_ERR_NOWAIT (1U << 1)
+#define EVPOLL_SUBMIT_FLAGS	(EVPOLL_SUBMIT_WAIT | EVPOLL_SUBMIT_ERR_NOWAIT)
 
 /**
  * struct evpoll_submit - EVPOLL_IOC_SUBMIT argument
