@@ -14,6 +14,15 @@
  */
 #include <linux/fs.h>
 #define evpoll_file_refs(f)	file_count(f)
+/*
+ * Drop one reference unless it is the last (true if dropped), and take
+ * one unless none is left (true if taken): the f_count forms of
+ * fput()'s fast path and of get_file_rcu() (whose 6.12 form takes a
+ * pointer to an RCU-protected file pointer instead).
+ */
+#define evpoll_file_put_unless_last(f) \
+	atomic_long_add_unless(&(f)->f_count, -1, 1)
+#define evpoll_file_tryget(f)	atomic_long_inc_not_zero(&(f)->f_count)
 
 /*
  * Tasks that get no timer slack on a timed wait, as select/poll/epoll

@@ -42,6 +42,10 @@
  * instance file; it is taken (by evp_wake_pollers()) after the ready lock
  * has been dropped.
  *
+ * evpoll_instances_lock (global spinlock, process context only, a leaf;
+ * taken inside evp->mtx to arm the reaper): the list of instances and the
+ * reaper work's arming state (see "Reaper").
+ *
  * Nesting (an instance watching another instance): evpoll_nest_lock
  * (global spinlock, process context only, a leaf) protects every
  * instance's children/parents edge lists and the loop-check scratch fields.
@@ -61,13 +65,15 @@
  *     rdllist, scanning   wq.lock (scanning also read with READ_ONCE)
  *     wq                  wq.lock (self)
  *     poll_wait           poll_wait.lock (self)
- *     reap_work           mtx to arm; also armed by the reaper on a busy
- *                         mtx and by a reap_interval_ms write (under
- *                         evpoll_instances_lock); cancelled at destroy
- *     reap_backoff        only the reap work itself (a work item never
- *                         runs concurrently with itself)
- *     reap_file, reap_fd  mtx
- *     reap_wanted         set by the reap work without mtx (WRITE_ONCE),
+ *     reap_due, reap_shift  mtx; also written by the reaper work on a
+ *                         busy mtx and by a reap_interval_ms write
+ *                         (WRITE_ONCE; read with READ_ONCE, see "Reaper")
+ *     reap_armed          mtx (read by the reaper work without it)
+ *     reap_nr_seen        mtx (at arming) and the reaper work, as reap_due
+ *     reap_backoff        only the reaper work (a work item never runs
+ *                         concurrently with itself)
+ *     reap_file, reap_fd, reap_found  mtx
+ *     reap_wanted         set by the reaper work without mtx (WRITE_ONCE),
  *                         cleared under mtx
  *     instance_link       evpoll_instances_lock
  *     nr_wakeups          wq.lock
@@ -99,7 +105,7 @@
  * Context of each entry point (see Documentation/locking.rst):
  *   evpoll_core_ctl, evpoll_core_wait, evpoll_core_poll,
  *   evpoll_core_show_fdinfo, evpoll_core_destroy,
- *   evp_reap_fn:                   process context, may sleep
+ *   evpoll_core_forget, evp_reaper_fn: process context, may sleep
  *   evp_wake:                      any context, under a target's wq lock
  *
  * Ready-list states of an item (rdllink, under wq.lock):
@@ -114,7 +120,7 @@
  *
  * Removal paths (all under evp->mtx, so they exclude each other and
  * delivery): EVPOLL_CTL_DEL; insert rollback; instance destroy; orphaned
- * file (at delivery, and from the reaper work, see "Reaper" below).  Each
+ * file (at delivery, and from the reaper, see "Reaper" below); FORGET.  Each
  * unhooks the item from the target wait queues first (after which no
  * callback can see it), then unlinks it from the ready list, then frees it.
  */
@@ -151,7 +157,9 @@ struct evpoll {
 	unsigned long nr_items;
 	struct evpoll_user *user;	/* charged for each item */
 	struct file *file;		/* the instance's own file */
-	struct delayed_work reap_work;	/* drops orphaned items */
+	unsigned long reap_due;		/* reaper: next pass (jiffies) */
+	unsigned long reap_armed;	/* reaper: when the set became non-empty */
+	unsigned long reap_nr_seen;	/* reaper: nr_items when last looked */
 	struct list_head instance_link;	/* in evpoll_instances */
 	u64 nr_wakeups;			/* callbacks that queued an item */
 	u64 nr_delivered;		/* events copied to user space */
@@ -164,6 +172,8 @@ struct evpoll {
 	u64 path_gen;			/* path check memo (evp_subtree_check) */
 	u8 nests;			/* wake-up nesting level (lockdep) */
 	u8 reap_backoff;		/* reaper: busy retries, doublings */
+	u8 reap_shift;			/* reaper: period doublings (idle) */
+	bool reap_found;		/* reaper: orphan found since last pass */
 	int reap_fd;			/* reaper: last key seen, with */
 	const struct file *reap_file;	/* (NULL: start a new pass) */
 	bool reap_wanted;		/* reaper found mtx busy: holder reaps */
@@ -824,49 +834,132 @@ static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
  * ------
  * A module has no hook in __fput(), so items whose file was closed without
  * EVPOLL_CTL_DEL (orphaned, see fref.c) are found by looking: at delivery
- * (evp_send_events()), and by this per-instance delayed work, armed while
- * the instance watches anything, every reap_interval_ms.  Its period, its
- * arming and its walk are all here.
+ * (evp_send_events()), by EVPOLL_IOC_FORGET before a cooperative close
+ * (evpoll_core_forget()), and by this reaper, the backstop for everything
+ * else.  Its period, its arming and its walk are all here.
+ *
+ * One work item serves every instance: a deferrable delayed work (its
+ * timer never wakes an idle CPU; it runs with that CPU's next wake-up).
+ * Each instance that watches anything has a due time (reap_due) and a
+ * back-off exponent (reap_shift): its next pass comes reap_interval_ms <<
+ * reap_shift after the last one.  A pass that finds nothing doubles the
+ * period, up to reap_interval_ms << EVP_REAP_SHIFT_MAX; an orphan found
+ * (by a pass or at delivery) brings it back to reap_interval_ms.  An
+ * instance whose set was empty starts at reap_interval_ms <<
+ * EVP_REAP_SHIFT_FRESH: a fresh set is not walked at once, and one still
+ * growing when that time comes (a program adding its fds) gets another
+ * fresh period, as long as its first pass stays within the longest
+ * period of the set becoming non-empty.  An instance
+ * that watches nothing has no due time and costs nothing: the work is
+ * only armed while some instance watches something, for the earliest due
+ * time (due times within half a period are served by the same run).
+ *
+ * Close latency for raw-ioctl users (Documentation/design.rst): an idle
+ * orphan is dropped within reap_interval_ms << EVP_REAP_SHIFT_MAX (64
+ * periods: 16 s at the default 250 ms) plus the time of one pass, plus
+ * whatever deferral the timer sees on an idle CPU; an orphan with events
+ * at the next delivery.
  *
  * The work runs in a shared workqueue, so it never sleeps on evp->mtx,
  * which a user can hold for as long as a page fault on its events buffer
  * (userfaultfd, FUSE) or a target's ->poll() takes: it only trylocks, and
- * when the mutex is busy tries again after one jiffy, then twice as long
- * each time, up to one period.  A task that holds the mutex can keep it
- * busy for good (a thread doing ctl calls back to back), so the work also
- * sets reap_wanted, and the next ctl or WAIT, before it releases the
- * mutex, does one batch of the pass itself (evp_reap_if_wanted()): the
- * pass makes progress at the pace of the holder, at the holder's cost,
- * and its cursor (the last key seen) is kept under the mutex for
- * whichever side continues it.
+ * when the mutex is busy sets reap_wanted and tries again after one
+ * jiffy, then twice as long each time, up to one period.  A task that
+ * holds the mutex can keep it busy for good (a thread doing ctl calls
+ * back to back), so the next ctl or WAIT, before it releases the mutex,
+ * does one batch of the pass itself (evp_reap_if_wanted()): the pass makes
+ * progress at the pace of the holder, at the holder's cost, and its cursor
+ * (the last key seen) is kept under the mutex for whichever side
+ * continues it.  The walk takes EVP_REAP_BATCH items per hold of the
+ * mutex and reschedules between batches.
  *
- * Every instance is on evpoll_instances (evpoll_instances_lock, a leaf
- * spinlock), so that setting reap_interval_ms from 0 back to a period
- * arms the instances whose work stopped re-arming meanwhile.
+ * Every instance is on evpoll_instances.  evpoll_instances_lock (a leaf
+ * spinlock, taken inside evp->mtx, never around it) protects the list and
+ * the work's arming state (evp_reaper_armed, evp_reaper_expires).  The
+ * work pins the instance it walks by a reference on its file (an instance
+ * whose file is being released is skipped), so it walks the list with
+ * the lock dropped around each instance.  Setting reap_interval_ms
+ * restarts every instance's schedule (fresh) and re-arms the work; 0
+ * stops it (a run that finds 0 does nothing and does not re-arm).
+ * reap_due and reap_shift are written under evp->mtx, and also by the
+ * work (busy retries) and by a reap_interval_ms write without it: racing
+ * writes each leave a valid schedule no later than one maximal period.
  */
 static unsigned int reap_interval_ms = 250;
 static LIST_HEAD(evpoll_instances);
 static DEFINE_SPINLOCK(evpoll_instances_lock);
 
+/* Back-off: a fresh set's first pass, and the longest period. */
+#define EVP_REAP_SHIFT_FRESH	4	/* 16 periods: 4 s at 250 ms */
+#define EVP_REAP_SHIFT_MAX	6	/* 64 periods: 16 s at 250 ms */
+
+static void evp_reaper_fn(struct work_struct *work);
+static DECLARE_DEFERRABLE_WORK(evp_reaper, evp_reaper_fn);
+static bool evp_reaper_armed;		/* evpoll_instances_lock */
+static unsigned long evp_reaper_expires; /* evpoll_instances_lock */
+/* Root-only sysfs counters (main.c): runs of the work, completed walks. */
+static atomic_long_t evp_reaper_nr_runs = ATOMIC_LONG_INIT(0);
+static atomic_long_t evp_reaper_nr_passes = ATOMIC_LONG_INIT(0);
+
+unsigned long evpoll_core_reaper_runs(void)
+{
+	return atomic_long_read(&evp_reaper_nr_runs);
+}
+
+unsigned long evpoll_core_reaper_passes(void)
+{
+	return atomic_long_read(&evp_reaper_nr_passes);
+}
+
+/* The reaper's period in jiffies, at least one; 0 when reaping is off. */
+static unsigned long evp_reap_period(void)
+{
+	unsigned int ms = READ_ONCE(reap_interval_ms);
+
+	return ms ? max(msecs_to_jiffies(ms), 1UL) : 0;
+}
+
+/* Make the work run no later than @due (jiffies). */
+static void evp_reaper_want(unsigned long due)
+{
+	unsigned long now = jiffies;
+
+	spin_lock(&evpoll_instances_lock);
+	if (!evp_reaper_armed || time_before(due, evp_reaper_expires)) {
+		evp_reaper_armed = true;
+		evp_reaper_expires = due;
+		mod_delayed_work(system_unbound_wq, &evp_reaper,
+				 time_after(due, now) ? due - now : 0);
+	}
+	spin_unlock(&evpoll_instances_lock);
+}
+
+/* Schedule @evp's next pass @shift doublings of the period from now. */
+static unsigned long evp_reap_plan(struct evpoll *evp, unsigned int shift)
+{
+	unsigned long due = jiffies + (evp_reap_period() << shift);
+
+	WRITE_ONCE(evp->reap_shift, shift);
+	WRITE_ONCE(evp->reap_due, due);
+	return due;
+}
+
 static int evp_reap_interval_set(const char *val,
 				 const struct kernel_param *kp)
 {
+	unsigned long due = 0;
 	struct evpoll *evp;
-	unsigned int ms;
 	int err;
 
 	err = param_set_uint(val, kp);
-	if (err)
+	if (err || !READ_ONCE(reap_interval_ms))
 		return err;
-	ms = READ_ONCE(reap_interval_ms);
-	if (!ms)
-		return 0;
-	/* A pass on an empty set does nothing and does not re-arm. */
 	spin_lock(&evpoll_instances_lock);
 	list_for_each_entry(evp, &evpoll_instances, instance_link)
-		queue_delayed_work(system_unbound_wq, &evp->reap_work,
-				   msecs_to_jiffies(ms));
+		due = evp_reap_plan(evp, EVP_REAP_SHIFT_FRESH);
 	spin_unlock(&evpoll_instances_lock);
+	if (due)
+		evp_reaper_want(jiffies + evp_reap_period());
 	return 0;
 }
 
@@ -877,17 +970,47 @@ static const struct kernel_param_ops evp_reap_interval_ops = {
 module_param_cb(reap_interval_ms, &evp_reap_interval_ops, &reap_interval_ms,
 		0644);
 MODULE_PARM_DESC(reap_interval_ms,
-		 "how often (ms) each instance drops items whose file was closed without DEL; 0 = only at delivery and close (default 250)");
+		 "base period (ms) of the backstop that drops items whose file was closed without DEL; idle instances back off to 64 periods; 0 = only at delivery and FORGET (default 250)");
 
-/* Queue the next reaper pass, unless reaping is off or the set is empty. */
+/* The set just became non-empty: its first pass, reaper armed for it. */
 static void evp_reap_arm(struct evpoll *evp)
 {
-	unsigned int ms = READ_ONCE(reap_interval_ms);
-
 	lockdep_assert_held(&evp->mtx);
-	if (ms && evp->nr_items)
-		queue_delayed_work(system_unbound_wq, &evp->reap_work,
-				   msecs_to_jiffies(ms));
+	WRITE_ONCE(evp->reap_armed, jiffies);
+	WRITE_ONCE(evp->reap_nr_seen, evp->nr_items);
+	if (evp_reap_period() && evp->nr_items)
+		evp_reaper_want(evp_reap_plan(evp, EVP_REAP_SHIFT_FRESH));
+}
+
+/*
+ * A fresh set (no pass yet) still growing at its first due time: put the
+ * first pass off by another fresh period, within the longest period of
+ * the set becoming non-empty.  The reaper work only.
+ */
+static bool evp_reap_postpone(struct evpoll *evp, unsigned long now)
+{
+	/* data_race: a stale nr_items only decides one postponement. */
+	unsigned long nr = data_race(evp->nr_items);
+	unsigned long period = evp_reap_period();
+	unsigned long again = now + (period << EVP_REAP_SHIFT_FRESH);
+
+	if (READ_ONCE(evp->reap_shift) != EVP_REAP_SHIFT_FRESH ||
+	    nr == READ_ONCE(evp->reap_nr_seen) ||
+	    time_after(again, READ_ONCE(evp->reap_armed) +
+			      (period << EVP_REAP_SHIFT_MAX)))
+		return false;
+	WRITE_ONCE(evp->reap_nr_seen, nr);
+	WRITE_ONCE(evp->reap_due, again);
+	return true;
+}
+
+/* An orphan was found: activity, back to the shortest period. */
+static void evp_reap_found(struct evpoll *evp)
+{
+	lockdep_assert_held(&evp->mtx);
+	evp->reap_found = true;
+	if (READ_ONCE(evp->reap_shift) && evp_reap_period())
+		evp_reaper_want(evp_reap_plan(evp, 0));
 }
 
 /* Items the reaper checks per hold of evp->mtx. */
@@ -915,12 +1038,13 @@ static struct rb_node *evp_next_after(struct evpoll *evp,
 }
 
 /*
- * Reaper work: drop items whose file only evpoll still holds (fref.c).
- * It walks the interest set in key order, EVP_REAP_BATCH items per hold
- * of evp->mtx, and resumes after the last key it saw: ctl and wait on a
+ * One batch of @evp's pass: drop items whose file only evpoll still holds
+ * (fref.c).  It walks the interest set in key order, EVP_REAP_BATCH items
+ * per call, and resumes after the last key it saw: ctl and wait on a
  * large set never wait for a whole walk.  Items added behind the cursor
- * meanwhile are checked by the next period's walk.  evp->reap_file is only
- * compared, never dereferenced (its item may be gone).
+ * meanwhile are checked by the next pass.  evp->reap_file is only
+ * compared, never dereferenced (its item may be gone).  At the end of the
+ * walk, the next pass is planned (backed off unless an orphan was found).
  */
 static bool evp_reap_batch(struct evpoll *evp)
 {
@@ -928,7 +1052,6 @@ static bool evp_reap_batch(struct evpoll *evp)
 	unsigned int n;
 
 	lockdep_assert_held(&evp->mtx);
-	evp->reap_wanted = false;
 	rbn = evp->reap_file ?
 	      evp_next_after(evp, evp->reap_file, evp->reap_fd) :
 	      rb_first(&evp->items);
@@ -945,7 +1068,12 @@ static bool evp_reap_batch(struct evpoll *evp)
 	if (rbn)
 		return false;
 	evp->reap_file = NULL;	/* pass done */
-	evp_reap_arm(evp);
+	WRITE_ONCE(evp->reap_wanted, false);
+	evp_reap_plan(evp, evp->reap_found ? 0 :
+		      min_t(unsigned int, READ_ONCE(evp->reap_shift) + 1,
+			    EVP_REAP_SHIFT_MAX));
+	evp->reap_found = false;
+	atomic_long_inc(&evp_reaper_nr_passes);
 	return true;
 }
 
@@ -957,35 +1085,90 @@ static void evp_reap_if_wanted(struct evpoll *evp)
 		evp_reap_batch(evp);
 }
 
-static void evp_reap_fn(struct work_struct *work)
+/*
+ * The work's pass over one instance (pinned by the caller): batches with
+ * the mutex dropped in between; a busy mutex is left to its holder.
+ */
+static void evp_reap_instance(struct evpoll *evp)
 {
-	struct evpoll *evp = container_of(to_delayed_work(work),
-					  struct evpoll, reap_work);
-	bool done;
+	unsigned long busy;
 
-	do {
+	for (;;) {
 		if (!mutex_trylock(&evp->mtx)) {
-			/*
-			 * Busy: never sleep on it here (see above).  A pass
-			 * once queued completes even if reaping was turned
-			 * off meanwhile (retries then at most once a second).
-			 */
-			unsigned long cap =
-				msecs_to_jiffies(READ_ONCE(reap_interval_ms)) ?:
-				HZ;
-
+			/* Busy: never sleep on it here (see above). */
+			busy = min(1UL << evp->reap_backoff,
+				   evp_reap_period() ?: HZ);
 			WRITE_ONCE(evp->reap_wanted, true);
-			queue_delayed_work(system_unbound_wq, &evp->reap_work,
-					   min(1UL << evp->reap_backoff, cap));
-			if ((1UL << evp->reap_backoff) < cap)
+			WRITE_ONCE(evp->reap_due, jiffies + busy);
+			if ((1UL << evp->reap_backoff) < busy)
 				evp->reap_backoff++;
 			return;
 		}
 		evp->reap_backoff = 0;
-		done = evp_reap_batch(evp);
+		if (evp_reap_batch(evp)) {
+			mutex_unlock(&evp->mtx);
+			return;
+		}
 		mutex_unlock(&evp->mtx);
 		cond_resched();
-	} while (!done);
+	}
+}
+
+static void evp_reaper_fn(struct work_struct *work)
+{
+	unsigned long now, due, next = 0, slack = evp_reap_period() / 2;
+	struct evpoll *evp, *pinned = NULL;
+	bool armed = false;
+
+	atomic_long_inc(&evp_reaper_nr_runs);
+	spin_lock(&evpoll_instances_lock);
+	evp_reaper_armed = false;
+	if (!evp_reap_period()) {	/* off: no re-arming */
+		spin_unlock(&evpoll_instances_lock);
+		return;
+	}
+	now = jiffies;
+	list_for_each_entry(evp, &evpoll_instances, instance_link) {
+		/* data_race: a stale nr_items costs one look, or one run. */
+		if (!data_race(evp->nr_items))
+			continue;
+		if (!time_before(now + slack, READ_ONCE(evp->reap_due)))
+			evp_reap_postpone(evp, now);
+		due = READ_ONCE(evp->reap_due);
+		if (time_before(now + slack, due) ||
+		    !evpoll_file_tryget(evp->file)) {
+			/*
+			 * Not due; or being released (destroy empties it),
+			 * then looked at again a period later at the latest.
+			 */
+			if (!time_before(now + slack, due))
+				due = now + evp_reap_period();
+			if (!armed || time_before(due, next))
+				next = due;
+			armed = true;
+			continue;
+		}
+		/* Pinned: @evp stays on the list while the lock is dropped. */
+		spin_unlock(&evpoll_instances_lock);
+		if (pinned)
+			fput(pinned->file);	/* a kworker: deferred */
+		pinned = evp;
+		evp_reap_instance(evp);
+		cond_resched();
+		spin_lock(&evpoll_instances_lock);
+		/* data_race: as above. */
+		if (data_race(evp->nr_items)) {
+			due = READ_ONCE(evp->reap_due);
+			if (!armed || time_before(due, next))
+				next = due;
+			armed = true;
+		}
+	}
+	spin_unlock(&evpoll_instances_lock);
+	if (pinned)
+		fput(pinned->file);
+	if (armed)
+		evp_reaper_want(next);
 }
 
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
@@ -1921,10 +2104,17 @@ void evpoll_core_tomb_post(struct evpoll *evp, struct evpoll_tomb *tomb,
 	evp_tomb_post(evp, tomb, data);
 }
 
-/* An item whose file was closed without DEL: drop it, maybe tombstone. */
-static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
+/*
+ * Drop an item whose file is (about to be) closed: remove it, post its
+ * tombstone if it asked for one.  If evpoll held the file's last
+ * reference, the release runs in fref.c's work, never when this task
+ * returns to user space: a WAIT that drops an orphan and then sleeps
+ * must not sit on the release it caused (the peer's HUP it may wait for).
+ */
+static void evp_drop_closed(struct evpoll *evp, struct evpoll_item *item)
 {
 	struct evpoll_item_ext *ext = evpi_ext(item);
+	struct evpoll_fref *fref = item->fref;
 	struct evpoll_tomb *tomb = NULL;
 	u64 data = item->data;
 
@@ -1933,10 +2123,68 @@ static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
 		tomb = ext->tomb;
 		ext->tomb = NULL;
 	}
+	evpoll_fref_hold(fref);		/* evp_remove()'s put is not final */
 	evp_remove(evp, item);
-	evp->nr_reaped++;
+	evpoll_fref_put_async(fref);
 	if (tomb)
 		evp_tomb_post(evp, tomb, data);
+}
+
+/* An item whose file was closed without DEL (found by looking). */
+static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
+{
+	evp_drop_closed(evp, item);
+	evp->nr_reaped++;
+	evp_reap_found(evp);
+}
+
+/**
+ * evpoll_core_forget - EVPOLL_IOC_FORGET: @fd is about to be closed
+ * @evp:	the instance
+ * @fd:		the fd, still open
+ *
+ * If, once @fd is closed, nobody but evpoll would hold its file (the
+ * file's references are then exactly @fd's, evpoll's pin and ours, from
+ * fget() here), drops at once this instance's items for the file: the one
+ * keyed (file, @fd), and those keyed by other fds of the same file that
+ * were closed before (a dup()'s item outlives the close of its fd, as in
+ * epoll, until the file goes).  Anything else holding the file (another
+ * fd, a fork, an SCM_RIGHTS message in flight, a syscall in progress on
+ * another thread) keeps them, as epoll keeps items until the file's last
+ * close; the reaper or a later FORGET drops them.  Since @fd is still
+ * open, the put here is never the file's last: the close() that follows
+ * releases it.  The items' files sort together in the tree (by file,
+ * then fd), so this is one lookup and a short walk.
+ *
+ * Return: 1 dropped, 0 kept, -EBADF, -ENOENT (no item for the file).
+ */
+int evpoll_core_forget(struct evpoll *evp, int fd)
+{
+	struct evpoll_item *item;
+	struct rb_node *rbn;
+	struct file *tfile;
+	int ret = -ENOENT;
+
+	tfile = fget(fd);
+	if (!tfile)
+		return -EBADF;
+	mutex_lock(&evp->mtx);
+	for (rbn = evp_next_after(evp, tfile, -1); rbn; ) {
+		item = rb_entry(rbn, struct evpoll_item, rbn);
+		if (evpi_file(item) != tfile)
+			break;
+		if (evpoll_file_refs(tfile) > 3) {
+			ret = 0;
+			break;
+		}
+		rbn = rb_next(rbn);
+		evp_drop_closed(evp, item);
+		ret = 1;
+	}
+	evp_reap_if_wanted(evp);
+	mutex_unlock(&evp->mtx);
+	fput(tfile);
+	return ret;
 }
 
 /* EVPOLL_CTL_DISABLE, _ENABLE, _DEL_NOTIFY on a watched item. */
@@ -2219,7 +2467,6 @@ struct evpoll *evpoll_core_create(struct file *file)
 	evp->file = file;
 	INIT_LIST_HEAD(&evp->children);
 	INIT_LIST_HEAD(&evp->parents);
-	INIT_DELAYED_WORK(&evp->reap_work, evp_reap_fn);
 	INIT_LIST_HEAD(&evp->tombs);
 	INIT_LIST_HEAD(&evp->inflight);
 	spin_lock(&evpoll_instances_lock);
@@ -2237,16 +2484,17 @@ void evpoll_core_destroy(struct evpoll *evp)
 {
 	struct rb_node *rbn;
 
-	/* No reap_interval_ms write may arm the work after the cancel. */
+	/*
+	 * Off the reaper's list: the reaper pins the instances it walks by
+	 * their file, so it is not using this one (whose file is released).
+	 */
 	spin_lock(&evpoll_instances_lock);
 	list_del(&evp->instance_link);
 	spin_unlock(&evpoll_instances_lock);
-	/* The work re-arms itself while items exist: empty the set first. */
 	mutex_lock(&evp->mtx);
 	while ((rbn = rb_first(&evp->items)))
 		evp_remove(evp, rb_entry(rbn, struct evpoll_item, rbn));
 	mutex_unlock(&evp->mtx);
-	cancel_delayed_work_sync(&evp->reap_work);
 	evp_v2_destroy(evp);
 	evpoll_user_put(evp->user);
 	mutex_destroy(&evp->mtx);
@@ -2275,6 +2523,8 @@ int evpoll_core_init(void)
 
 void evpoll_core_exit(void)
 {
+	/* Every instance is gone: a pending run would find nothing. */
+	cancel_delayed_work_sync(&evp_reaper);
 	kmem_cache_destroy(hook_cache);
 	kmem_cache_destroy(item_cache);
 }

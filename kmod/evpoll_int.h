@@ -42,6 +42,9 @@ struct seq_file;
 #define EVPOLL_MAX_EVENTS	(INT_MAX / sizeof(struct epoll_event))
 
 /* core.c: instances */
+int evpoll_core_forget(struct evpoll *evp, int fd);
+unsigned long evpoll_core_reaper_runs(void);
+unsigned long evpoll_core_reaper_passes(void);
 struct evpoll *evpoll_core_create(struct file *file);
 void evpoll_core_destroy(struct evpoll *evp);
 int evpoll_core_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
@@ -57,6 +60,8 @@ void evpoll_core_exit(void);
 /* fref.c: pinned target files, and when an item's file is orphaned */
 struct evpoll_fref *evpoll_fref_get(struct file *file);
 void evpoll_fref_put(struct evpoll_fref *fref);
+void evpoll_fref_hold(struct evpoll_fref *fref);
+void evpoll_fref_put_async(struct evpoll_fref *fref);
 struct file *evpoll_fref_file(const struct evpoll_fref *fref);
 bool evpoll_fref_orphaned(const struct evpoll_fref *fref);
 int evpoll_fref_init(void);

@@ -23,10 +23,20 @@
  * Orphans are found in two places (core.c):
  *  - at delivery: a ready item whose file is orphaned is removed instead of
  *    being reported, so a closed fd never produces an event;
- *  - by each instance's reaper work (core.c's "Reaper" section: its period,
- *    arming and walk), every reap_interval_ms while the instance watches
- *    anything: an idle orphan (no events) is dropped within
- *    reap_interval_ms plus the time of one pass over the instance.
+ *  - by the reaper (core.c's "Reaper" section: one deferrable work for
+ *    all instances, each walked at its own backed-off period): an idle
+ *    orphan (no events) is dropped within the bound documented there.
+ * A program that tells evpoll before it closes (EVPOLL_IOC_FORGET, core.c)
+ * has the item dropped at once instead.
+ *
+ * Dropping an orphan drops the file's last reference, and fput() would
+ * run the release (a TCP socket's FIN, a pipe's EOF, an flock's unlock)
+ * only when the dropping task returns to user space: a WAIT that drops an
+ * orphan and then sleeps would sit on the release it caused, forever if
+ * the event it waits for is that release's (issue 12).  So an orphan's
+ * final put goes through evpoll_fref_put_async(): the last reference is
+ * handed to a work item that releases the file at once (__fput_sync() in
+ * a kworker), whatever the dropping task does next.
  *
  * Locking
  * -------
@@ -58,13 +68,17 @@
  *   fref->file       immutable while the fref exists
  *   fref->nr         refcount_t (atomic)
  *   fref->node       rhashtable's bucket locks
+ *   fref->release    owned by the task that dropped nr to zero, then by
+ *                    fref_release_list (llist: lockless) and its work
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/llist.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "evpoll_int.h"
 
@@ -72,7 +86,10 @@ struct evpoll_fref {
 	struct rhash_head node;	/* in evpoll_frefs, keyed by file */
 	struct file *file;	/* the file, pinned by one reference */
 	refcount_t nr;		/* items watching it, all instances */
-	struct rcu_head rcu;	/* freed after a grace period */
+	union {
+		struct rcu_head rcu;	/* freed after a grace period */
+		struct llist_node release; /* on fref_release_list */
+	};
 };
 
 static struct rhashtable evpoll_frefs;
@@ -174,6 +191,57 @@ void evpoll_fref_put(struct evpoll_fref *fref)
 	call_rcu(&fref->rcu, evpoll_fref_free_rcu);
 }
 
+/*
+ * Final puts of orphans (evpoll_fref_put_async()): the work releases each
+ * file in its own context, then frees the fref.
+ */
+static LLIST_HEAD(fref_release_list);
+
+static void evpoll_fref_release_fn(struct work_struct *work)
+{
+	struct evpoll_fref *fref, *tmp;
+	struct llist_node *list = llist_del_all(&fref_release_list);
+
+	llist_for_each_entry_safe(fref, tmp, list, release) {
+		__fput_sync(fref->file);	/* a kworker: at once */
+		call_rcu(&fref->rcu, evpoll_fref_free_rcu);
+		cond_resched();
+	}
+}
+
+static DECLARE_WORK(fref_release_work, evpoll_fref_release_fn);
+
+/**
+ * evpoll_fref_hold - one more reference for evpoll_fref_put_async()
+ * @fref: a live fref (the caller's item keeps it alive)
+ */
+void evpoll_fref_hold(struct evpoll_fref *fref)
+{
+	refcount_inc(&fref->nr);
+}
+
+/**
+ * evpoll_fref_put_async - evpoll_fref_put() whose final fput() never waits
+ *	for the calling task
+ * @fref: from evpoll_fref_get() or evpoll_fref_hold()
+ *
+ * If evpoll's reference is the file's last, the release runs in a work
+ * item, not when the caller returns to user space (see the overview).
+ * Otherwise this is evpoll_fref_put().
+ */
+void evpoll_fref_put_async(struct evpoll_fref *fref)
+{
+	if (!refcount_dec_and_test(&fref->nr))
+		return;
+	rhashtable_remove_fast(&evpoll_frefs, &fref->node, fref_params);
+	if (evpoll_file_put_unless_last(fref->file)) {
+		call_rcu(&fref->rcu, evpoll_fref_free_rcu);
+		return;
+	}
+	llist_add(&fref->release, &fref_release_list);
+	queue_work(system_unbound_wq, &fref_release_work);
+}
+
 struct file *evpoll_fref_file(const struct evpoll_fref *fref)
 {
 	return fref->file;
@@ -210,6 +278,7 @@ void evpoll_fref_exit(void)
 {
 	/* Every instance is gone (the module is busy while one is open). */
 	WARN_ON_ONCE(atomic_read(&evpoll_frefs.nelems));
+	flush_work(&fref_release_work);	/* files it is still releasing */
 	rhashtable_destroy(&evpoll_frefs);
 	rcu_barrier();		/* the frees of the last frefs */
 	kmem_cache_destroy(fref_cache);

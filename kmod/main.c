@@ -160,10 +160,26 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 	return ret;
 }
 
+/*
+ * EVPOLL_IOC_FORGET: the fd is about to be closed (evpoll_core_forget()).
+ * EFAULT, then EINVAL (flags, reserved), then EBADF, ENOENT.
+ */
+static long evpoll_ioctl_forget(struct evpoll *evp,
+				struct evpoll_forget __user *uf)
+{
+	struct evpoll_forget f;
+
+	if (copy_from_user(&f, uf, sizeof(f)))
+		return -EFAULT;
+	if (f.flags || memchr_inv(f.__reserved, 0, sizeof(f.__reserved)))
+		return -EINVAL;
+	return evpoll_core_forget(evp, f.fd);
+}
+
 /* The feature bits this build of the module supports. */
 static u64 evpoll_features(void)
 {
-	u64 feat = EVPOLL_IOC_FEATURES_V2;
+	u64 feat = EVPOLL_IOC_FEATURES_V2 | EVPOLL_IOC_FEAT_FORGET;
 
 	if (IS_ENABLED(CONFIG_COMPAT))
 		feat |= EVPOLL_IOC_FEAT_COMPAT32;
@@ -210,6 +226,8 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 		return evpoll_ioctl_wait(evp, uarg);
 	case EVPOLL_IOC_VERSION:
 		return evpoll_ioctl_version(uarg);
+	case EVPOLL_IOC_FORGET:
+		return evpoll_ioctl_forget(evp, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -250,9 +268,30 @@ static ssize_t instances_created_show(struct device *dev,
 }
 static DEVICE_ATTR_ADMIN_RO(instances_created);
 
+/*
+ * reaper_runs: runs of the reaper's work; reaper_passes: walks of an
+ * instance's set it (or an instance's holder) completed.  Both stay still
+ * while no instance watches anything (Documentation/design.rst).
+ */
+static ssize_t reaper_runs_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", evpoll_core_reaper_runs());
+}
+static DEVICE_ATTR_ADMIN_RO(reaper_runs);
+
+static ssize_t reaper_passes_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", evpoll_core_reaper_passes());
+}
+static DEVICE_ATTR_ADMIN_RO(reaper_passes);
+
 static struct attribute *evpoll_attrs[] = {
 	&dev_attr_instances.attr,
 	&dev_attr_instances_created.attr,
+	&dev_attr_reaper_runs.attr,
+	&dev_attr_reaper_passes.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(evpoll);
@@ -276,6 +315,7 @@ static int __init evpoll_module_init(void)
 	BUILD_BUG_ON(sizeof(struct evpoll_submit) != EVPOLL_SUBMIT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct evpoll_user_ctl) != 24);
 	BUILD_BUG_ON(sizeof(struct evpoll_version) != EVPOLL_VERSION_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct evpoll_forget) != 24);
 
 	err = evpoll_limits_init();
 	if (err)

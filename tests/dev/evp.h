@@ -17,8 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +272,110 @@ static inline int evp_send_fds(int via, const int *fds, int n)
 	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
 	return sendmsg(via, &msg, 0) == 1 ? 0 : -errno;
+}
+
+/* A connected loopback TCP pair: sv[0] accepted, sv[1] connected. */
+static inline int evp_tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -1;
+	if (bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len)) {
+		close(l);
+		return -1;
+	}
+	sv[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sv[1] < 0 || connect(sv[1], (void *)&a, sizeof(a))) {
+		close(l);
+		return -1;
+	}
+	sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return sv[0] < 0 ? -1 : 0;
+}
+
+/*
+ * A WAIT buffer held in a userfaultfd fault: @npages anonymous pages, all
+ * present but the last, which is registered for missing-page faults.  A
+ * WAIT that stores an event there stalls in the fault, holding its
+ * instance's mutex, for as long as the test wants: evp_uffd_faulted()
+ * waits for the fault, evp_uffd_release() resolves it (a zero page).
+ */
+struct evp_uffd {
+	int uffd;
+	char *map;	/* the mapping, @len bytes */
+	size_t len;
+	char *held;	/* its last page, the one that faults */
+	long pg;
+};
+
+/* 0, or -errno (ENOSYS: no CONFIG_USERFAULTFD; EPERM: not allowed). */
+static inline int evp_uffd_map(struct evp_uffd *u, int npages)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	int err;
+
+	u->pg = sysconf(_SC_PAGESIZE);
+	u->len = npages * u->pg;
+	u->map = MAP_FAILED;
+	u->held = NULL;
+	u->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u->uffd < 0)
+		return -errno;
+	if (ioctl(u->uffd, UFFDIO_API, &api))
+		goto err;
+	u->map = mmap(NULL, u->len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->map == MAP_FAILED)
+		goto err;
+	memset(u->map, 0, u->len - u->pg);	/* the others present */
+	u->held = u->map + u->len - u->pg;
+	reg.range.start = (uintptr_t)u->held;
+	reg.range.len = u->pg;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(u->uffd, UFFDIO_REGISTER, &reg))
+		goto err;
+	return 0;
+err:
+	err = -errno;
+	if (u->map != MAP_FAILED)
+		munmap(u->map, u->len);
+	close(u->uffd);
+	return err;
+}
+
+/* A fault on the held page came (waits up to 20 s). */
+static inline bool evp_uffd_faulted(struct evp_uffd *u)
+{
+	struct pollfd pfd = { .fd = u->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	return poll(&pfd, 1, 20000) == 1 &&
+	       read(u->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/* Resolve the fault: the stalled WAIT goes on.  0 or -errno. */
+static inline int evp_uffd_release(struct evp_uffd *u)
+{
+	struct uffdio_zeropage zp = { 0 };
+
+	zp.range.start = (uintptr_t)u->held;
+	zp.range.len = u->pg;
+	return ioctl(u->uffd, UFFDIO_ZEROPAGE, &zp) ? -errno : 0;
+}
+
+static inline void evp_uffd_unmap(struct evp_uffd *u)
+{
+	close(u->uffd);
+	munmap(u->map, u->len);
 }
 
 #endif /* _EVPOLL_TESTS_EVP_H */

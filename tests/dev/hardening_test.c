@@ -20,7 +20,6 @@
  *                       (item 12)
  */
 #include <dirent.h>
-#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -357,7 +356,8 @@ static bool read_proc(const char *pid, const char *name, char *buf,
 }
 
 /*
- * A kernel worker whose stack shows evp_reap_fn and that sleeps
+ * A kernel worker whose stack shows the reaper's work function (main's
+ * evp_reap_fn, now evp_reaper_fn) and that sleeps
  * uninterruptibly ('D'): the reaper parked on the instance's mutex.
  */
 static bool reaper_parked(void)
@@ -373,7 +373,8 @@ static bool reaper_parked(void)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		if (!read_proc(de->d_name, "stack", buf, sizeof(buf)) ||
-		    !strstr(buf, "evp_reap_fn") ||
+		    (!strstr(buf, "evp_reap_fn") &&
+		     !strstr(buf, "evp_reaper_fn")) ||
 		    !read_proc(de->d_name, "stat", buf, sizeof(buf)))
 			continue;
 		rp = strrchr(buf, ')');
@@ -392,32 +393,20 @@ static bool reaper_parked(void)
  */
 TEST_F(param, reaper_not_blocked)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { 0 };
-	struct uffdio_zeropage zp = { 0 };
 	struct uffd_wait w = { 0 };
-	struct uffd_msg msg;
-	struct pollfd pfd;
-	long page = sysconf(_SC_PAGESIZE);
+	struct evp_uffd u = { 0 };
 	long long t0;
-	int uffd, efd, p[2], parked = 0, samples = 0;
+	int efd, p[2], parked = 0, samples = 0, err;
 	pthread_t t;
 
 	PARAM_NEEDS_ROOT();
 
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 10), 0);
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0 && errno == ENOSYS)	/* the debug kit has none */
+	err = evp_uffd_map(&u, 1);
+	if (err == -ENOSYS)	/* the debug kit has none */
 		SKIP(return, "no userfaultfd (CONFIG_USERFAULTFD) to hold the mutex with");
-	ASSERT_GE(uffd, 0);
-	ASSERT_EQ(ioctl(uffd, UFFDIO_API, &api), 0);
-	w.buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(w.buf, MAP_FAILED);
-	reg.range.start = (uintptr_t)w.buf;
-	reg.range.len = page;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	ASSERT_EQ(err, 0);
+	w.buf = u.held;
 
 	w.evfd = evp_open();
 	ASSERT_GE(w.evfd, 0);
@@ -429,11 +418,7 @@ TEST_F(param, reaper_not_blocked)
 	ASSERT_EQ(pthread_create(&t, NULL, wait_into, &w), 0);
 
 	/* The WAIT is in the fault, holding the instance. */
-	pfd.fd = uffd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(poll(&pfd, 1, 20000), 1);
-	ASSERT_EQ(read(uffd, &msg, sizeof(msg)), sizeof(msg));
-	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	ASSERT_TRUE(evp_uffd_faulted(&u));
 
 	/* One second: about 100 reaper periods. */
 	t0 = now_ns();
@@ -448,31 +433,29 @@ TEST_F(param, reaper_not_blocked)
 	TH_LOG("%d samples of kernel stacks over %lld ms", samples,
 	       (now_ns() - t0) / NSEC_PER_MSEC);
 	EXPECT_EQ(parked, 0) {
-		TH_LOG("a kworker sleeps in evp_reap_fn on the held instance");
+		TH_LOG("a kworker sleeps in the reaper on the held instance");
 	}
 
-	zp.range.start = (uintptr_t)w.buf;
-	zp.range.len = page;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_ZEROPAGE, &zp), 0);
+	ASSERT_EQ(evp_uffd_release(&u), 0);
 	pthread_join(t, NULL);
 	EXPECT_EQ(w.ret, 1);
 
-	/* The reaper still works: an orphan goes within bounded time. */
+	/* The reaper still works: an orphan goes within its bound. */
 	close(p[0]);
-	EXPECT_GE(evp_counter_settles(w.evfd, "evpoll-items", 1, 10000), 0);
+	EXPECT_GE(evp_counter_settles(w.evfd, "evpoll-items", 1,
+				      (10 << 6) + 10000), 0);
 	close(p[1]);
 	close(efd);
 	close(w.evfd);
-	close(uffd);
-	munmap(w.buf, page);
+	evp_uffd_unmap(&u);
 }
 
 /*
  * Item 12.  Reaping off (0), then on again: an instance that was armed
- * before must be reaped again.  The first orphan is closed just before
- * reaping is turned off, and dropped by the pass that was already queued,
- * which (unless it ran within those microseconds) reads 0 and does not
- * re-arm.
+ * before must be reaped again, within the documented bound (64 periods
+ * once backed off, kmod/core.c "Reaper"; the slack is a loaded TCG
+ * host's).  While reaping is off nothing reaps p[0]'s orphan; once it is
+ * on again, both orphans go.
  */
 TEST_F(param, reap_interval_zero_and_back)
 {
@@ -487,14 +470,14 @@ TEST_F(param, reap_interval_zero_and_back)
 	ASSERT_EQ(pipe2(q, O_NONBLOCK), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, q[0], EPOLLIN, 2), 0);
-	close(p[0]);
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 0), 0);
-	ASSERT_GE(evp_counter_settles(evfd, "evpoll-items", 1, 10000), 0);
+	close(p[0]);
 
 	ASSERT_EQ(evp_set_param("reap_interval_ms", 20), 0);
 	close(q[0]);
-	EXPECT_GE(evp_counter_settles(evfd, "evpoll-items", 0, 5000), 0) {
-		TH_LOG("orphan not reaped after reap_interval_ms went 0 and back");
+	EXPECT_GE(evp_counter_settles(evfd, "evpoll-items", 0,
+				      (20 << 6) + 10000), 0) {
+		TH_LOG("orphans not reaped after reap_interval_ms went 0 and back");
 	}
 	close(p[1]);
 	close(q[1]);

@@ -122,7 +122,7 @@ TEST_F(nest, inner_closed_without_del_reaped)
 	close(self->e1);
 	self->e1 = evp_open();
 	EXPECT_GE(evp_counter_settles(self->e0, "evpoll-items", 0,
-				      evp_param("reap_interval_ms") + 10000),
+				      (evp_param("reap_interval_ms") << 6) + 10000),
 		  0);
 	EXPECT_EQ(evp_counter(self->e0, "evpoll-items"), 0);
 }

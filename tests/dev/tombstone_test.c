@@ -5,7 +5,6 @@
  * reported, no event with that data is reported again, even by a WAIT
  * that copied one before the removal and has not returned yet.
  */
-#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -99,20 +98,6 @@ TEST_F(tomb, closed_file_posts_tombstone)
 	EXPECT_EQ(evp_wait(self->evfd, ev, 4, 0), 0);
 }
 
-static int uffd_open(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = syscall(__NR_userfaultfd, O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 struct inflight_waiter {
 	int evfd;
 	struct epoll_event *evs;
@@ -136,29 +121,16 @@ static void *inflight_wait(void *arg)
  */
 TEST_F(tomb, tombstone_waits_for_inflight_waiter)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	struct uffdio_register reg;
 	struct inflight_waiter a;
-	struct uffdio_zeropage zp;
 	struct epoll_event ev[4];
-	struct uffd_msg msg;
-	struct pollfd pfd;
+	struct evp_uffd u = { 0 };
 	pthread_t th;
-	char *map;
-	int uffd, id;
+	int err, id;
 
-	uffd = uffd_open();
-	if (uffd < 0)
+	err = evp_uffd_map(&u, 2);
+	if (err)
 		SKIP(return, "userfaultfd: %s (not built in, or not root)",
-		     strerror(-uffd));
-	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(map, MAP_FAILED);
-	memset(map, 0, pg);			/* page 1 present */
-	reg.range.start = (uintptr_t)map + pg;	/* page 2 missing */
-	reg.range.len = pg;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+		     strerror(-err));
 
 	EXPECT_EQ(evp_ctl2(self->evfd, EVPOLL_CTL_ADD, self->p[0], EPOLLIN,
 			   0x5a), 0);
@@ -168,24 +140,17 @@ TEST_F(tomb, tombstone_waits_for_inflight_waiter)
 	ASSERT_EQ(evp_user_trigger(self->evfd, id), 0);
 
 	a.evfd = self->evfd;
-	a.evs = (struct epoll_event *)(map + pg - sizeof(struct epoll_event));
+	a.evs = (struct epoll_event *)(u.held - sizeof(struct epoll_event));
 	ASSERT_EQ(pthread_create(&th, NULL, inflight_wait, &a), 0);
 	/* A has stored X's event and faults on the user event's slot. */
-	pfd.fd = uffd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(poll(&pfd, 1, 20000), 1);
-	ASSERT_EQ(read(uffd, &msg, sizeof(msg)), sizeof(msg));
-	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	ASSERT_TRUE(evp_uffd_faulted(&u));
 
 	EXPECT_EQ(evp_ctl2(self->evfd, EVPOLL_CTL_DEL_NOTIFY, self->p[0], 0,
 			   0), 0);
 	/* A is in flight with X's event: no tombstone for anyone yet. */
 	EXPECT_EQ(evp_wait(self->evfd, ev, 4, 200 * NSEC_PER_MSEC), 0);
 
-	zp.range.start = (uintptr_t)map + pg;
-	zp.range.len = pg;
-	zp.mode = 0;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_ZEROPAGE, &zp), 0);
+	ASSERT_EQ(evp_uffd_release(&u), 0);
 	pthread_join(th, NULL);
 	ASSERT_EQ(a.ret, 2);
 	EXPECT_EQ(a.evs[0].data.u64, 0x5a);
@@ -194,8 +159,7 @@ TEST_F(tomb, tombstone_waits_for_inflight_waiter)
 	ASSERT_EQ(evp_wait(self->evfd, ev, 4, 5 * NSEC_PER_SEC), 1);
 	EXPECT_EQ(ev[0].events, EVPOLLREMOVED);
 	EXPECT_EQ(ev[0].data.u64, 0x5a);
-	close(uffd);
-	munmap(map, 2 * pg);
+	evp_uffd_unmap(&u);
 }
 
 /*

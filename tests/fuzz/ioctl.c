@@ -409,7 +409,8 @@ static void do_version(uint64_t *s, int evfd, bool unstable)
 	if (ret == 0 && arg == &v && !unstable &&
 	    (v.size != EVPOLL_VERSION_SIZE_V1 ||
 	     v.abi_version != EVPOLL_ABI_VERSION ||
-	     (v.features & ~EVPOLL_IOC_FEATURES)))
+	     (v.features & ~(EVPOLL_IOC_FEATURES |
+			     EVPOLL_IOC_FEAT_FORGET))))
 		fail("proc %d: VERSION answered size %u abi %u features %#llx",
 		     proc_no, v.size, v.abi_version,
 		     (unsigned long long)v.features);
@@ -531,7 +532,7 @@ static void do_unknown(uint64_t *s, int evfd, bool unstable)
 		cmd = _IOC(dirs[rn(s, 4)], EVPOLL_IOC_MAGIC, rn(s, 16),
 			   rn(s, 128));
 	} while (cmd == EVPOLL_IOC_CTL || cmd == EVPOLL_IOC_WAIT ||
-		 cmd == EVPOLL_IOC_VERSION);
+		 cmd == EVPOLL_IOC_VERSION || cmd == EVPOLL_IOC_FORGET);
 	ret = ioctl(evfd, cmd, buf);
 	snprintf(d, sizeof(d), "ioctl %#x on evfd %d", cmd, evfd);
 	check("unknown ioctl", ret, errno, E(ENOTTY), unstable, d);

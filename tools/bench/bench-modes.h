@@ -11,6 +11,7 @@
 BENCH_MODE(chain)
 BENCH_MODE(idle)
 BENCH_MODE(quiet)
+BENCH_MODE(quiet_inst)
 BENCH_MODE(churn)
 BENCH_MODE(mem)
 BENCH_MODE(herd)

@@ -21,6 +21,7 @@
  *   mem      kernel memory per watched item (slabinfo), epoll and evpoll
  *   quiet    N watched, nothing happens for one second: what the machine
  *	      executes meanwhile (timers, evpoll's reaper)
+ *   quiet-inst  the same with the N fds spread over N/64 instances
  *
  * Every run is bracketed by marker instructions (7-byte NOPs) that the
  * QEMU plugin insn-plugin.c counts guest instructions between; with -i LOG
@@ -275,8 +276,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: evpoll-bench [options]\n"
-"  -m MODES    chain,idle,churn,herd,latency,echo,mem,quiet or all\n"
-"              (default all but quiet)\n"
+"  -m MODES    chain,idle,churn,herd,latency,echo,mem,quiet,quiet-inst\n"
+"              or all (default all but quiet and quiet-inst)\n"
 "  -b NAMES    backends (default all available, epoll first)\n"
 "  -n N,...    watched fds for chain/idle/churn/mem (default 100,1000,10000)\n"
 "  -a A,...    active chains (default 1,100)\n"
