@@ -127,7 +127,9 @@ typedef long (*syscall_fn)(long number, ...);
 typedef int (*close_fn)(int);
 typedef int (*close_range_fn)(unsigned int, unsigned int, int);
 typedef void (*closefrom_fn)(int);
+typedef int (*dup_fn)(int);
 typedef int (*dup2_fn)(int, int);
+typedef int (*fcntl_fn)(int, int, ...);
 typedef int (*dup3_fn)(int, int, int);
 typedef int (*fclose_fn)(FILE *);
 
@@ -142,8 +144,11 @@ enum {
 	REAL_CLOSE,
 	REAL_CLOSE_RANGE,	/* NULL with a C library older than 2.34 */
 	REAL_CLOSEFROM,		/* likewise */
+	REAL_DUP,
 	REAL_DUP2,
 	REAL_DUP3,
+	REAL_FCNTL,
+	REAL_FCNTL64,		/* NULL with a C library older than 2.28 */
 	REAL_FCLOSE,
 	REAL_PCLOSE,
 	REAL_NR
@@ -159,8 +164,11 @@ static const char *const preload_real_name[REAL_NR] = {
 	[REAL_CLOSE]	= "close",
 	[REAL_CLOSE_RANGE] = "close_range",
 	[REAL_CLOSEFROM] = "closefrom",
+	[REAL_DUP]	= "dup",
 	[REAL_DUP2]	= "dup2",
 	[REAL_DUP3]	= "dup3",
+	[REAL_FCNTL]	= "fcntl",
+	[REAL_FCNTL64]	= "fcntl64",
 	[REAL_FCLOSE]	= "fclose",
 	[REAL_PCLOSE]	= "pclose",
 };
@@ -555,6 +563,26 @@ static void preload_forget_dup(int oldfd, int newfd)
 		preload_forget(newfd);
 }
 
+/*
+ * @newfd is now a copy of @oldfd (dup(), dup2(), dup3(), F_DUPFD): it is
+ * registered where @oldfd is.  The module drops a file's items at the
+ * FORGET of any of its fds once no other holder is left, so the copy's
+ * close, when it is the last, releases the file at once too.
+ */
+static void reg_copy(int oldfd, int newfd)
+{
+	uint32_t r;
+
+	if (oldfd < 0 || oldfd >= FD_CACHE_SIZE || newfd < 0 ||
+	    newfd >= FD_CACHE_SIZE || oldfd == newfd)
+		return;
+	r = atomic_load_explicit(&reg_inst[oldfd], memory_order_relaxed);
+	if (!r)
+		return;
+	atomic_store_explicit(&reg_inst[newfd], r, memory_order_relaxed);
+	atomic_max(&reg_hi, newfd + 1);
+}
+
 static long real_syscall6(long nr, long a, long b, long c)
 {
 	syscall_fn fn = (syscall_fn)real(REAL_SYSCALL);
@@ -609,22 +637,91 @@ PRELOAD_API void closefrom(int lowfd)
 		real_syscall6(SYS_close_range, lowfd, ~0L, 0);
 }
 
+PRELOAD_API int dup(int oldfd)
+{
+	dup_fn fn = (dup_fn)real(REAL_DUP);
+	int ret;
+
+	if (!fn)
+		return real_missing("dup");
+	ret = fn(oldfd);
+	if (ret >= 0 && tracking())
+		reg_copy(oldfd, ret);
+	return ret;
+}
+
 PRELOAD_API int dup2(int oldfd, int newfd)
 {
 	dup2_fn fn = (dup2_fn)real(REAL_DUP2);
+	bool t = tracking();
+	int ret;
 
-	if (tracking())
+	if (!fn)
+		return real_missing("dup2");
+	if (t)
 		preload_forget_dup(oldfd, newfd);
-	return fn ? fn(oldfd, newfd) : real_missing("dup2");
+	ret = fn(oldfd, newfd);
+	if (ret >= 0 && t)
+		reg_copy(oldfd, ret);
+	return ret;
 }
 
 PRELOAD_API int dup3(int oldfd, int newfd, int flags)
 {
 	dup3_fn fn = (dup3_fn)real(REAL_DUP3);
+	bool t = tracking() && !(flags & ~O_CLOEXEC);
+	int ret;
 
-	if (tracking() && !(flags & ~O_CLOEXEC))
+	if (!fn)
+		return real_missing("dup3");
+	if (t)
 		preload_forget_dup(oldfd, newfd);
-	return fn ? fn(oldfd, newfd, flags) : real_missing("dup3");
+	ret = fn(oldfd, newfd, flags);
+	if (ret >= 0 && t)
+		reg_copy(oldfd, ret);
+	return ret;
+}
+
+/*
+ * fcntl() and fcntl64() (what programs built with _FILE_OFFSET_BITS=64
+ * call): F_DUPFD and F_DUPFD_CLOEXEC copy a registration.  The third
+ * argument is passed on as the C library reads it, one pointer-sized
+ * value whatever the command.
+ */
+static int do_fcntl(int which, const char *name, int fd, int cmd, void *arg)
+{
+	fcntl_fn fn = (fcntl_fn)real(which);
+	int ret;
+
+	if (!fn)
+		return real_missing(name);
+	ret = fn(fd, cmd, arg);
+	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) &&
+	    tracking())
+		reg_copy(fd, ret);
+	return ret;
+}
+
+PRELOAD_API int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL_FCNTL, "fcntl", fd, cmd, arg);
+}
+
+PRELOAD_API int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL_FCNTL64, "fcntl64", fd, cmd, arg);
 }
 
 /* The C library closes a stream's fd internally: seen here, not in close(). */
@@ -912,6 +1009,24 @@ static void syscall_forget(long nr, const long a[6])
 	}
 }
 
+/* Does syscall(@nr, @a...) make a copy of fd a[0] (its result)? */
+static bool syscall_dups(long nr, const long a[6])
+{
+	switch (nr) {
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+		return true;
+	case SYS_dup3:
+		return !(a[2] & ~(long)O_CLOEXEC);
+	case SYS_fcntl:
+		return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
+	default:
+		return false;
+	}
+}
+
 PRELOAD_API long syscall(long number, ...)
 {
 	bool epoll_call = is_epoll_nr(number), ev = false;
@@ -925,9 +1040,13 @@ PRELOAD_API long syscall(long number, ...)
 	va_end(ap);
 
 	if (!epoll_call) {
-		if (tracking())
-			syscall_forget(number, a);
-		return route_syscall(false, number, a);
+		if (!tracking())
+			return route_syscall(false, number, a);
+		syscall_forget(number, a);
+		ret = route_syscall(false, number, a);
+		if (ret >= 0 && syscall_dups(number, a))
+			reg_copy((int)a[0], (int)ret);
+		return ret;
 	}
 	ev = fd_is_evpoll((int)a[0]);
 	ret = route_syscall(ev, number, a);
