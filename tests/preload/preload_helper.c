@@ -849,16 +849,26 @@ static bool has_item(int epfd, int fd)
 	return found;
 }
 
-/* The reader @r sees EOF (a pipe's or a socket's) within EOF_MS. */
+/*
+ * The reader @r sees EOF (a pipe's or a socket's) within EOF_MS, after
+ * what was written before.
+ */
 static bool eof_soon(int r)
 {
 	struct pollfd p = { .fd = r, .events = POLLIN | POLLRDHUP };
-	char c;
+	char buf[64];
+	int i;
 
 	if (poll(&p, 1, EOF_MS) != 1)
 		return false;
-	return recv(r, &c, 1, MSG_DONTWAIT) == 0 ||
-	       (errno == ENOTSOCK && read(r, &c, 1) == 0);
+	CHECK(fcntl(r, F_SETFL, O_NONBLOCK) == 0);
+	for (i = 0; i < 16; i++) {
+		ssize_t n = read(r, buf, sizeof(buf));
+
+		if (n <= 0)
+			return n == 0;
+	}
+	return false;
 }
 
 /* A pipe whose write end @ep watches (EPOLLOUT). */
@@ -1004,37 +1014,52 @@ static int do_pipe_eof(void)
  * Epoll's rule: a dup()ed or inherited file keeps its item; the item goes
  * when the last holder closes.
  *
- *   dup:  d = dup(w); close(w): kept (events still reported);
- *         then, the other order: d = dup(w); close(d): the item stays,
- *         close(w): gone, EOF at once
+ *   dup:  d = dup(w) (also dup2, dup3, F_DUPFD_CLOEXEC, syscall(SYS_dup));
+ *         close(w): kept; close(d), the last: gone, EOF at once;
+ *         the other order: close(d): kept, close(w): gone, EOF at once
  *   fork: the child closes w: kept (the parent holds it), the parent
  *         then closes w: gone, EOF at once
  */
+static int dup_by(int how, int fd)
+{
+	switch (how) {
+	case 0:
+		return dup(fd);
+	case 1:
+		return dup2(fd, 900);
+	case 2:
+		return dup3(fd, 901, O_CLOEXEC);
+	case 3:
+		return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	default:
+		return (int)syscall(SYS_dup, fd);
+	}
+}
+
 static int do_holders(void)
 {
-	int ep, p[2], d, status;
+	static const char *const how_name[] = {
+		"dup", "dup2", "dup3", "F_DUPFD_CLOEXEC", "syscall(SYS_dup)",
+	};
+	int ep, p[2], d, status, how;
 	pid_t pid;
 
-	/*
-	 * An instance of its own: the kept item stays after the dup's
-	 * close too (the reaper's), and its number would be reused.
-	 */
 	ep = epoll_create1(0);
 	CHECK(ep >= 0 && is_evpoll(ep));
-	watched_pipe(ep, p);
-	d = dup(p[1]);
-	CHECK(d >= 0);
-	CHECK(close(p[1]) == 0);
-	if (!has_item(ep, p[1]))
-		FAIL("holders: dup: item dropped while a dup holds the file");
-	if (write(d, "x", 1) != 1 || !has_item(ep, p[1]))
-		FAIL("holders: dup: the file is not usable through the dup");
-	close(d);
-	close(p[0]);
-	close(ep);
-
-	ep = epoll_create1(0);
-	CHECK(ep >= 0 && is_evpoll(ep));
+	for (how = 0; how < 5; how++) {
+		watched_pipe(ep, p);
+		d = dup_by(how, p[1]);
+		CHECK(d >= 0);
+		CHECK(close(p[1]) == 0);
+		if (!has_item(ep, p[1]))
+			FAIL("holders: %s: item dropped while the copy holds "
+			     "the file", how_name[how]);
+		if (write(d, "x", 1) != 1)
+			FAIL("holders: %s: the copy does not work",
+			     how_name[how]);
+		CHECK(close(d) == 0);
+		EXPECT_EOF(ep, p, how_name[how]);
+	}
 
 	watched_pipe(ep, p);
 	d = dup(p[1]);
@@ -1042,6 +1067,8 @@ static int do_holders(void)
 	CHECK(close(d) == 0);
 	if (!has_item(ep, p[1]))
 		FAIL("holders: dup closed first: item dropped");
+	if (write(p[1], "x", 1) != 1)
+		FAIL("holders: dup closed first: the fd does not work");
 	CHECK(close(p[1]) == 0);
 	EXPECT_EOF(ep, p, "holders: last holder (registered fd) closed");
 

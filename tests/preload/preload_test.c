@@ -502,14 +502,15 @@ TEST_F(preload, every_close_path_forgets)
 
 /*
  * The shim exports the six epoll calls, syscall(), the calls that close
- * fds, and nothing else.
+ * or duplicate fds, and nothing else.
  */
 TEST_F(preload, exports_only_epoll)
 {
 	static const char *const exported[] = {
 		"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
 		"epoll_pwait", "epoll_pwait2", "syscall", "close",
-		"close_range", "closefrom", "dup2", "dup3", "fclose", "pclose",
+		"close_range", "closefrom", "dup", "dup2", "dup3", "fcntl",
+		"fcntl64", "fclose", "pclose",
 	};
 	static const char *const hidden[] = {
 		"evpoll_create1", "evpoll_ctl", "evpoll_wait", "evpoll_pwait",
