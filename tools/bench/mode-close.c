@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * close: what close() of a watched fd costs (issue 12), per close, as a
- * ratio to a plain close() of an unwatched fd of the same kind (one end
- * of an AF_UNIX stream socketpair, its peer open), K closes per run:
+ * ratio to a plain close() of an unwatched fd of the same kind, K closes
+ * per run.  Two kinds (the metric): "unix", one end of an AF_UNIX stream
+ * socketpair (a cheap close: the worst case for the ratio), and "tcp",
+ * the accepted end of a loopback TCP connection (the close sends a FIN),
+ * their peers open.  Rows:
  *
  *   plain	close() of an unwatched end: the reference ("x plain" 1)
  *   epoll	close() of an end an epoll instance watches (epoll's own
@@ -14,6 +17,8 @@
  *		LD_PRELOADed program runs), which forgets, then closes
  *   shim-unw	the shim's close() of an unwatched end while the shim has
  *		registrations: the cost every other close pays
+ *   noent	evpoll_close() of an unwatched end: the FORGET ioctl that
+ *		finds nothing (its system call and lookup), then close()
  *
  * Without the module's EVPOLL_IOC_FORGET, lib and shim would only drop an
  * fd (the reaper releases the file later): they are not measured then.
@@ -23,6 +28,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -37,12 +43,25 @@ enum close_variant {
 	CV_LIB,
 	CV_SHIM,
 	CV_SHIM_UNWATCHED,
+	CV_NOENT,
 	CV_NR
 };
 
 static const char *const close_name[CV_NR] = {
-	"plain", "epoll", "lib", "shim", "shim-unw",
+	"plain", "epoll", "lib", "shim", "shim-unw", "noent",
 };
+
+enum close_kind {
+	CK_UNIX,
+	CK_TCP,
+	CK_NR
+};
+
+static const char *const kind_name[CK_NR] = { "unix", "tcp" };
+
+/* The loopback listener of the tcp kind. */
+static int tcp_l = -1;
+static struct sockaddr_in tcp_addr;
 
 /* The shim's entry points, dlopen()ed once. */
 static struct {
@@ -100,17 +119,43 @@ static bool have_forget(void)
 	return ok;
 }
 
-/* K socketpairs: the ends to close in @a, their peers in @b. */
-static void close_pairs(long k, int *a, int *b)
+static void tcp_listen(long k)
+{
+	socklen_t len = sizeof(tcp_addr);
+
+	memset(&tcp_addr, 0, sizeof(tcp_addr));
+	tcp_addr.sin_family = AF_INET;
+	tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tcp_l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (tcp_l < 0 ||
+	    bind(tcp_l, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) ||
+	    listen(tcp_l, (int)k) ||
+	    getsockname(tcp_l, (struct sockaddr *)&tcp_addr, &len))
+		die("close: tcp listener: %s", strerror(errno));
+}
+
+/* K connections of @kind: the ends to close in @a, their peers in @b. */
+static void close_pairs(enum close_kind kind, long k, int *a, int *b)
 {
 	long i;
 	int sv[2];
 
 	for (i = 0; i < k; i++) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-			die("close: socketpair: %s", strerror(errno));
-		a[i] = sv[0];
-		b[i] = sv[1];
+		if (kind == CK_UNIX) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				       sv))
+				die("close: socketpair: %s", strerror(errno));
+			a[i] = sv[0];
+			b[i] = sv[1];
+			continue;
+		}
+		b[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (b[i] < 0 || connect(b[i], (struct sockaddr *)&tcp_addr,
+					sizeof(tcp_addr)))
+			die("close: connect: %s", strerror(errno));
+		a[i] = accept4(tcp_l, NULL, NULL, SOCK_CLOEXEC);
+		if (a[i] < 0)
+			die("close: accept: %s", strerror(errno));
 	}
 }
 
@@ -121,6 +166,7 @@ static int close_instance(enum close_variant v)
 	case CV_EPOLL:
 		return epoll_create1(EPOLL_CLOEXEC);
 	case CV_LIB:
+	case CV_NOENT:
 		return evpoll_create1(EVPOLL_CLOEXEC);
 	case CV_SHIM:
 		return shim.create1(EPOLL_CLOEXEC);
@@ -147,6 +193,7 @@ static int close_one(enum close_variant v, int ep, int fd)
 {
 	switch (v) {
 	case CV_LIB:
+	case CV_NOENT:
 		return evpoll_close(ep, fd);
 	case CV_SHIM:
 	case CV_SHIM_UNWATCHED:
@@ -157,19 +204,19 @@ static int close_one(enum close_variant v, int ep, int fd)
 }
 
 /* One timed run of @v: K closes; the per-close cost (insn, else ns). */
-static double close_run(enum close_variant v, long k, int rep, int *a, int *b,
-			double plain)
+static double close_run(enum close_kind kind, enum close_variant v, long k,
+			int rep, int *a, int *b, double plain)
 {
 	struct sample *s;
 	struct run r;
 	int ep;
 	long i;
 
-	close_pairs(k, a, b);
+	close_pairs(kind, k, a, b);
 	ep = close_instance(v);
 	if (ep < 0 && v != CV_PLAIN && v != CV_SHIM_UNWATCHED)
 		die("close %s: instance: %s", close_name[v], strerror(errno));
-	for (i = 0; ep >= 0 && i < k; i++)
+	for (i = 0; ep >= 0 && v != CV_NOENT && i < k; i++)
 		if (close_watch(v, ep, a[i]))
 			die("close %s: ADD: %s", close_name[v], strerror(errno));
 	sleep_ms(opt.pause_ms);
@@ -178,8 +225,8 @@ static double close_run(enum close_variant v, long k, int rep, int *a, int *b,
 		if (close_one(v, ep, a[i]))
 			fail("close %s: close(%d): %s", close_name[v], a[i],
 			     strerror(errno));
-	s = run_stop(&r, &bench_mode_close, "close", close_name[v], k, 0,
-		     rep, k);
+	s = run_stop(&r, &bench_mode_close, kind_name[kind], close_name[v], k,
+		     0, rep, k);
 	for (i = 0; i < k; i++)
 		close(b[i]);
 	if (ep >= 0)
@@ -211,6 +258,7 @@ static void close_all(void)
 	bool forget = have_forget(), with_shim;
 	int *a, *b, rep, keep[2] = { -1, -1 }, sep = -1;
 	enum close_variant v;
+	enum close_kind kind;
 
 	close_raise_nofile(2 * k + 256);
 	a = xcalloc(k, sizeof(*a));
@@ -226,17 +274,23 @@ static void close_all(void)
 		    close_watch(CV_SHIM, sep, keep[0]))
 			die("close: shim set-up: %s", strerror(errno));
 	}
-	for (rep = 0; rep < opt.repeats; rep++) {
-		double plain = close_run(CV_PLAIN, k, rep, a, b, -1);
+	tcp_listen(k);
+	for (kind = 0; kind < CK_NR; kind++) {
+		for (rep = 0; rep < opt.repeats; rep++) {
+			double plain = close_run(kind, CV_PLAIN, k, rep, a, b,
+						 -1);
 
-		for (v = CV_EPOLL; v < CV_NR; v++) {
-			if (v >= CV_LIB && !forget)
-				break;
-			if (v >= CV_SHIM && !with_shim)
-				break;
-			close_run(v, k, rep, a, b, plain);
+			for (v = CV_EPOLL; v < CV_NR; v++) {
+				if (v >= CV_LIB && !forget)
+					break;
+				if ((v == CV_SHIM || v == CV_SHIM_UNWATCHED) &&
+				    !with_shim)
+					continue;
+				close_run(kind, v, k, rep, a, b, plain);
+			}
 		}
 	}
+	close(tcp_l);
 	if (sep >= 0) {
 		shim.close(keep[0]);
 		close(keep[1]);
