@@ -359,6 +359,12 @@ static bool misrouted(int fd, bool was_evpoll)
  * internal ones, exec of O_CLOEXEC fds, raw system calls) are left to
  * the module's reaper, as before: Documentation/preload.rst, "Limits".
  *
+ * A copy of a registered fd (dup(), dup2(), dup3(), F_DUPFD of fcntl()
+ * and fcntl64(), and their syscall() forms) is registered where its
+ * source is: the module drops a file's items at the FORGET of any fd of
+ * the file once nobody else holds it, so whichever copy goes last
+ * releases the file at once.
+ *
  * Which instances registered fd N: reg_inst[N], an atomic word per fd
  * number: 0 none, E + 1 the one instance E, REG_MULTI several (then every
  * instance number the shim knows, fd_kind[] == FD_EVPOLL below inst_hi,
