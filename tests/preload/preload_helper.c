@@ -35,6 +35,8 @@
  *                              it goes at the last holder's close
  *   preload_helper closes      close_range, closefrom, dup2, dup3,
  *                              syscall(SYS_close), fclose, two instances
+ *   preload_helper threads_close  8 threads closing watched pipes of
+ *                              shared instances at once
  *
  * Exit status 0 when everything it checked held; it prints what failed.
  */
@@ -1042,6 +1044,7 @@ static int do_holders(void)
 		"dup", "dup2", "dup3", "F_DUPFD_CLOEXEC", "syscall(SYS_dup)",
 	};
 	int ep, p[2], d, status, how;
+	char what[64];
 	pid_t pid;
 
 	ep = epoll_create1(0);
@@ -1058,7 +1061,9 @@ static int do_holders(void)
 			FAIL("holders: %s: the copy does not work",
 			     how_name[how]);
 		CHECK(close(d) == 0);
-		EXPECT_EOF(ep, p, how_name[how]);
+		snprintf(what, sizeof(what), "holders: %s: the copy's close",
+			 how_name[how]);
+		EXPECT_EOF(ep, p, what);
 	}
 
 	watched_pipe(ep, p);
@@ -1198,6 +1203,65 @@ static int do_closes(void)
 	return 0;
 }
 
+/*
+ * Threads: 8 threads, each 100 times: a pipe whose write end one shared
+ * instance watches (and, every other time, a second shared instance),
+ * closed without DEL; its reader sees EOF at once.  The registrations of
+ * all threads share one table.
+ */
+#define CLOSE_THREADS	8
+#define CLOSE_ROUNDS	100
+
+static int close_ep[2];
+
+static void *close_thread(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+	long id = (long)arg, fails = 0;
+	int r, p[2];
+
+	for (r = 0; r < CLOSE_ROUNDS; r++) {
+		CHECK(pipe(p) == 0);
+		ev.data.u64 = (unsigned long long)id << 32 | r;
+		CHECK(epoll_ctl(close_ep[0], EPOLL_CTL_ADD, p[1], &ev) == 0);
+		if (r & 1)
+			CHECK(epoll_ctl(close_ep[1], EPOLL_CTL_ADD, p[1],
+					&ev) == 0);
+		CHECK(close(p[1]) == 0);
+		if (!eof_soon(p[0]))
+			fails++;
+		close(p[0]);
+	}
+	return (void *)fails;
+}
+
+static int do_threads_close(void)
+{
+	pthread_t th[CLOSE_THREADS];
+	long i, fails = 0;
+
+	for (i = 0; i < 2; i++) {
+		close_ep[i] = epoll_create1(0);
+		CHECK(close_ep[i] >= 0 && is_evpoll(close_ep[i]));
+	}
+	for (i = 0; i < CLOSE_THREADS; i++)
+		CHECK(pthread_create(&th[i], NULL, close_thread,
+				     (void *)i) == 0);
+	for (i = 0; i < CLOSE_THREADS; i++) {
+		void *ret;
+
+		CHECK(pthread_join(th[i], &ret) == 0);
+		fails += (long)ret;
+	}
+	if (fails)
+		FAIL("threads_close: %ld of %d closes without EOF within %d ms",
+		     fails, CLOSE_THREADS * CLOSE_ROUNDS, EOF_MS);
+	close(close_ep[0]);
+	close(close_ep[1]);
+	printf("threads_close ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(120);
@@ -1231,5 +1295,7 @@ int main(int argc, char **argv)
 		return do_holders();
 	if (!strcmp(argv[1], "closes"))
 		return do_closes();
+	if (!strcmp(argv[1], "threads_close"))
+		return do_threads_close();
 	return 2;
 }

@@ -501,6 +501,16 @@ TEST_F(preload, every_close_path_forgets)
 }
 
 /*
+ * 8 threads x 100 watched pipes of two shared instances, closed without
+ * DEL at once: every reader sees EOF at once.
+ */
+TEST_F(preload, threads_close_watched_fds)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "threads_close");
+}
+
+/*
  * The shim exports the six epoll calls, syscall(), the calls that close
  * or duplicate fds, and nothing else.
  */
