@@ -84,12 +84,6 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
-#ifndef CLOSE_RANGE_UNSHARE
-#define CLOSE_RANGE_UNSHARE	(1U << 1)
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC	(1U << 2)
-#endif
 
 /* glibc before 2.35 does not declare it; this is its prototype. */
 int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
@@ -351,8 +345,8 @@ static bool misrouted(int fd, bool was_evpoll)
  * real close: the module drops the item if, once the fd is closed, nobody
  * but evpoll would hold the file (a dup()ed or inherited copy keeps it, as
  * with epoll), and the close then releases the file at once.  Closes seen:
- * close(), close_range() (not with CLOSE_RANGE_CLOEXEC, which closes
- * nothing, nor CLOSE_RANGE_UNSHARE, see preload_close_range()),
+ * close(), close_range() with flags 0 (CLOSE_RANGE_CLOEXEC closes
+ * nothing; CLOSE_RANGE_UNSHARE: see close_range() below),
  * closefrom(), dup2()/dup3() over a registered fd, fclose() and pclose()
  * of a stream on one, and syscall() with SYS_close, SYS_close_range,
  * SYS_dup2 and SYS_dup3.  The closes this cannot see (the C library's
@@ -610,19 +604,20 @@ PRELOAD_API int close(int fd)
 }
 
 /*
- * CLOSE_RANGE_CLOEXEC closes nothing.  CLOSE_RANGE_UNSHARE closes in a
- * private copy of the fd table, while other threads of a process that
- * shares its table keep the files: a FORGET now would see only the shared
- * table's reference and drop items the other threads still use, so those
- * closes are left to the reaper (they come right before an exec, as a
- * rule, in a child whose parent still holds the files).
+ * Only flags 0 closes for sure: CLOSE_RANGE_CLOEXEC closes nothing, an
+ * unknown flag makes the call fail (EINVAL) with nothing closed, and
+ * CLOSE_RANGE_UNSHARE closes in a private copy of the fd table, while
+ * other threads of a process that shares its table keep the files: a
+ * FORGET now would see only the shared table's reference and drop items
+ * the other threads still use, so those closes are left to the reaper
+ * (they come right before an exec, as a rule, in a child whose parent
+ * still holds the files).
  */
 PRELOAD_API int close_range(unsigned int first, unsigned int last, int flags)
 {
 	close_range_fn fn = (close_range_fn)real(REAL_CLOSE_RANGE);
 
-	if (tracking() && first <= last &&
-	    !(flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)))
+	if (tracking() && first <= last && !flags)
 		preload_forget_range(first, last);
 	if (!fn)
 		return (int)real_syscall6(SYS_close_range, first, last, flags);
@@ -996,8 +991,7 @@ static void syscall_forget(long nr, const long a[6])
 		preload_forget((int)a[0]);
 		break;
 	case SYS_close_range:
-		if ((unsigned int)a[0] <= (unsigned int)a[1] &&
-		    !(a[2] & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)))
+		if ((unsigned int)a[0] <= (unsigned int)a[1] && !a[2])
 			preload_forget_range((unsigned int)a[0],
 					     (unsigned int)a[1]);
 		break;
