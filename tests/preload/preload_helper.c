@@ -1100,7 +1100,7 @@ static int do_holders(void)
 
 /*
  * The other ways to close: close_range() (CLOSE_RANGE_CLOEXEC closes
- * nothing and keeps the item), closefrom(), dup2() and dup3() over a
+ * nothing and keeps the item, and so does one that fails), closefrom(), dup2() and dup3() over a
  * watched fd (a dup2() that fails closes nothing and keeps it),
  * syscall(SYS_close), fclose() of an fdopen()ed stream, and an fd watched
  * by two instances.
@@ -1129,6 +1129,13 @@ static int do_closes(void)
 	for (i = 0; i < 3; i++)
 		if (!has_item(ep, p[i][1]))
 			FAIL("closes: CLOSE_RANGE_CLOEXEC dropped fd %d",
+			     p[i][1]);
+	/* an unknown flag: EINVAL, nothing closed, items kept */
+	if (close_range(lo, hi, 1U << 30) != -1 || errno != EINVAL)
+		FAIL("closes: close_range with an unknown flag did not fail");
+	for (i = 0; i < 3; i++)
+		if (!has_item(ep, p[i][1]))
+			FAIL("closes: a failed close_range dropped fd %d",
 			     p[i][1]);
 	/* keep the readers out of the range: move them up */
 	for (i = 0; i < 3; i++) {
