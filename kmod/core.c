@@ -129,6 +129,7 @@
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/lockdep.h>
 #include <linux/magic.h>
 #include <linux/module.h>
@@ -934,10 +935,27 @@ static void evp_reaper_want(unsigned long due)
 	spin_unlock(&evpoll_instances_lock);
 }
 
+/*
+ * A fresh set's first pass: 16 periods from now, rounded up to a grid of
+ * 4 to 8 periods (a power of two of jiffies), so that sets made over a
+ * few seconds (a program opening many instances) share the work's runs
+ * instead of spreading one run per half period over that time.  At most
+ * 24 periods: within the longest period, so the bound does not move.
+ */
+static unsigned long evp_reap_fresh_due(unsigned long now)
+{
+	unsigned long period = evp_reap_period();
+	unsigned long grid = roundup_pow_of_two(period) << 2;
+
+	return round_up(now + (period << EVP_REAP_SHIFT_FRESH), grid);
+}
+
 /* Schedule @evp's next pass @shift doublings of the period from now. */
 static unsigned long evp_reap_plan(struct evpoll *evp, unsigned int shift)
 {
-	unsigned long due = jiffies + (evp_reap_period() << shift);
+	unsigned long due = shift == EVP_REAP_SHIFT_FRESH ?
+			    evp_reap_fresh_due(jiffies) :
+			    jiffies + (evp_reap_period() << shift);
 
 	WRITE_ONCE(evp->reap_shift, shift);
 	WRITE_ONCE(evp->reap_due, due);
@@ -992,7 +1010,7 @@ static bool evp_reap_postpone(struct evpoll *evp, unsigned long now)
 	/* data_race: a stale nr_items only decides one postponement. */
 	unsigned long nr = data_race(evp->nr_items);
 	unsigned long period = evp_reap_period();
-	unsigned long again = now + (period << EVP_REAP_SHIFT_FRESH);
+	unsigned long again = evp_reap_fresh_due(now);
 
 	if (READ_ONCE(evp->reap_shift) != EVP_REAP_SHIFT_FRESH ||
 	    nr == READ_ONCE(evp->reap_nr_seen) ||
