@@ -65,6 +65,14 @@ EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 			     const struct timespec *timeout,
 			     const sigset_t *sigmask);
 
+/*
+ * Close-safety: a watched fd closed without EPOLL_CTL_DEL.  Call
+ * evpoll_forget() just before close(), or evpoll_close() instead of it:
+ * 1 dropped, 0 kept (other holders), -1 and errno.
+ */
+EVPOLL_API int evpoll_forget(int evfd, int fd);
+EVPOLL_API int evpoll_close(int evfd, int fd);
+
 /* ------------------------------------------------------------------ */
 /* Version 2: beyond epoll (evpoll_submit(3)), -1 and errno on error.  */
 
@@ -89,6 +97,7 @@ EVPOLL_API int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 #define EVPOLL_FEAT_USER	(1ULL << 4)  /* user events */
 #define EVPOLL_FEAT_RING	(1ULL << 5)  /* event ring (evpoll_ring_setup) */
 #define EVPOLL_FEAT_COUNTERS	(1ULL << 6)  /* per-item fdinfo counters */
+#define EVPOLL_FEAT_FORGET	(1ULL << 7)  /* evpoll_forget() */
 
 /**
  * struct evpoll_change - one change of evpoll_submit()

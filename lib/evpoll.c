@@ -369,3 +369,74 @@ int evpoll_pwait2(int evfd, struct epoll_event *evs, int maxevents,
 		return wrap_wait(evfd, evs, maxevents, -1, NULL, sigmask);
 	return wrap_wait(evfd, evs, maxevents, 0, timeout, sigmask);
 }
+
+/*
+ * wrap_forget_unsupported - after ENOTTY from EVPOLL_IOC_FORGET: true if
+ * @evfd is an evpoll instance of a module without the ioctl (it answers
+ * EVPOLL_IOC_VERSION, or says EINVAL to a WAIT with maxevents 0), false
+ * if it is no instance at all.
+ */
+static bool wrap_forget_unsupported(int evfd)
+{
+	struct evpoll_version v = { .size = sizeof(v) };
+	struct evpoll_wait w = { 0 };
+
+	if (ioctl(evfd, EVPOLL_IOC_VERSION, &v) == 0)
+		return true;
+	return errno == ENOTTY && ioctl(evfd, EVPOLL_IOC_WAIT, &w) < 0 &&
+	       errno == EINVAL;
+}
+
+/**
+ * evpoll_forget() - drop @fd's item before @fd is closed
+ * @evfd:	the instance
+ * @fd:		a watched fd the caller is about to close (still open)
+ *
+ * Tells the instance that @fd is about to be closed.  If, once it is
+ * closed, nothing but the instance would hold its file, the item is
+ * dropped now, so that the close() that follows releases the file at once
+ * (a closed socket's peer sees its FIN, a listener's port is free, a
+ * pipe's reader sees EOF).  If other references remain (a dup()ed fd, a
+ * forked child's copy), the item is kept, as epoll keeps it; the module's
+ * reaper drops it once the file has no other holder.  See
+ * evpoll_forget(3).
+ *
+ * Return: 1 if the item was dropped, 0 if it was kept, -1 with errno:
+ * ENOENT (no item for @fd in this instance), EBADF (@evfd or @fd not
+ * open), EINVAL (@evfd not an evpoll instance), EOPNOTSUPP (the module is
+ * too old for this call: its reaper drops the item after the close).
+ */
+int evpoll_forget(int evfd, int fd)
+{
+	struct evpoll_forget f = { .fd = fd };
+	int ret = ioctl(evfd, EVPOLL_IOC_FORGET, &f);
+
+	if (ret >= 0)
+		return ret > 0;
+	if (errno != ENOTTY)
+		return -1;
+	return wrap_errno_return(wrap_forget_unsupported(evfd) ?
+				 -EOPNOTSUPP : -EINVAL);
+}
+
+/**
+ * evpoll_close() - forget @fd in @evfd, then close it
+ * @evfd:	the instance that watches @fd
+ * @fd:		the fd to close
+ *
+ * evpoll_forget(@evfd, @fd), then close(@fd): the close of a watched fd
+ * without EPOLL_CTL_DEL, with epoll's effect (the file is released by
+ * this close if nothing else holds it).  The forget is best effort: its
+ * failure (@fd not watched, a module without the call) never keeps @fd
+ * open.  See evpoll_close(3).
+ *
+ * Return: what close(@fd) returns: 0, or -1 with close()'s errno.
+ */
+int evpoll_close(int evfd, int fd)
+{
+	int saved = errno;
+
+	if (evpoll_forget(evfd, fd) < 0)
+		errno = saved;
+	return close(fd);
+}

@@ -60,13 +60,16 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -80,6 +83,9 @@
 
 #ifndef SYS_epoll_pwait2
 #define SYS_epoll_pwait2 441
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
 
 /* glibc before 2.35 does not declare it; this is its prototype. */
@@ -112,6 +118,7 @@ static _Atomic unsigned long long preload_rdev1;
 #define CFG_FALLBACK	0x2
 #define CFG_DEBUG	0x4
 #define CFG_DEBUG_ALL	0x8
+#define CFG_NO_FORGET	0x10
 static _Atomic int preload_cfg;
 
 typedef int (*create1_fn)(int);
@@ -123,6 +130,14 @@ typedef int (*pwait2_fn)(int, struct epoll_event *, int,
 			 const struct timespec *, const sigset_t *);
 
 typedef long (*syscall_fn)(long number, ...);
+typedef int (*close_fn)(int);
+typedef int (*close_range_fn)(unsigned int, unsigned int, int);
+typedef void (*closefrom_fn)(int);
+typedef int (*dup_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*fcntl_fn)(int, int, ...);
+typedef int (*dup3_fn)(int, int, int);
+typedef int (*fclose_fn)(FILE *);
 
 /* The C library's functions, by index into preload_real[]. */
 enum {
@@ -132,6 +147,16 @@ enum {
 	REAL_PWAIT,
 	REAL_PWAIT2,	/* NULL with a C library older than 2.35 */
 	REAL_SYSCALL,
+	REAL_CLOSE,
+	REAL_CLOSE_RANGE,	/* NULL with a C library older than 2.34 */
+	REAL_CLOSEFROM,		/* likewise */
+	REAL_DUP,
+	REAL_DUP2,
+	REAL_DUP3,
+	REAL_FCNTL,
+	REAL_FCNTL64,		/* NULL with a C library older than 2.28 */
+	REAL_FCLOSE,
+	REAL_PCLOSE,
 	REAL_NR
 };
 
@@ -142,6 +167,16 @@ static const char *const preload_real_name[REAL_NR] = {
 	[REAL_PWAIT]	= "epoll_pwait",
 	[REAL_PWAIT2]	= "epoll_pwait2",
 	[REAL_SYSCALL]	= "syscall",
+	[REAL_CLOSE]	= "close",
+	[REAL_CLOSE_RANGE] = "close_range",
+	[REAL_CLOSEFROM] = "closefrom",
+	[REAL_DUP]	= "dup",
+	[REAL_DUP2]	= "dup2",
+	[REAL_DUP3]	= "dup3",
+	[REAL_FCNTL]	= "fcntl",
+	[REAL_FCNTL64]	= "fcntl64",
+	[REAL_FCLOSE]	= "fclose",
+	[REAL_PCLOSE]	= "pclose",
 };
 
 static _Atomic(void *) preload_real[REAL_NR];
@@ -162,6 +197,9 @@ static int cfg_read(void)
 		if (atoi(s) >= 2)
 			c |= CFG_DEBUG_ALL;
 	}
+	s = getenv("EVPOLL_PRELOAD_FORGET");
+	if (s && !strcmp(s, "0"))
+		c |= CFG_NO_FORGET;
 	atomic_store_explicit(&preload_cfg, c, memory_order_relaxed);
 	return c;
 }
@@ -330,6 +368,417 @@ static bool misrouted(int fd, bool was_evpoll)
 	return true;
 }
 
+/*
+ * Close-safety: the closes of watched fds
+ *
+ * The module pins every watched file; epoll drops an item when its file's
+ * last reference goes, which a module cannot see.  So when the program
+ * closes an fd that the shim registered in an instance (EPOLL_CTL_ADD
+ * through the shim) without EPOLL_CTL_DEL first, the shim calls
+ * EVPOLL_IOC_FORGET (evpoll_forget()) on that instance just before the
+ * real close: the module drops the item if, once the fd is closed, nobody
+ * but evpoll would hold the file (a dup()ed or inherited copy keeps it, as
+ * with epoll), and the close then releases the file at once.  Closes seen:
+ * close(), close_range() with flags 0 (CLOSE_RANGE_CLOEXEC closes
+ * nothing; CLOSE_RANGE_UNSHARE: see close_range() below),
+ * closefrom(), dup2()/dup3() over a registered fd, fclose() and pclose()
+ * of a stream on one, and syscall() with SYS_close, SYS_close_range,
+ * SYS_dup2 and SYS_dup3.  The closes this cannot see (the C library's
+ * internal ones, exec of O_CLOEXEC fds, raw system calls) are left to
+ * the module's reaper, as before: Documentation/preload.rst, "Limits".
+ *
+ * A copy of a registered fd (dup(), dup2(), dup3(), F_DUPFD of fcntl()
+ * and fcntl64(), and their syscall() forms) is registered where its
+ * source is: the module drops a file's items at the FORGET of any fd of
+ * the file once nobody else holds it, so whichever copy goes last
+ * releases the file at once.
+ *
+ * Which instances registered fd N: reg_inst[N], an atomic word per fd
+ * number: 0 none, E + 1 the one instance E, REG_MULTI several (then every
+ * instance number the shim knows, fd_kind[] == FD_EVPOLL below inst_hi,
+ * is asked; ENOENT answers are free).  Set after a successful ADD or MOD
+ * on an evpoll instance, cleared after a DEL on the one instance and by a
+ * close whose FORGET did not keep the item (a kept item stays registered:
+ * the number's next close asks again, which costs one ENOENT at worst, and
+ * a vfork()ed child that shares our memory cannot make the parent forget
+ * its own registrations).  An entry may name an instance number that was
+ * closed since: a close of an instance resets its routing hint, and only
+ * numbers whose hint is FD_EVPOLL are asked; a number reused by another
+ * instance answers ENOENT.  fork() copies the table with the fds, so a
+ * child's closes are seen too (the module keeps the item while the other
+ * process holds the file).
+ *
+ * Cost: a close() in a process that never registered an fd on a module
+ * with the ioctl does one relaxed atomic load more than the C library's
+ * close(); once something is registered, a close of an unregistered fd
+ * loads its two table entries.  Documentation/preload.rst has the
+ * figures.  Only fds and instances below FD_CACHE_SIZE are tracked.
+ * Nothing here locks or allocates: close() is async-signal-safe.
+ */
+#define REG_MULTI	UINT32_MAX
+static _Atomic uint32_t reg_inst[FD_CACHE_SIZE];
+static _Atomic bool reg_any;		/* anything ever registered */
+static _Atomic int reg_hi;		/* highest registered fd + 1 */
+static _Atomic int inst_hi;		/* highest registering instance + 1 */
+
+enum {
+	FORGET_UNKNOWN = 0,
+	FORGET_YES,
+	FORGET_NO,
+};
+static _Atomic int forget_state;
+
+static void atomic_max(_Atomic int *p, int v)
+{
+	int cur = atomic_load_explicit(p, memory_order_relaxed);
+
+	while (cur < v && !atomic_compare_exchange_weak_explicit(p, &cur, v,
+					memory_order_relaxed,
+					memory_order_relaxed))
+		;
+}
+
+/*
+ * Does the module have EVPOLL_IOC_FORGET?  Asked once per process, of the
+ * first instance that gets an item (EVPOLL_PRELOAD_FORGET=0: never use it).
+ */
+static bool forget_supported(int epfd)
+{
+	int st = atomic_load_explicit(&forget_state, memory_order_relaxed);
+
+	if (st == FORGET_UNKNOWN) {
+		struct evpoll_version v = { .size = sizeof(v) };
+		int saved = errno;
+
+		st = !(cfg() & CFG_NO_FORGET) &&
+		     !ioctl(epfd, EVPOLL_IOC_VERSION, &v) &&
+		     (v.features & EVPOLL_IOC_FEAT_FORGET) ?
+		     FORGET_YES : FORGET_NO;
+		errno = saved;
+		atomic_store_explicit(&forget_state, st, memory_order_relaxed);
+		DBG("EVPOLL_IOC_FORGET %s", st == FORGET_YES ? "in use" :
+		    "not used: closed fds are left to the module's reaper");
+	}
+	return st == FORGET_YES;
+}
+
+/* After a successful ADD or MOD of @fd on the evpoll instance @epfd. */
+static void reg_add(int epfd, int fd)
+{
+	uint32_t cur, want = (uint32_t)epfd + 1, next;
+
+	if (fd < 0 || fd >= FD_CACHE_SIZE || epfd < 0 ||
+	    epfd >= FD_CACHE_SIZE || !forget_supported(epfd))
+		return;
+	cur = atomic_load_explicit(&reg_inst[fd], memory_order_relaxed);
+	do {
+		if (cur == want || cur == REG_MULTI)
+			break;
+		next = cur ? REG_MULTI : want;
+	} while (!atomic_compare_exchange_weak_explicit(&reg_inst[fd], &cur,
+					next, memory_order_relaxed,
+					memory_order_relaxed));
+	atomic_max(&reg_hi, fd + 1);
+	atomic_max(&inst_hi, epfd + 1);
+	if (!atomic_load_explicit(&reg_any, memory_order_relaxed))
+		atomic_store_explicit(&reg_any, true, memory_order_relaxed);
+}
+
+/* After a successful DEL of @fd on @epfd: nothing to forget any more. */
+static void reg_del(int epfd, int fd)
+{
+	uint32_t cur = (uint32_t)epfd + 1;
+
+	if (fd >= 0 && fd < FD_CACHE_SIZE)
+		atomic_compare_exchange_strong_explicit(&reg_inst[fd], &cur, 0,
+					memory_order_relaxed,
+					memory_order_relaxed);
+}
+
+/* After a successful ctl on an evpoll instance. */
+static void reg_ctl(int epfd, int op, int fd)
+{
+	if (op == EPOLL_CTL_DEL)
+		reg_del(epfd, fd);
+	else
+		reg_add(epfd, fd);
+}
+
+/* FORGET @fd in instance @e if @e still is one; true if the item was kept. */
+static bool forget_in(int e, int fd)
+{
+	int ret;
+
+	if (e == fd || atomic_load_explicit(&fd_kind[e], memory_order_relaxed) !=
+		       FD_EVPOLL)
+		return false;
+	ret = evpoll_forget(e, fd);
+	DBG_ALL("forget(%d, %d) = %d%s%s", e, fd, ret, ret < 0 ? " " : "",
+		ret < 0 ? strerror(errno) : "");
+	return ret == 0;
+}
+
+/* @fd is about to be closed (slow path: it is registered somewhere). */
+static void forget_registered(int fd, uint32_t r)
+{
+	bool kept = false;
+	int e, hi;
+
+	if (r != REG_MULTI) {
+		kept = forget_in((int)r - 1, fd);
+	} else {
+		hi = atomic_load_explicit(&inst_hi, memory_order_relaxed);
+		for (e = 0; e < hi; e++)
+			kept |= forget_in(e, fd);
+	}
+	if (!kept)
+		atomic_compare_exchange_strong_explicit(&reg_inst[fd], &r, 0,
+					memory_order_relaxed,
+					memory_order_relaxed);
+}
+
+/*
+ * @fd is about to be closed: FORGET it where it is registered; if it is
+ * an instance, its routing hint goes.  errno is preserved.
+ */
+static void preload_forget(int fd)
+{
+	uint32_t r;
+	int saved;
+
+	if (fd < 0 || fd >= FD_CACHE_SIZE)
+		return;
+	r = atomic_load_explicit(&reg_inst[fd], memory_order_relaxed);
+	if (r) {
+		saved = errno;
+		forget_registered(fd, r);
+		errno = saved;
+	}
+	if (atomic_load_explicit(&fd_kind[fd], memory_order_relaxed) ==
+	    FD_EVPOLL)
+		fd_hint(fd, FD_UNKNOWN);
+}
+
+static bool tracking(void)
+{
+	return atomic_load_explicit(&reg_any, memory_order_relaxed);
+}
+
+/* Would closing @fd make the shim do anything? */
+static bool close_tracked(int fd)
+{
+	return fd >= 0 && fd < FD_CACHE_SIZE &&
+	       (atomic_load_explicit(&reg_inst[fd], memory_order_relaxed) ||
+		atomic_load_explicit(&fd_kind[fd], memory_order_relaxed) ==
+		FD_EVPOLL);
+}
+
+/* [@first, @last] are about to be closed. */
+static void preload_forget_range(unsigned int first, unsigned int last)
+{
+	int hi = atomic_load_explicit(&reg_hi, memory_order_relaxed);
+	int ihi = atomic_load_explicit(&inst_hi, memory_order_relaxed);
+	unsigned int fd;
+
+	if (ihi > hi)
+		hi = ihi;
+	for (fd = first; fd <= last && fd < (unsigned int)hi; fd++)
+		preload_forget((int)fd);
+}
+
+/*
+ * dup2()/dup3() close @newfd unless they fail; they fail without closing
+ * it when @oldfd is not open (EBADF), so FORGET only when @oldfd is.
+ */
+static void preload_forget_dup(int oldfd, int newfd)
+{
+	if (oldfd != newfd && close_tracked(newfd) &&
+	    fcntl(oldfd, F_GETFD) >= 0)
+		preload_forget(newfd);
+}
+
+/*
+ * @newfd is now a copy of @oldfd (dup(), dup2(), dup3(), F_DUPFD): it is
+ * registered where @oldfd is.  The module drops a file's items at the
+ * FORGET of any of its fds once no other holder is left, so the copy's
+ * close, when it is the last, releases the file at once too.
+ */
+static void reg_copy(int oldfd, int newfd)
+{
+	uint32_t r;
+
+	if (oldfd < 0 || oldfd >= FD_CACHE_SIZE || newfd < 0 ||
+	    newfd >= FD_CACHE_SIZE || oldfd == newfd)
+		return;
+	r = atomic_load_explicit(&reg_inst[oldfd], memory_order_relaxed);
+	if (!r)
+		return;
+	atomic_store_explicit(&reg_inst[newfd], r, memory_order_relaxed);
+	atomic_max(&reg_hi, newfd + 1);
+}
+
+static long real_syscall6(long nr, long a, long b, long c)
+{
+	syscall_fn fn = (syscall_fn)real(REAL_SYSCALL);
+
+	if (!fn)
+		return real_missing("syscall");
+	return fn(nr, a, b, c, 0L, 0L, 0L);
+}
+
+PRELOAD_API int close(int fd)
+{
+	close_fn fn = (close_fn)real(REAL_CLOSE);
+
+	if (tracking())
+		preload_forget(fd);
+	if (!fn)
+		return (int)real_syscall6(SYS_close, fd, 0, 0);
+	return fn(fd);
+}
+
+/*
+ * Only flags 0 closes for sure: CLOSE_RANGE_CLOEXEC closes nothing, an
+ * unknown flag makes the call fail (EINVAL) with nothing closed, and
+ * CLOSE_RANGE_UNSHARE closes in a private copy of the fd table, while
+ * other threads of a process that shares its table keep the files: a
+ * FORGET now would see only the shared table's reference and drop items
+ * the other threads still use, so those closes are left to the reaper
+ * (they come right before an exec, as a rule, in a child whose parent
+ * still holds the files).
+ */
+PRELOAD_API int close_range(unsigned int first, unsigned int last, int flags)
+{
+	close_range_fn fn = (close_range_fn)real(REAL_CLOSE_RANGE);
+
+	if (tracking() && first <= last && !flags)
+		preload_forget_range(first, last);
+	if (!fn)
+		return (int)real_syscall6(SYS_close_range, first, last, flags);
+	return fn(first, last, flags);
+}
+
+PRELOAD_API void closefrom(int lowfd)
+{
+	closefrom_fn fn = (closefrom_fn)real(REAL_CLOSEFROM);
+
+	if (lowfd < 0)
+		lowfd = 0;
+	if (tracking())
+		preload_forget_range((unsigned int)lowfd, ~0U);
+	if (fn)
+		fn(lowfd);
+	else
+		real_syscall6(SYS_close_range, lowfd, ~0L, 0);
+}
+
+PRELOAD_API int dup(int oldfd)
+{
+	dup_fn fn = (dup_fn)real(REAL_DUP);
+	int ret;
+
+	if (!fn)
+		return real_missing("dup");
+	ret = fn(oldfd);
+	if (ret >= 0 && tracking())
+		reg_copy(oldfd, ret);
+	return ret;
+}
+
+PRELOAD_API int dup2(int oldfd, int newfd)
+{
+	dup2_fn fn = (dup2_fn)real(REAL_DUP2);
+	bool t = tracking();
+	int ret;
+
+	if (!fn)
+		return real_missing("dup2");
+	if (t)
+		preload_forget_dup(oldfd, newfd);
+	ret = fn(oldfd, newfd);
+	if (ret >= 0 && t)
+		reg_copy(oldfd, ret);
+	return ret;
+}
+
+PRELOAD_API int dup3(int oldfd, int newfd, int flags)
+{
+	dup3_fn fn = (dup3_fn)real(REAL_DUP3);
+	bool t = tracking() && !(flags & ~O_CLOEXEC);
+	int ret;
+
+	if (!fn)
+		return real_missing("dup3");
+	if (t)
+		preload_forget_dup(oldfd, newfd);
+	ret = fn(oldfd, newfd, flags);
+	if (ret >= 0 && t)
+		reg_copy(oldfd, ret);
+	return ret;
+}
+
+/*
+ * fcntl() and fcntl64() (what programs built with _FILE_OFFSET_BITS=64
+ * call): F_DUPFD and F_DUPFD_CLOEXEC copy a registration.  The third
+ * argument is passed on as the C library reads it, one pointer-sized
+ * value whatever the command.
+ */
+static int do_fcntl(int which, const char *name, int fd, int cmd, void *arg)
+{
+	fcntl_fn fn = (fcntl_fn)real(which);
+	int ret;
+
+	if (!fn)
+		return real_missing(name);
+	ret = fn(fd, cmd, arg);
+	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) &&
+	    tracking())
+		reg_copy(fd, ret);
+	return ret;
+}
+
+PRELOAD_API int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL_FCNTL, "fcntl", fd, cmd, arg);
+}
+
+PRELOAD_API int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL_FCNTL64, "fcntl64", fd, cmd, arg);
+}
+
+/* The C library closes a stream's fd internally: seen here, not in close(). */
+static int stream_close(FILE *f, int which, const char *name)
+{
+	fclose_fn fn = (fclose_fn)real(which);
+
+	if (tracking() && f)
+		preload_forget(fileno(f));
+	return fn ? fn(f) : real_missing(name);
+}
+
+PRELOAD_API int fclose(FILE *f)
+{
+	return stream_close(f, REAL_FCLOSE, "fclose");
+}
+
+PRELOAD_API int pclose(FILE *f)
+{
+	return stream_close(f, REAL_PCLOSE, "pclose");
+}
+
 static int do_create1(int flags, const char *who)
 {
 	int fd = evpoll_create1(flags);
@@ -404,6 +853,8 @@ PRELOAD_API int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		ev = !ev;
 		ret = route_ctl(ev, epfd, op, fd, event);
 	}
+	if (ev && !ret)
+		reg_ctl(epfd, op, fd);
 	DBG_ALL("epoll_ctl(%d%s, %d, %d) = %d", epfd, ev ? " evpoll" : "",
 		op, fd, ret);
 	return ret;
@@ -566,6 +1017,50 @@ static long route_syscall(bool ev, long nr, const long a[6])
 	return fn(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* syscall() of a number that closes fds: what close() & co. do first. */
+static void syscall_forget(long nr, const long a[6])
+{
+	switch (nr) {
+	case SYS_close:
+		preload_forget((int)a[0]);
+		break;
+	case SYS_close_range:
+		if ((unsigned int)a[0] <= (unsigned int)a[1] && !a[2])
+			preload_forget_range((unsigned int)a[0],
+					     (unsigned int)a[1]);
+		break;
+#ifdef SYS_dup2		/* not on arm64 and other new ports */
+	case SYS_dup2:
+		preload_forget_dup((int)a[0], (int)a[1]);
+		break;
+#endif
+	case SYS_dup3:
+		if (!(a[2] & ~(long)O_CLOEXEC))
+			preload_forget_dup((int)a[0], (int)a[1]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Does syscall(@nr, @a...) make a copy of fd a[0] (its result)? */
+static bool syscall_dups(long nr, const long a[6])
+{
+	switch (nr) {
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+		return true;
+	case SYS_dup3:
+		return !(a[2] & ~(long)O_CLOEXEC);
+	case SYS_fcntl:
+		return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
+	default:
+		return false;
+	}
+}
+
 PRELOAD_API long syscall(long number, ...)
 {
 	bool epoll_call = is_epoll_nr(number), ev = false;
@@ -578,14 +1073,23 @@ PRELOAD_API long syscall(long number, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 
-	if (!epoll_call)
-		return route_syscall(false, number, a);
+	if (!epoll_call) {
+		if (!tracking())
+			return route_syscall(false, number, a);
+		syscall_forget(number, a);
+		ret = route_syscall(false, number, a);
+		if (ret >= 0 && syscall_dups(number, a))
+			reg_copy((int)a[0], (int)ret);
+		return ret;
+	}
 	ev = fd_is_evpoll((int)a[0]);
 	ret = route_syscall(ev, number, a);
 	if (ret < 0 && misrouted((int)a[0], ev)) {
 		ev = !ev;
 		ret = route_syscall(ev, number, a);
 	}
+	if (ev && !ret && number == SYS_epoll_ctl)
+		reg_ctl((int)a[0], (int)a[1], (int)a[2]);
 	DBG_ALL("syscall(%ld, %d%s) = %ld", number, (int)a[0],
 		ev ? " evpoll" : "", ret);
 	return ret;

@@ -242,6 +242,7 @@ static const struct {
 	{ EVPOLL_IOC_FEAT_USER, EVPOLL_FEAT_USER },
 	{ EVPOLL_IOC_FEAT_COUNTERS, EVPOLL_FEAT_COUNTERS },
 	{ EVPOLL_IOC_FEAT_RING, EVPOLL_FEAT_RING },
+	{ EVPOLL_IOC_FEAT_FORGET, EVPOLL_FEAT_FORGET },
 };
 
 /**
@@ -276,9 +277,11 @@ int evpoll_features(int evfd, uint64_t *mask)
 	if (errno != ENOTTY)
 		return -1;
 	if (ioctl(evfd, EVPOLL_IOC_SUBMIT, &s) == 0) {
+		/* version 2 without VERSION: its bits, nothing later */
 		for (i = 0; i < sizeof(submit_feat_map) /
 				sizeof(submit_feat_map[0]); i++)
-			*mask |= submit_feat_map[i].lib;
+			if (submit_feat_map[i].kernel & EVPOLL_IOC_FEATURES_V2)
+				*mask |= submit_feat_map[i].lib;
 		return 0;
 	}
 	/* An instance without version 2 says EINVAL to maxevents 0. */

@@ -24,12 +24,28 @@
  *   preload_helper sigsafe     no dlsym() after main() starts; syscall()
  *                              and epoll calls from a SIGSEGV handler
  *
+ * Close-safety (a watched fd closed without EPOLL_CTL_DEL; each prints
+ * "MODE ok" or what failed):
+ *   preload_helper rebind      a closed listener's port binds again at once
+ *   preload_helper fin         a closed TCP / unix socket's peer sees EOF
+ *                              right after close() returns
+ *   preload_helper pipe_eof    a pipe's reader sees EOF, its writer EPIPE,
+ *                              right after the other end's close()
+ *   preload_helper holders     dup()ed and forked holders keep the item;
+ *                              it goes at the last holder's close
+ *   preload_helper closes      close_range, closefrom, dup2, dup3,
+ *                              syscall(SYS_close), fclose, two instances
+ *   preload_helper threads_close  8 threads closing watched pipes of
+ *                              shared instances at once
+ *
  * Exit status 0 when everything it checked held; it prints what failed.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -39,6 +55,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -846,6 +863,452 @@ static int do_sigsafe(void)
 	return 4;
 }
 
+/* ------------------------------------------------------------------ */
+/* Close-safety: watched fds closed without EPOLL_CTL_DEL. */
+
+/*
+ * How long a peer may take to see the close: the close itself releases
+ * the file (loopback delivers the FIN within it); the module's reaper
+ * would take up to 250 ms.
+ */
+#define EOF_MS	50
+
+/* Does instance @epfd hold an item for fd number @fd (its fdinfo)? */
+static bool has_item(int epfd, int fd)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+	int tfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd)
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The reader @r sees EOF (a pipe's or a socket's) within EOF_MS, after
+ * what was written before.
+ */
+static bool eof_soon(int r)
+{
+	struct pollfd p = { .fd = r, .events = POLLIN | POLLRDHUP };
+	char buf[64];
+	int i;
+
+	if (poll(&p, 1, EOF_MS) != 1)
+		return false;
+	CHECK(fcntl(r, F_SETFL, O_NONBLOCK) == 0);
+	for (i = 0; i < 16; i++) {
+		ssize_t n = read(r, buf, sizeof(buf));
+
+		if (n <= 0)
+			return n == 0;
+	}
+	return false;
+}
+
+/* A pipe whose write end @ep watches (EPOLLOUT). */
+static void watched_pipe(int ep, int p[2])
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+
+	CHECK(pipe(p) == 0);
+	ev.data.fd = p[1];
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev) == 0);
+}
+
+#define FAIL(fmt, ...) do {						\
+	printf(fmt "\n", ##__VA_ARGS__);				\
+	return 1;							\
+} while (0)
+
+/*
+ * After the close of the watched write end @p[1]: the instance holds no
+ * item for it and the reader @p[0] sees EOF (then is closed).
+ */
+#define EXPECT_EOF(ep, p, what) do {					\
+	if (!eof_soon((p)[0]))						\
+		FAIL("%s: no EOF within %d ms", what, EOF_MS);		\
+	if (has_item(ep, (p)[1]))					\
+		FAIL("%s: item of fd %d still in the instance", what,	\
+		     (p)[1]);						\
+	close((p)[0]);							\
+} while (0)
+
+static int tcp_listener(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int l, one = 1;
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l >= 0);
+	CHECK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
+	CHECK(bind(l, (struct sockaddr *)a, len) == 0);
+	CHECK(listen(l, 8) == 0);
+	CHECK(getsockname(l, (struct sockaddr *)a, &len) == 0);
+	return l;
+}
+
+/*
+ * A server closes its watched listening socket without DEL and at once
+ * binds the same port again (SO_REUSEADDR, as servers do: it does not
+ * help while the old socket still listens).
+ */
+static int do_rebind(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_in a;
+	int ep, l, l2, one = 1;
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+	l = tcp_listener(&a);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) == 0);
+	CHECK(close(l) == 0);
+	l2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l2 >= 0);
+	CHECK(setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
+	if (bind(l2, (struct sockaddr *)&a, sizeof(a)))
+		FAIL("rebind: bind of port %d: %s", ntohs(a.sin_port),
+		     strerror(errno));
+	CHECK(listen(l2, 8) == 0);
+	close(l2);
+	close(ep);
+	printf("rebind ok\n");
+	return 0;
+}
+
+/*
+ * A watched connected socket closed without DEL: its peer sees EOF right
+ * after close() returns (TCP on loopback, and a unix socketpair).
+ */
+static int do_fin(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_in a;
+	int ep, l, c, s, sp[2];
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+	l = tcp_listener(&a);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(c >= 0);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == 0);
+	CHECK(close(s) == 0);
+	if (!eof_soon(c))
+		FAIL("fin: tcp: the peer saw no EOF within %d ms", EOF_MS);
+	if (has_item(ep, s))
+		FAIL("fin: tcp: item of fd %d still in the instance", s);
+	close(c);
+	close(l);
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, sp[1], &ev) == 0);
+	CHECK(close(sp[1]) == 0);
+	if (!eof_soon(sp[0]))
+		FAIL("fin: unix: the peer saw no EOF within %d ms", EOF_MS);
+	close(sp[0]);
+	close(ep);
+	printf("fin ok\n");
+	return 0;
+}
+
+/*
+ * Pipes: the reader sees EOF at once when the watched write end is
+ * closed; the writer gets EPIPE at once when the watched read end is.
+ */
+static int do_pipe_eof(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, p[2];
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+	watched_pipe(ep, p);
+	CHECK(close(p[1]) == 0);
+	EXPECT_EOF(ep, p, "pipe_eof: writer closed");
+
+	CHECK(pipe(p) == 0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0);
+	CHECK(close(p[0]) == 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (write(p[1], "x", 1) != -1 || errno != EPIPE)
+		FAIL("pipe_eof: reader closed: write did not fail with EPIPE");
+	close(p[1]);
+	close(ep);
+	printf("pipe_eof ok\n");
+	return 0;
+}
+
+/*
+ * Epoll's rule: a dup()ed or inherited file keeps its item; the item goes
+ * when the last holder closes.
+ *
+ *   dup:  d = dup(w) (also dup2, dup3, F_DUPFD_CLOEXEC, syscall(SYS_dup));
+ *         close(w): kept; close(d), the last: gone, EOF at once;
+ *         the other order: close(d): kept, close(w): gone, EOF at once
+ *   fork: the child closes w: kept (the parent holds it), the parent
+ *         then closes w: gone, EOF at once
+ */
+static int dup_by(int how, int fd)
+{
+	switch (how) {
+	case 0:
+		return dup(fd);
+	case 1:
+		return dup2(fd, 900);
+	case 2:
+		return dup3(fd, 901, O_CLOEXEC);
+	case 3:
+		return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	default:
+		return (int)syscall(SYS_dup, fd);
+	}
+}
+
+static int do_holders(void)
+{
+	static const char *const how_name[] = {
+		"dup", "dup2", "dup3", "F_DUPFD_CLOEXEC", "syscall(SYS_dup)",
+	};
+	int ep, p[2], d, status, how;
+	char what[64];
+	pid_t pid;
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+	for (how = 0; how < 5; how++) {
+		watched_pipe(ep, p);
+		d = dup_by(how, p[1]);
+		CHECK(d >= 0);
+		CHECK(close(p[1]) == 0);
+		if (!has_item(ep, p[1]))
+			FAIL("holders: %s: item dropped while the copy holds "
+			     "the file", how_name[how]);
+		if (write(d, "x", 1) != 1)
+			FAIL("holders: %s: the copy does not work",
+			     how_name[how]);
+		CHECK(close(d) == 0);
+		snprintf(what, sizeof(what), "holders: %s: the copy's close",
+			 how_name[how]);
+		EXPECT_EOF(ep, p, what);
+	}
+
+	watched_pipe(ep, p);
+	d = dup(p[1]);
+	CHECK(d >= 0);
+	CHECK(close(d) == 0);
+	if (!has_item(ep, p[1]))
+		FAIL("holders: dup closed first: item dropped");
+	if (write(p[1], "x", 1) != 1)
+		FAIL("holders: dup closed first: the fd does not work");
+	CHECK(close(p[1]) == 0);
+	EXPECT_EOF(ep, p, "holders: last holder (registered fd) closed");
+
+	watched_pipe(ep, p);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		close(p[0]);
+		CHECK(close(p[1]) == 0);
+		_exit(has_item(ep, p[1]) ? 0 : 3);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		FAIL("holders: fork: the child's close dropped the item "
+		     "(status %#x)", status);
+	if (!has_item(ep, p[1]))
+		FAIL("holders: fork: item gone while the parent holds it");
+	CHECK(close(p[1]) == 0);
+	EXPECT_EOF(ep, p, "holders: fork: the parent's (last) close");
+	close(ep);
+	printf("holders ok\n");
+	return 0;
+}
+
+/*
+ * The other ways to close: close_range() (CLOSE_RANGE_CLOEXEC closes
+ * nothing and keeps the item, and so does one that fails), closefrom(), dup2() and dup3() over a
+ * watched fd (a dup2() that fails closes nothing and keeps it),
+ * syscall(SYS_close), fclose() of an fdopen()ed stream, and an fd watched
+ * by two instances.
+ */
+static int do_closes(void)
+{
+	int ep, ep2, p[3][2], q[2], i, lo, hi, nul;
+	struct epoll_event ev = { .events = EPOLLOUT };
+	FILE *f;
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+	nul = open("/dev/null", O_WRONLY);
+	CHECK(nul >= 0);
+
+	/* close_range over three watched write ends (and their readers) */
+	lo = INT_MAX;
+	hi = 0;
+	for (i = 0; i < 3; i++) {
+		watched_pipe(ep, p[i]);
+		lo = p[i][1] < lo ? p[i][1] : lo;
+		hi = p[i][1] > hi ? p[i][1] : hi;
+	}
+	/* CLOSE_RANGE_CLOEXEC: nothing closed, items kept */
+	CHECK(close_range(lo, hi, CLOSE_RANGE_CLOEXEC) == 0);
+	for (i = 0; i < 3; i++)
+		if (!has_item(ep, p[i][1]))
+			FAIL("closes: CLOSE_RANGE_CLOEXEC dropped fd %d",
+			     p[i][1]);
+	/* an unknown flag: EINVAL, nothing closed, items kept */
+	if (close_range(lo, hi, 1U << 30) != -1 || errno != EINVAL)
+		FAIL("closes: close_range with an unknown flag did not fail");
+	for (i = 0; i < 3; i++)
+		if (!has_item(ep, p[i][1]))
+			FAIL("closes: a failed close_range dropped fd %d",
+			     p[i][1]);
+	/* keep the readers out of the range: move them up */
+	for (i = 0; i < 3; i++) {
+		int r = fcntl(p[i][0], F_DUPFD, hi + 1);
+
+		CHECK(r > hi);
+		close(p[i][0]);
+		p[i][0] = r;
+	}
+	CHECK(close_range(lo, hi, 0) == 0);
+	for (i = 0; i < 3; i++)
+		EXPECT_EOF(ep, p[i], "closes: close_range");
+
+	/* closefrom: the watched write end moved to the top */
+	CHECK(pipe(q) == 0);
+	i = fcntl(q[1], F_DUPFD, 1000);
+	CHECK(i >= 1000);
+	close(q[1]);
+	q[1] = i;
+	ev.data.fd = q[1];
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, q[1], &ev) == 0);
+	closefrom(q[1]);
+	EXPECT_EOF(ep, q, "closes: closefrom");
+
+	/* dup2 over a watched fd; a failing dup2 keeps it */
+	watched_pipe(ep, q);
+	if (dup2(12345, q[1]) != -1 || errno != EBADF)
+		FAIL("closes: dup2 of a closed fd did not fail");
+	if (!has_item(ep, q[1]))
+		FAIL("closes: a failed dup2 dropped the item");
+	CHECK(dup2(nul, q[1]) == q[1]);
+	EXPECT_EOF(ep, q, "closes: dup2");
+	close(q[1]);
+	watched_pipe(ep, q);
+	CHECK(dup3(nul, q[1], O_CLOEXEC) == q[1]);
+	EXPECT_EOF(ep, q, "closes: dup3");
+	close(q[1]);
+
+	/* syscall(SYS_close) */
+	watched_pipe(ep, q);
+	CHECK(syscall(SYS_close, q[1]) == 0);
+	EXPECT_EOF(ep, q, "closes: syscall(SYS_close)");
+
+	/* fclose of a stream on a watched fd */
+	watched_pipe(ep, q);
+	f = fdopen(q[1], "w");
+	CHECK(f != NULL);
+	CHECK(fclose(f) == 0);
+	EXPECT_EOF(ep, q, "closes: fclose");
+
+	/* watched by two instances */
+	ep2 = epoll_create1(0);
+	CHECK(ep2 >= 0 && is_evpoll(ep2));
+	watched_pipe(ep, q);
+	ev.data.fd = q[1];
+	CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, q[1], &ev) == 0);
+	CHECK(close(q[1]) == 0);
+	if (has_item(ep2, q[1]))
+		FAIL("closes: two instances: item still in the second");
+	EXPECT_EOF(ep, q, "closes: two instances");
+
+	/* DEL then close: nothing left to forget, still EOF */
+	watched_pipe(ep, q);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, q[1], NULL) == 0);
+	CHECK(close(q[1]) == 0);
+	EXPECT_EOF(ep, q, "closes: DEL, then close");
+
+	close(ep2);
+	close(ep);
+	close(nul);
+	printf("closes ok\n");
+	return 0;
+}
+
+/*
+ * Threads: 8 threads, each 100 times: a pipe whose write end one shared
+ * instance watches (and, every other time, a second shared instance),
+ * closed without DEL; its reader sees EOF at once.  The registrations of
+ * all threads share one table.
+ */
+#define CLOSE_THREADS	8
+#define CLOSE_ROUNDS	100
+
+static int close_ep[2];
+
+static void *close_thread(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+	long id = (long)arg, fails = 0;
+	int r, p[2];
+
+	for (r = 0; r < CLOSE_ROUNDS; r++) {
+		CHECK(pipe(p) == 0);
+		ev.data.u64 = (unsigned long long)id << 32 | r;
+		CHECK(epoll_ctl(close_ep[0], EPOLL_CTL_ADD, p[1], &ev) == 0);
+		if (r & 1)
+			CHECK(epoll_ctl(close_ep[1], EPOLL_CTL_ADD, p[1],
+					&ev) == 0);
+		CHECK(close(p[1]) == 0);
+		if (!eof_soon(p[0]))
+			fails++;
+		close(p[0]);
+	}
+	return (void *)fails;
+}
+
+static int do_threads_close(void)
+{
+	pthread_t th[CLOSE_THREADS];
+	long i, fails = 0;
+
+	for (i = 0; i < 2; i++) {
+		close_ep[i] = epoll_create1(0);
+		CHECK(close_ep[i] >= 0 && is_evpoll(close_ep[i]));
+	}
+	for (i = 0; i < CLOSE_THREADS; i++)
+		CHECK(pthread_create(&th[i], NULL, close_thread,
+				     (void *)i) == 0);
+	for (i = 0; i < CLOSE_THREADS; i++) {
+		void *ret;
+
+		CHECK(pthread_join(th[i], &ret) == 0);
+		fails += (long)ret;
+	}
+	if (fails)
+		FAIL("threads_close: %ld of %d closes without EOF within %d ms",
+		     fails, CLOSE_THREADS * CLOSE_ROUNDS, EOF_MS);
+	close(close_ep[0]);
+	close(close_ep[1]);
+	printf("threads_close ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(120);
@@ -869,5 +1332,17 @@ int main(int argc, char **argv)
 		return do_errors();
 	if (!strcmp(argv[1], "sigsafe"))
 		return do_sigsafe();
+	if (!strcmp(argv[1], "rebind"))
+		return do_rebind();
+	if (!strcmp(argv[1], "fin"))
+		return do_fin();
+	if (!strcmp(argv[1], "pipe_eof"))
+		return do_pipe_eof();
+	if (!strcmp(argv[1], "holders"))
+		return do_holders();
+	if (!strcmp(argv[1], "closes"))
+		return do_closes();
+	if (!strcmp(argv[1], "threads_close"))
+		return do_threads_close();
 	return 2;
 }

@@ -21,10 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/evpoll.h>
 
 #include "kselftest_harness.h"
 
@@ -55,6 +58,29 @@ static void find_paths(void)
 static bool have_device(void)
 {
 	return !access("/dev/evpoll", R_OK | W_OK);
+}
+
+/*
+ * Does the module have EVPOLL_IOC_FORGET?  Without it the shim leaves
+ * closed fds to the module's reaper, and the close-safety tests skip,
+ * unless EVPOLL_TEST_FORGET=1 (to see them fail on such a module).
+ */
+static bool have_forget(void)
+{
+	struct evpoll_version v = { .size = sizeof(v) };
+	const char *force = getenv("EVPOLL_TEST_FORGET");
+	bool ok;
+	int fd;
+
+	if (force && !strcmp(force, "1"))
+		return true;
+	fd = open("/dev/evpoll", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = !ioctl(fd, EVPOLL_IOC_VERSION, &v) &&
+	     (v.features & EVPOLL_IOC_FEAT_FORGET);
+	close(fd);
+	return ok;
 }
 
 struct child {
@@ -412,16 +438,94 @@ TEST_F_TIMEOUT(preload, python3_asyncio_echo, 300)
 	EXPECT_EQ(0, reap(&self->c));
 }
 
-/* The shim exports the six epoll calls, syscall(), and nothing else. */
+/* ------------------------------------------------------------------ */
+/* Close-safety: a watched fd closed without EPOLL_CTL_DEL (issue 12). */
+
+#define NEED_FORGET() do {						\
+	if (!have_device())						\
+		SKIP(return, "no /dev/evpoll (module not loaded)");	\
+	if (!have_forget())						\
+		SKIP(return, "module without EVPOLL_IOC_FORGET "	\
+		     "(EVPOLL_TEST_FORGET=1 runs it anyway)");		\
+} while (0)
+
+/*
+ * A server closes its watched listening socket without DEL and binds the
+ * same port again at once: as with epoll, it succeeds (the module's
+ * reaper used to keep the old socket listening for up to 250 ms:
+ * EADDRINUSE).
+ */
+TEST_F(preload, closed_listener_port_binds_again)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "rebind");
+}
+
+/*
+ * A watched TCP (loopback) or unix socket closed without DEL: the peer
+ * sees EOF within 50 ms of close() returning (the FIN is sent by the
+ * close itself), not after the reaper's 250 ms.
+ */
+TEST_F(preload, closed_socket_peer_sees_eof)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "fin");
+}
+
+/* A pipe's reader sees EOF, and its writer EPIPE, at once. */
+TEST_F(preload, closed_pipe_end_seen_at_once)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "pipe_eof");
+}
+
+/*
+ * Epoll's rule: a dup()ed or forked holder keeps the item; it goes at
+ * the last holder's close.
+ */
+TEST_F(preload, dup_and_fork_holders_keep_item)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "holders");
+}
+
+/*
+ * close_range() (and CLOSE_RANGE_CLOEXEC, which keeps), closefrom(),
+ * dup2()/dup3() over a watched fd (a failing dup2 keeps),
+ * syscall(SYS_close), fclose(), an fd in two instances, DEL then close.
+ */
+TEST_F(preload, every_close_path_forgets)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "closes");
+}
+
+/*
+ * 8 threads x 100 watched pipes of two shared instances, closed without
+ * DEL at once: every reader sees EOF at once.
+ */
+TEST_F(preload, threads_close_watched_fds)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "threads_close");
+}
+
+/*
+ * The shim exports the six epoll calls, syscall(), the calls that close
+ * or duplicate fds, and nothing else.
+ */
 TEST_F(preload, exports_only_epoll)
 {
 	static const char *const exported[] = {
 		"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
-		"epoll_pwait", "epoll_pwait2", "syscall",
+		"epoll_pwait", "epoll_pwait2", "syscall", "close",
+		"close_range", "closefrom", "dup", "dup2", "dup3", "fcntl",
+		"fcntl64", "fclose", "pclose",
 	};
 	static const char *const hidden[] = {
 		"evpoll_create1", "evpoll_ctl", "evpoll_wait", "evpoll_pwait",
-		"evpoll_pwait2", "fd_kind", "evpoll_aio_new",
+		"evpoll_pwait2", "fd_kind", "evpoll_aio_new", "evpoll_forget",
+		"evpoll_close", "reg_inst",
 	};
 	void *h = dlopen(preload_lib, RTLD_NOW | RTLD_LOCAL);
 	unsigned int i;
