@@ -737,7 +737,15 @@ static int do_fcntl(int which, const char *name, int fd, int cmd, void *arg)
 	return ret;
 }
 
-PRELOAD_API int fcntl(int fd, int cmd, ...)
+/*
+ * Named by asm labels: where the C library's header renames fcntl and
+ * fcntl64 (both become __fcntl_time64 on i386 with _TIME_BITS=64), the
+ * shim must still define the two symbols programs were linked against.
+ */
+PRELOAD_API int preload_fcntl(int fd, int cmd, ...) __asm__("fcntl");
+PRELOAD_API int preload_fcntl64(int fd, int cmd, ...) __asm__("fcntl64");
+
+PRELOAD_API int preload_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
@@ -748,7 +756,7 @@ PRELOAD_API int fcntl(int fd, int cmd, ...)
 	return do_fcntl(REAL_FCNTL, "fcntl", fd, cmd, arg);
 }
 
-PRELOAD_API int fcntl64(int fd, int cmd, ...)
+PRELOAD_API int preload_fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
