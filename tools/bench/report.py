@@ -226,6 +226,7 @@ def targets(rows):
         lines.append("idle growth %-6s N=%d..%d: %.2fx%s" % (
             b, pts[0][0], pts[-1][0], growth, verdict))
     ok &= ring_targets(cells, lines)
+    ok &= close_targets(cells, lines)
     mem = [r for r in rows if r["mode"] == "mem"]
     for n in sorted({r["n"] for r in mem}):
         ev = [r for r in mem if r["n"] == n and r["backend"] == "evpoll"]
@@ -241,6 +242,30 @@ def targets(rows):
         lines.append(line)
     lines.append("targets: %s" % ("all met" if ok else "NOT all met"))
     return "\n".join(lines)
+
+
+def close_targets(cells, lines):
+    """Issue 12: close() of a watched fd through the library
+    (evpoll_close) and the shim at most 1.5x a plain close() of the same
+    kind of fd, epoll's close of a watched fd beside."""
+    ok = True
+    for key, r in sorted(cells.items()):
+        mode, met, n, param, b = key
+        if mode != "close" or b not in ("lib", "shim"):
+            continue
+        p = cells.get((mode, met, n, param, "plain"))
+        e = cells.get((mode, met, n, param, "epoll"))
+        if not p or p["insn_per_op"] <= 0:
+            continue
+        ratio = r["insn_per_op"] / p["insn_per_op"]
+        good = ratio <= 1.5
+        ok &= good
+        lines.append("close  %-5s %-5s %.3fx a plain close() (epoll's "
+                     "watched close: %s)  target <= 1.50: %s" % (
+                         met, b, ratio,
+                         "%.3fx" % (e["insn_per_op"] / p["insn_per_op"])
+                         if e else "-", "ok" if good else "MISSED"))
+    return ok
 
 
 def ring_targets(cells, lines):
