@@ -225,6 +225,7 @@ void flush_wait(struct evpoll_poller *p, long ops);
 struct evpoll_poller *poller_with(enum evpoll_backend b, long n);
 void drain(int fd);
 uint64_t bench_evpoll_features(void);
+long long bench_sys_tracepoint_id(void);
 long sysc_count(void);
 double sysc_per(long before, long after, long ops);
 

@@ -132,7 +132,8 @@ static size_t cap_samples;
  */
 static int sys_fd = -1;
 
-static long long sys_tracepoint_id(void)
+/* The raw_syscalls:sys_enter tracepoint's id, -1 without tracefs. */
+long long bench_sys_tracepoint_id(void)
 {
 	static const char *const paths[] = {
 		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
@@ -165,7 +166,7 @@ static void __attribute__((constructor)) sys_open(void)
 		.size = sizeof(a),
 		.inherit = 1,
 	};
-	long long id = sys_tracepoint_id();
+	long long id = bench_sys_tracepoint_id();
 
 	if (id < 0)
 		return;

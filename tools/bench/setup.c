@@ -245,31 +245,17 @@ static __thread int sysc_fd = -2;
 
 static int sysc_open(void)
 {
-	static const char *const ids[] = {
-		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
-		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(a),
 	};
-	struct perf_event_attr a = { .size = sizeof(a) };
-	char buf[32];
-	size_t i;
-	int fd, n;
+	long long id = bench_sys_tracepoint_id();
 
-	a.type = PERF_TYPE_TRACEPOINT;
-	a.exclude_kernel = 0;
-	for (i = 0; i < ARRAY_SIZE(ids); i++) {
-		fd = open(ids[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		a.config = strtoull(buf, NULL, 10);
-		return syscall(SYS_perf_event_open, &a, 0, -1, -1,
-			       PERF_FLAG_FD_CLOEXEC);
-	}
-	return -1;
+	if (id < 0)
+		return -1;
+	a.config = id;
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1,
+		       PERF_FLAG_FD_CLOEXEC);
 }
 
 long sysc_count(void)
