@@ -30,8 +30,8 @@
  * Build: cc -O2 -fPIC -shared -o evpoll-insn.so insn-plugin.c
  * Use:   qemu-system-x86_64 ... -plugin evpoll-insn.so,log=/path/insn.log
  *
- * Debian ships no qemu-plugin.h: the declarations below are the part of
- * QEMU's plugin API version 1 (QEMU 7.2) this file uses.
+ * Debian ships no qemu-plugin.h: qemu-plugin-api.h declares the part of
+ * QEMU's plugin API version 1 (QEMU 7.2) this file and prof-plugin.c use.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -40,41 +40,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* QEMU plugin API, version 1 (the subset used here). */
-typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-enum qemu_plugin_cb_flags {
-	QEMU_PLUGIN_CB_NO_REGS,
-	QEMU_PLUGIN_CB_R_REGS,
-	QEMU_PLUGIN_CB_RW_REGS,
-};
-typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *udata);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu, void *udata);
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
-					       struct qemu_plugin_tb *tb);
+#include "qemu-plugin-api.h"
 
-extern void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-						  qemu_plugin_vcpu_tb_trans_cb_t cb);
-extern void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb,
-						 qemu_plugin_vcpu_udata_cb_t cb,
-						 enum qemu_plugin_cb_flags flags,
-						 void *udata);
-extern void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
-						   qemu_plugin_vcpu_udata_cb_t cb,
-						   enum qemu_plugin_cb_flags flags,
-						   void *udata);
-extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
-					   qemu_plugin_udata_cb_t cb,
-					   void *udata);
-extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-extern struct qemu_plugin_insn *
-qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-extern const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-extern size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
-
-#define EXPORT __attribute__((visibility("default")))
 EXPORT int qemu_plugin_version = 1;
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 			       int argc, char **argv);
