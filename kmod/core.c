@@ -338,6 +338,19 @@ static void evp_wake_pollers(struct evpoll *evp, struct evpoll_item *item,
 #endif
 }
 
+/* Wake WAIT (and RING_ENTER) sleepers, passing the waker's sync hint on. */
+static void evp_wake_waiters_locked(struct evpoll *evp, int sync)
+{
+	lockdep_assert_held(&evp->wq.lock);
+	/* Sleepers queue themselves under wq.lock, held here: no race. */
+	if (waitqueue_active(&evp->wq)) {
+		if (sync)
+			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
+		else
+			wake_up_locked(&evp->wq);
+	}
+}
+
 /*
  * Queue an item on the ready list and wake one sleeper.  Returns true if
  * tasks poll()ing the instance should be woken too (outside the lock).
@@ -363,12 +376,7 @@ static bool evp_make_ready(struct evpoll *evp, struct evpoll_item *item,
 	 * evpoll_core_poll(): neither check can miss the item just queued.
 	 * The waker's sync hint is passed on, as epoll does since 6.13.
 	 */
-	if (waitqueue_active(&evp->wq)) {
-		if (sync)
-			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
-		else
-			wake_up_locked(&evp->wq);
-	}
+	evp_wake_waiters_locked(evp, sync);
 	/*
 	 * poll_wait() sleepers re-check the list in evpoll_core_poll(), and
 	 * they were woken when the item was queued: an item already on a
@@ -2625,12 +2633,7 @@ static bool evp_ring_wake(struct evpoll *evp, struct evpoll_item *item,
 			__pm_stay_awake(item->ws);
 	}
 	/* Sleepers in RING_ENTER queue under wq.lock (held). */
-	if (waitqueue_active(&evp->wq)) {
-		if (sync)
-			__wake_up_locked_sync_key(&evp->wq, TASK_NORMAL, NULL);
-		else
-			wake_up_locked(&evp->wq);
-	}
+	evp_wake_waiters_locked(evp, sync);
 	/* poll() sleepers re-check in evpoll_core_poll() (ring not empty). */
 	return waitqueue_active(&evp->poll_wait);
 }
