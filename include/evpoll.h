@@ -229,7 +229,7 @@ enum evpoll_backend {
 #define EVPOLL_CAP_KERNEL_ET	(1U << 8)  /* ET done by the kernel */
 #define EVPOLL_CAP_KERNEL_ONESHOT (1U << 9) /* ONESHOT done by the kernel */
 #define EVPOLL_CAP_FORK		(1U << 10) /* reinit leaves the parent alone */
-/* add/mod are queued and applied by the next wait (evpoll_poller_add(3)) */
+/* mods are queued and applied by the next wait (evpoll_poller_add(3)) */
 #define EVPOLL_CAP_BATCHED	(1U << 11)
 
 /*

@@ -12,24 +12,21 @@
  * when the module offers it (evpoll_features()):
  *
  *  - batched changes (EVPOLL_FEAT_SUBMIT; EVPOLL_CAP_BATCHED, unless
- *    $EVPOLL_NO_SUBMIT is set to something else than "" or "0"): an ADD
- *    of a socket or a pipe and every MOD are queued (->queue) and applied
- *    by the next wait, in the same EVPOLL_IOC_SUBMIT as the wait (libev's
- *    fd_reify).  One queued change per fd: a MOD after a queued ADD or
- *    MOD merges into it, a DEL after a queued ADD cancels it (no system
- *    call).  What can be checked at queue time is: the fd is open (fstat,
- *    EBADF), the table knows the registration (EEXIST, ENOENT: poller.c);
- *    an ADD of any other kind of file (regular, directory, device,
- *    anonymous inode: the files epoll may refuse with EPERM, EINVAL or
- *    ELOOP) is made at once, as is every DEL (the caller may close the fd
- *    as soon as it returns, and the module holds a reference to the file
- *    while its item lives), each in one EVPOLL_IOC_SUBMIT with the queue.
- *    A queued change the kernel then refuses ends its registration: the
- *    wait reports one EPOLLERR event with its fd and data
- *    (EVPOLL__FD_REFUSED) and the fd is no longer watched; one whose fd
- *    was closed (ADD: EBADF; MOD: EBADF, ENOENT, the number naming
- *    another file) is forgotten silently, as poller.c forgets such
- *    registrations.  Documentation/backends.rst, "Batched changes".
+ *    $EVPOLL_NO_SUBMIT is set to something else than "" or "0"): a MOD is
+ *    queued (->queue) and applied by the next wait, in the same
+ *    EVPOLL_IOC_SUBMIT as the wait (libev's fd_reify).  One queued MOD
+ *    per fd: a later MOD merges into it, one back to the mask the kernel
+ *    has cancels it.  ADD and DEL are made at once, each in one
+ *    EVPOLL_IOC_SUBMIT with the queue: an ADD's answer (ENOSPC, EPERM...)
+ *    is its return value, and queueing it would cost more than the system
+ *    call it saves (the fd must be checked again before the wait: a
+ *    socket's fstat() is dearer than the ioctl); a DEL must be done before
+ *    the caller closes the fd.  A queued MOD the kernel refuses because
+ *    the fd was closed without DEL (EBADF; ENOENT, EPERM, EINVAL: the
+ *    number names another file) is forgotten silently, as poller.c
+ *    forgets such registrations; one refused for memory (ENOMEM) ends its
+ *    registration with one EPOLLERR event (EVPOLL__FD_REFUSED), reported
+ *    at once.  Documentation/backends.rst, "Batched changes".
  *  - user events (EVPOLL_FEAT_USER): evpoll_poller_wakeup() triggers one
  *    (->wakeup), whose data is EVPOLL__TAG_OWN; without them, poller.c's
  *    eventfd.
@@ -51,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/evpoll.h>
@@ -73,26 +69,15 @@ struct evpdev_refusal {
 };
 
 /**
- * struct evpdev_file - the file a queued ADD was queued for
- * @dev:	its st_dev
- * @ino:	its st_ino (unique for sockets and pipes, the files queued)
- */
-struct evpdev_file {
-	dev_t dev;
-	ino_t ino;
-};
-
-/**
  * struct evpdev_poller - p->priv
  * @ep:		the shared epoll state (first: backend-epoll.c uses it)
  * @batch:	changes are queued (EVPOLL_CAP_BATCHED)
  * @forget:	the module has EVPOLL_IOC_FORGET
  * @user_id:	the wake-up user event, -1 without one
- * @q:		queued changes, one per fd at most, at f->bidx - 1 of its
+ * @q:		queued MODs, one per fd at most, at f->bidx - 1 of its
  *		table entry; @nq of @qcap; result preset to 1
- * @qfile:	for each queued ADD, its file (@qcap entries beside @q)
  * @nq:		number of queued changes
- * @qcap:	capacity of @q and @qfile
+ * @qcap:	capacity of @q
  * @ref:	refused changes not reported yet, @nref of @refcap
  * @nref:	their number
  * @refcap:	capacity of @ref
@@ -103,7 +88,6 @@ struct evpdev_poller {
 	int forget;
 	int user_id;
 	struct evpoll_change *q;
-	struct evpdev_file *qfile;
 	int nq;
 	int qcap;
 	struct evpdev_refusal *ref;
@@ -153,11 +137,6 @@ static int evpdev_grow(void **arr, int n, int *cap, size_t size)
 /* Room for one more queued change: 0 or -ENOMEM. */
 static int evpdev_queue_grow(struct evpdev_poller *ev)
 {
-	int cap = ev->qcap;
-
-	if (evpdev_grow((void **)&ev->qfile, ev->nq, &cap,
-			sizeof(*ev->qfile)) < 0)
-		return -ENOMEM;
 	return evpdev_grow((void **)&ev->q, ev->nq, &ev->qcap,
 			   sizeof(*ev->q));
 }
@@ -182,7 +161,6 @@ static void evpdev_unqueue_at(struct evpoll_poller *p,
 	p->fds[ev->q[i].fd].bidx = 0;
 	if (i != --ev->nq) {
 		ev->q[i] = ev->q[ev->nq];
-		ev->qfile[i] = ev->qfile[ev->nq];
 		p->fds[ev->q[i].fd].bidx = i + 1;
 	}
 }
@@ -214,12 +192,15 @@ static int evpdev_mod_is_noop(struct evpoll__fd *f)
 	return 1;
 }
 
-/* A refused change whose fd was closed (or names another file): silent. */
+/*
+ * A queued MOD of a live registration can only be refused for memory
+ * (EPOLLWAKEUP's wakeup source): every other errno means its fd was
+ * closed (EBADF) or now names another file (ENOENT, or EPERM, EINVAL for
+ * a file the kernel will not watch), and is silent.
+ */
 static int evpdev_refusal_silent(const struct evpdev_refusal *r)
 {
-	if (r->op == EPOLL_CTL_ADD)
-		return r->err == -EBADF;
-	return r->err == -EBADF || r->err == -ENOENT;
+	return r->err != -ENOMEM;
 }
 
 /*
@@ -235,7 +216,6 @@ static void evpdev_settle(struct evpoll_poller *p, struct evpdev_poller *ev)
 		struct evpdev_refusal *r;
 
 		if (c->result > 0) {
-			ev->qfile[kept] = ev->qfile[i];
 			ev->q[kept] = *c;
 			p->fds[c->fd].bidx = ++kept;
 			continue;
@@ -298,37 +278,6 @@ static int evpdev_report_refused(struct evpoll_poller *p,
 	return n;
 }
 
-/*
- * Before the queue goes to the kernel: a queued ADD whose fd was closed
- * (without DEL) since, or now names another file, would be applied to
- * that file with the old registration's data.  One fstat(2) per queued
- * ADD finds them; they are dropped and their registrations forgotten, as
- * poller.c forgets a registration whose fd was closed.
- */
-static void evpdev_revalidate(struct evpoll_poller *p,
-			      struct evpdev_poller *ev)
-{
-	struct evpoll__fd *f;
-	struct stat st;
-	int i = 0;
-
-	while (i < ev->nq) {
-		struct evpoll_change *c = &ev->q[i];
-
-		if (c->op != EPOLL_CTL_ADD ||
-		    (fstat(c->fd, &st) == 0 && st.st_dev == ev->qfile[i].dev &&
-		     st.st_ino == ev->qfile[i].ino)) {
-			i++;
-			continue;
-		}
-		/* NULL: its table entry is a new ADD's (poller.c). */
-		f = evpoll__tag_lookup(p, c->event.data.u64);
-		evpdev_unqueue_at(p, ev, i);
-		if (f)
-			evpoll__fd_clear(p, f);
-	}
-}
-
 static void evpdev_change_set(struct evpoll_change *c, int op, int fd,
 			      const struct evpoll__fd *f)
 {
@@ -350,7 +299,6 @@ static int evpdev_ctl(struct evpoll_poller *p, int op, int fd,
 	struct evpdev_poller *ev = p->priv;
 	int ret;
 
-	evpdev_revalidate(p, ev);
 	if (!ev->nq) {
 		ret = evpoll__epoll_like_ctl(p, op, fd, f);
 		if (!ret)
@@ -376,46 +324,27 @@ static int evpdev_queue(struct evpoll_poller *p, int op, int fd,
 {
 	struct evpdev_poller *ev = p->priv;
 	int i = evpdev_queued(ev, fd, f);
-	struct evpoll_change *c = i >= 0 ? &ev->q[i] : NULL;
-	struct stat st;
 
-	if (!ev->batch)
+	if (!ev->batch || op == EPOLL_CTL_ADD)
 		return 1;
-	switch (op) {
-	case EPOLL_CTL_ADD:
-		if (fstat(fd, &st) < 0)
-			return -errno;
-		/* Sockets and pipes: nothing but memory can fail. */
-		if (!S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode))
-			return 1;
-		break;
-	case EPOLL_CTL_MOD:
-		if (c) {
-			/* Merges: a queued ADD stays an ADD. */
-			c->event.events = f->events;
-			c->event.data.u64 = evpoll__tag(fd, f);
-			/* MOD back to what the kernel has: cancels out. */
-			if (c->op == EPOLL_CTL_MOD && evpdev_mod_is_noop(f))
-				evpdev_unqueue_at(p, ev, i);
-			return 0;
-		}
-		if (evpdev_mod_is_noop(f))
-			return 0;
-		break;
-	default:
-		if (!c)
-			return 1;
-		op = c->op;
-		evpdev_unqueue_at(p, ev, i);
-		/* Never reached the kernel: nothing to undo. */
-		return op == EPOLL_CTL_ADD ? 0 : 1;
+	if (op == EPOLL_CTL_DEL) {
+		/* The DEL is made at once: the queued MOD goes. */
+		if (i >= 0)
+			evpdev_unqueue_at(p, ev, i);
+		return 1;
 	}
+	if (i >= 0) {
+		ev->q[i].event.events = f->events;
+		ev->q[i].event.data.u64 = evpoll__tag(fd, f);
+		/* MOD back to what the kernel has: cancels out. */
+		if (evpdev_mod_is_noop(f))
+			evpdev_unqueue_at(p, ev, i);
+		return 0;
+	}
+	if (evpdev_mod_is_noop(f))
+		return 0;
 	if (evpdev_queue_grow(ev) < 0)
 		return 1;
-	if (op == EPOLL_CTL_ADD) {
-		ev->qfile[ev->nq].dev = st.st_dev;
-		ev->qfile[ev->nq].ino = st.st_ino;
-	}
 	evpdev_change_set(&ev->q[ev->nq++], op, fd, f);
 	f->bidx = ev->nq;
 	return 0;
@@ -440,7 +369,6 @@ static int evpdev_wait(struct evpoll_poller *p,
 		return n ? n : nr;
 	if (n)
 		timeout_ms = 0;
-	evpdev_revalidate(p, ev);
 	if (!ev->nq) {
 		/* Nothing to apply: the plain wait. */
 		nr = evpoll__epoll_like_wait(p, evs + n, max - n, timeout_ms);
@@ -551,16 +479,14 @@ static void evpdev_destroy(struct evpoll_poller *p)
 	struct evpdev_poller *ev = p->priv;
 
 	free(ev->q);
-	free(ev->qfile);
 	free(ev->ref);
 	evpoll__epoll_like_destroy(p);
 }
 
 /*
- * A new set (after fork, or without items nobody can name): the queue
- * is kept for the new set, and registrations whose ADD is still queued,
- * which the old set never had, are hidden from the move.  The wake-up
- * user event is made again in the new set.
+ * A new set (after fork, or without items nobody can name): the queued
+ * MODs are kept for the registrations the move kept.  The wake-up user
+ * event is made again in the new set.
  */
 static int evpdev_reinit(struct evpoll_poller *p)
 {
@@ -570,19 +496,13 @@ static int evpdev_reinit(struct evpoll_poller *p)
 	ev->nq = 0;	/* evpdev_ctl() must not flush into the old set */
 	for (i = 0; i < p->nfds; i++)
 		p->fds[i].bu64 = 0;	/* the items are copied anew */
-	for (i = 0; i < nq; i++)
-		if (ev->q[i].op == EPOLL_CTL_ADD)
-			p->fds[ev->q[i].fd].state &= ~EVPOLL__FD_USED;
 	ret = evpoll__epoll_like_reinit(p);
 	for (i = 0; i < nq; i++) {
 		struct evpoll_change *c = &ev->q[i];
 		struct evpoll__fd *f = &p->fds[c->fd];
 
-		if (c->op == EPOLL_CTL_ADD)
-			f->state |= EVPOLL__FD_USED;
-		else if (!(f->state & EVPOLL__FD_USED))
+		if (!(f->state & EVPOLL__FD_USED))
 			continue;	/* forgotten by the move */
-		ev->qfile[kept] = ev->qfile[i];
 		ev->q[kept] = *c;
 		f->bidx = ++kept;
 	}
