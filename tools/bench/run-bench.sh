@@ -7,7 +7,8 @@
 #
 #   run-bench.sh [-s short|full] [-o OUTDIR] [-R REAP_MS] [-- BENCH-ARGS]
 #
-# OUTDIR (default build/results/<profile>) gets table.txt, machine.txt,
+# OUTDIR (default build/results/<profile>) gets table.txt (table-et.txt:
+# the edge-triggered run of chain, idle and echo), machine.txt,
 # bench-raw.csv, bench-summary.csv, insn.log, targets.txt and plots/*.png.
 # The kernel gets idle=halt (an idle vCPU that polls adds instructions)
 # and slab_nomerge (so that /proc/slabinfo names epoll's and evpoll's
@@ -38,7 +39,8 @@ $MAKE -s module KDIR="/usr/src/linux-headers-$kver"
 $MAKE -s tools
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
-rm -f "$out"/bench-*.csv "$out/table.txt" "$out/targets.txt"
+rm -f "$out"/bench-*.csv "$out/table.txt" "$out/table-et.txt" \
+	"$out/targets.txt"
 rm -rf "$out/plots"
 : >"$out/insn.log"
 {
@@ -64,6 +66,11 @@ if [ ! -s "$out/bench-summary.csv" ]; then
 fi
 cat "$out/table.txt"
 echo
+if [ -s "$out/table-et.txt" ]; then
+	echo "edge-triggered (-g), for the event ring's targets:"
+	cat "$out/table-et.txt"
+	echo
+fi
 python3 tools/bench/report.py "$out"
 echo "bench: results in $out (table.txt, bench-summary.csv, plots/)"
 [ "$status" = 0 ] || echo "bench: the VM run exited with status $status" >&2
