@@ -132,6 +132,7 @@ struct sample {
 	double insn;
 	double insn_self;
 	double sys;
+	bool sys_only;		/* run of the system call pass (measure.c) */
 	union bench_extra extra;
 };
 
@@ -197,6 +198,8 @@ struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 			long param, int rep, long ops);
 void percentiles(uint64_t *v, long n, union bench_extra *x);
 void format_percentiles(char *buf, size_t len, const union bench_extra *x);
+extern bool bench_sys_pass;
+bool sys_pass_begin(void);
 void summarize(void);
 void print_table(FILE *f);
 void write_csv(const char *prefix);

@@ -403,6 +403,15 @@ int main(int argc, char **argv)
 	if (opt.selfcheck)
 		return selfcheck();
 	run_matrix();
+	/*
+	 * The system calls per op, counted in one more repeat of the whole
+	 * matrix whose instructions and times are not used (measure.c).
+	 */
+	if (!getenv("EVPOLL_BENCH_NOSYS") && sys_pass_begin()) {
+		fprintf(stderr, "evpoll-bench: system call pass\n");
+		opt.repeats = 1;
+		run_matrix();
+	}
 	summarize();
 	print_table(stdout);
 	if (opt.out)

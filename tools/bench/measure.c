@@ -124,12 +124,22 @@ static size_t cap_samples;
 /*
  * System calls per op: a perf counter on the raw_syscalls:sys_enter
  * tracepoint for this process and the threads it creates (inherit),
- * opened before main() so that every thread is counted, filtered to
- * leave out read(2) and write(2) (x86-64 numbers 0 and 1): what is left
- * is the readiness mechanism's own calls (waits, ctl, ring entries),
- * since the modes make the same reads and writes on every backend.  -1
- * where it cannot be opened (no tracefs, not root, another arch).
+ * filtered to leave out read(2) and write(2) (x86-64 numbers 0 and 1):
+ * what is left is the readiness mechanism's own calls (waits, ctl, ring
+ * entries), since the modes make the same reads and writes on every
+ * backend.  -1 where it cannot be opened (no tracefs, not root, another
+ * arch).
+ *
+ * The counter is not free: while it is open, every system call of the
+ * process (read and write too, before the filter drops them) runs the
+ * tracepoint's perf handler, about 470 guest instructions (chain, stock
+ * 6.1: epoll 7,985 per event with it, 6,578 without).  That would add a
+ * constant per call to every backend's figure, flattering the ratios of
+ * those with fewer calls.  So the counter is open only in the system
+ * call pass (bench_sys_pass, main.c), a repeat of its own after the
+ * measured ones, whose instructions and times are not used.
  */
+bool bench_sys_pass;
 static int sys_fd = -1;
 
 /* The raw_syscalls:sys_enter tracepoint's id, -1 without tracefs. */
@@ -158,7 +168,12 @@ long long bench_sys_tracepoint_id(void)
 	return -1;
 }
 
-static void __attribute__((constructor)) sys_open(void)
+/*
+ * Open the counter for the system call pass: false where it cannot be
+ * (no pass then).  Threads created after this are counted (inherit): the
+ * modes create theirs per run.
+ */
+bool sys_pass_begin(void)
 {
 #ifdef __x86_64__
 	struct perf_event_attr a = {
@@ -169,7 +184,7 @@ static void __attribute__((constructor)) sys_open(void)
 	long long id = bench_sys_tracepoint_id();
 
 	if (id < 0)
-		return;
+		return false;
 	a.config = id;
 	sys_fd = syscall(__NR_perf_event_open, &a, 0, -1, -1,
 			 PERF_FLAG_FD_CLOEXEC);
@@ -178,7 +193,9 @@ static void __attribute__((constructor)) sys_open(void)
 		close(sys_fd);
 		sys_fd = -1;
 	}
+	bench_sys_pass = sys_fd >= 0;
 #endif
+	return bench_sys_pass;
 }
 
 /* Calls so far (the inherited counters of live threads included). */
@@ -225,6 +242,7 @@ struct sample *run_stop(struct run *r, const struct bench_mode *mode,
 	s->ops = ops;
 	s->ns = t1 - r->t0;
 	s->insn = s->insn_self = -1;
+	s->sys_only = bench_sys_pass;
 	/* The read(2)s of the counter itself are filtered out. */
 	s->sys = r->sys0 >= 0 && sys1 >= 0 ? sys1 - r->sys0 : -1;
 	if (insn_fd >= 0) {
@@ -341,14 +359,31 @@ static int cmp_cell(const void *a, const void *b)
 	return d < 0 ? -1 : d > 0;
 }
 
+/*
+ * Median of extra @e over the samples of @c from @first on, those of the
+ * system call pass (@pass) or the measured ones; -1 without any.
+ */
+static double extra_median(size_t first, const struct cell *c, int e,
+			   bool pass)
+{
+	double *x = xcalloc(nr_samples, sizeof(*x)), m, sp;
+	size_t j, k = 0;
+
+	for (j = first; j < nr_samples; j++)
+		if (same_cell(&samples[j], c) && samples[j].sys_only == pass)
+			x[k++] = samples[j].extra.v[e];
+	m = median(x, k, &sp);
+	free(x);
+	return m;
+}
+
 /* The samples into cells (one per mode, metric, backend, n, param). */
 void summarize(void)
 {
 	double *v = xcalloc(nr_samples, sizeof(*v));
 	double *w = xcalloc(nr_samples, sizeof(*w));
-	double *x = xcalloc(nr_samples, sizeof(*x));
 	double *y = xcalloc(nr_samples, sizeof(*y));
-	size_t i, j, k;
+	size_t i, j;
 
 	cells = xcalloc(nr_samples, sizeof(*cells));
 	for (i = 0; i < nr_samples; i++) {
@@ -369,24 +404,31 @@ void summarize(void)
 		c->n = s->n;
 		c->param = s->param;
 		for (j = i; j < nr_samples; j++) {
-			if (!same_cell(&samples[j], c) || !samples[j].ops)
+			const struct sample *t = &samples[j];
+
+			if (!same_cell(t, c) || !t->ops)
 				continue;
-			w[nw++] = samples[j].ns / samples[j].ops;
-			if (samples[j].insn >= 0)
-				v[nv++] = samples[j].insn / samples[j].ops;
-			if (samples[j].sys >= 0)
-				y[ny++] = samples[j].sys / samples[j].ops;
+			if (t->sys_only) {
+				if (t->sys >= 0)
+					y[ny++] = t->sys / t->ops;
+				continue;
+			}
+			w[nw++] = t->ns / t->ops;
+			if (t->insn >= 0)
+				v[nv++] = t->insn / t->ops;
 		}
 		c->reps = nw;
 		c->sys = median(y, ny, &sp);
 		c->insn = median(v, nv, &c->insn_spread);
 		c->ns = median(w, nw, &c->ns_spread);
+		/*
+		 * The extras of the measured runs; one they could not count
+		 * (-1: the version 2 modes' system calls) from the pass.
+		 */
 		for (e = 0; e < BENCH_NR_EXTRA; e++) {
-			k = 0;
-			for (j = i; j < nr_samples; j++)
-				if (same_cell(&samples[j], c))
-					x[k++] = samples[j].extra.v[e];
-			c->extra.v[e] = median(x, k, &sp);
+			c->extra.v[e] = extra_median(i, c, e, false);
+			if (c->extra.v[e] < 0)
+				c->extra.v[e] = extra_median(i, c, e, true);
 		}
 	}
 	/* Ratios against epoll in the same mode, metric, n and param. */
@@ -409,7 +451,6 @@ void summarize(void)
 	}
 	free(v);
 	free(w);
-	free(x);
 	free(y);
 	qsort(cells, nr_cells, sizeof(*cells), cmp_cell);
 }
@@ -480,14 +521,15 @@ void write_csv(const char *prefix)
 	size_t i;
 
 	f = csv_open(path, sizeof(path), prefix, "raw");
-	fprintf(f, "mode,metric,backend,n,param,rep,ops,ns,insn,insn_self,x0,x1,x2\n");
+	fprintf(f, "mode,metric,backend,n,param,rep,ops,ns,insn,insn_self,x0,x1,x2,sys,sys_pass\n");
 	for (i = 0; i < nr_samples; i++) {
 		struct sample *s = &samples[i];
 
-		fprintf(f, "%s,%s,%s,%ld,%ld,%d,%ld,%.0f,%.0f,%.0f,%g,%g,%g\n",
+		fprintf(f, "%s,%s,%s,%ld,%ld,%d,%ld,%.0f,%.0f,%.0f,%g,%g,%g,%g,%d\n",
 			s->mode->name, s->metric, s->backend, s->n, s->param,
 			s->rep, s->ops, s->ns, s->insn, s->insn_self,
-			s->extra.v[0], s->extra.v[1], s->extra.v[2]);
+			s->extra.v[0], s->extra.v[1], s->extra.v[2], s->sys,
+			s->sys_only);
 	}
 	fclose(f);
 	f = csv_open(path, sizeof(path), prefix, "summary");
