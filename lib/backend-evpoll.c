@@ -350,6 +350,32 @@ static int evpdev_queue(struct evpoll_poller *p, int op, int fd,
 	return 0;
 }
 
+/*
+ * The plain wait, EVPOLL_IOC_WAIT made here rather than through
+ * evpoll_wait(): poller.c has checked @max, and the buffer is ours, so
+ * the wrapper's checks (made for callers of the epoll signature) are not
+ * needed on the poller's hottest path.
+ */
+static int evpdev_plain_wait(struct evpoll_poller *p,
+			     struct evpoll_poller_event *evs, int max,
+			     int timeout_ms)
+{
+	struct evpdev_poller *ev = p->priv;
+	struct evpoll_wait w = {
+		.timeout = timeout_ms < 0 ? -1 : (__s64)timeout_ms * 1000000,
+		.maxevents = max,
+	};
+	int nr;
+
+	if (max > ev->ep.bufcap && evpoll__epoll_like_buf(p, max) < 0)
+		return -ENOMEM;
+	w.events = (__u64)(uintptr_t)ev->ep.buf;
+	nr = ioctl(ev->ep.epfd, EVPOLL_IOC_WAIT, &w);
+	if (nr < 0)
+		return -errno;
+	return evpoll__epoll_like_report(p, evs, nr);
+}
+
 static int evpdev_wait(struct evpoll_poller *p,
 		       struct evpoll_poller_event *evs, int max,
 		       int timeout_ms)
@@ -357,25 +383,24 @@ static int evpdev_wait(struct evpoll_poller *p,
 	struct evpdev_poller *ev = p->priv;
 	struct evpoll_wait_opts opts = { .flags = EVPOLL_WAIT_ERR_NOWAIT };
 	struct timespec ts;
-	int n, nr, err;
+	int n = 0, nr, err;
 
-	if (!ev->batch)
-		return evpoll__epoll_like_wait(p, evs, max, timeout_ms);
-	n = evpdev_report_refused(p, ev, evs, max);
-	if (n == max)
-		return n;
-	nr = evpoll__epoll_like_buf(p, max - n);
-	if (nr < 0)
-		return n ? n : nr;
-	if (n)
-		timeout_ms = 0;
+	if (ev->nref) {
+		n = evpdev_report_refused(p, ev, evs, max);
+		if (n == max)
+			return n;
+		timeout_ms = n ? 0 : timeout_ms;
+	}
 	if (!ev->nq) {
 		/* Nothing to apply: the plain wait. */
-		nr = evpoll__epoll_like_wait(p, evs + n, max - n, timeout_ms);
+		nr = evpdev_plain_wait(p, evs + n, max - n, timeout_ms);
 		if (nr < 0)
 			return n ? n : nr;
 		return n + nr;
 	}
+	nr = evpoll__epoll_like_buf(p, max - n);
+	if (nr < 0)
+		return n ? n : nr;
 	if (timeout_ms >= 0) {
 		evpoll__ms_to_timespec(timeout_ms, &ts);
 		opts.timeout = &ts;
@@ -387,7 +412,9 @@ static int evpdev_wait(struct evpoll_poller *p,
 	if (nr < 0)
 		return n ? n : -err;
 	n += evpoll__epoll_like_report(p, evs + n, nr);
-	return n + evpdev_report_refused(p, ev, evs + n, max - n);
+	if (ev->nref)
+		n += evpdev_report_refused(p, ev, evs + n, max - n);
+	return n;
 }
 
 static int evpdev_wakeup(struct evpoll_poller *p)
