@@ -88,6 +88,7 @@
  *                         with smp_load_acquire; freed at destroy
  *     ring                set once under mtx AND wq.lock, read under
  *                         either; freed at destroy (see "Event ring")
+ *     fref_spare          mtx (fref.c's evpoll_fref_get() under it)
  *   struct evpoll_item:
  *     rbn, hook0, data    mtx (hook0.wait: the target's queue lock)
  *     rdllink             wq.lock
@@ -187,6 +188,7 @@ struct evpoll {
 	u64 v2_seq;			/* last seq given out */
 	struct evpoll_uevs *uevs;	/* user events (user.c), or NULL */
 	struct evpoll_kring *ring;	/* event ring (ring.c), or NULL */
+	struct evpoll_fref *fref_spare;	/* for the next evpoll_fref_get() */
 };
 
 struct evpoll_hook {
@@ -822,42 +824,56 @@ static int evp_cmp(const struct file *f1, int fd1, const struct evpoll_item *b)
 	return fd1 - b->fd;
 }
 
-static struct evpoll_item *evp_find(struct evpoll *evp, struct file *file,
-				    int fd)
-{
-	struct rb_node *rbp = evp->items.rb_node;
+/*
+ * Where a missing key would be linked, found by the lookup that missed
+ * (evp_find_slot()), so that ADD walks the tree once.  @fref is the fref
+ * of an item with the same file and another fd, if the instance has one:
+ * items of one file are neighbours in the tree, and a search that misses
+ * passes both neighbours of the missing key, so it sees one of them.
+ * Valid while evp->mtx stays held and the tree is not changed.
+ */
+struct evp_slot {
+	struct rb_node *parent;
+	struct rb_node **link;
+	struct evpoll_fref *fref;
+};
 
-	lockdep_assert_held(&evp->mtx);
-	while (rbp) {
-		struct evpoll_item *item = rb_entry(rbp, struct evpoll_item,
-						    rbn);
-		int cmp = evp_cmp(file, fd, item);
-
-		if (cmp > 0)
-			rbp = rbp->rb_right;
-		else if (cmp < 0)
-			rbp = rbp->rb_left;
-		else
-			return item;
-	}
-	return NULL;
-}
-
-static void evp_rb_insert(struct evpoll *evp, struct evpoll_item *item)
+static struct evpoll_item *evp_find_slot(struct evpoll *evp,
+					 struct file *file, int fd,
+					 struct evp_slot *slot)
 {
 	struct rb_node **p = &evp->items.rb_node, *parent = NULL;
+	struct evpoll_fref *fref = NULL;
 
 	lockdep_assert_held(&evp->mtx);
 	while (*p) {
+		struct evpoll_item *item = rb_entry(*p, struct evpoll_item,
+						    rbn);
+		const struct file *f2 = evpi_file(item);
+
 		parent = *p;
-		if (evp_cmp(evpi_file(item), item->fd,
-			    rb_entry(parent, struct evpoll_item, rbn)) > 0)
-			p = &parent->rb_right;
-		else
-			p = &parent->rb_left;
+		if (file != f2) {
+			p = file > f2 ? &parent->rb_right : &parent->rb_left;
+		} else if (fd != item->fd) {
+			fref = item->fref;
+			p = fd > item->fd ? &parent->rb_right :
+					    &parent->rb_left;
+		} else {
+			return item;
+		}
 	}
-	rb_link_node(&item->rbn, parent, p);
-	rb_insert_color(&item->rbn, &evp->items);
+	slot->parent = parent;
+	slot->link = p;
+	slot->fref = fref;
+	return NULL;
+}
+
+static struct evpoll_item *evp_find(struct evpoll *evp, struct file *file,
+				    int fd)
+{
+	struct evp_slot slot;
+
+	return evp_find_slot(evp, file, fd, &slot);
 }
 
 /*
@@ -1219,8 +1235,12 @@ static void evp_reaper_fn(struct work_struct *work)
 		evp_reaper_want(next);
 }
 
+/*
+ * Add an item for (@tfile, @fd), missing from the set: @slot is where the
+ * lookup that missed would link it (evp_find_slot(), evp->mtx held since).
+ */
 static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
-		      __poll_t events, u64 data)
+		      __poll_t events, u64 data, const struct evp_slot *slot)
 {
 	struct evpoll_pqueue epq;
 	struct evpoll_item *item;
@@ -1232,10 +1252,15 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 	item = kmem_cache_zalloc(item_cache, GFP_KERNEL_ACCOUNT);
 	if (!item)
 		return -ENOMEM;
-	item->fref = evpoll_fref_get(tfile);
-	if (IS_ERR(item->fref)) {
-		err = PTR_ERR(item->fref);
-		goto err_free_item;
+	if (slot->fref) {	/* another fd of the file, in this set */
+		evpoll_fref_hold(slot->fref);
+		item->fref = slot->fref;
+	} else {
+		item->fref = evpoll_fref_get(tfile, &evp->fref_spare);
+		if (IS_ERR(item->fref)) {
+			err = PTR_ERR(item->fref);
+			goto err_free_item;
+		}
 	}
 	INIT_LIST_HEAD(&item->rdllink);
 	item->evp = evp;
@@ -1267,7 +1292,9 @@ static int evp_insert(struct evpoll *evp, struct file *tfile, int fd,
 			goto err_uncharge;
 		}
 	}
-	evp_rb_insert(evp, item);
+	/* Nothing above changed the tree: the slot is still where it goes. */
+	rb_link_node(&item->rbn, slot->parent, slot->link);
+	rb_insert_color(&item->rbn, &evp->items);
 	evp->nr_items++;
 
 	/* Hook onto the target's wait queues and read its state at once. */
@@ -1375,6 +1402,7 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		   u64 data, bool v2)
 {
 	struct evpoll_item *item;
+	struct evp_slot slot;
 	struct file *tfile;
 	struct fd f;
 	int err;
@@ -1429,14 +1457,15 @@ static int evp_ctl(struct evpoll *evp, u32 op, int fd, __poll_t events,
 		goto out_fput;
 
 	mutex_lock(&evp->mtx);
-	item = evp_find(evp, tfile, fd);
+	item = evp_find_slot(evp, tfile, fd, &slot);
 	switch (op) {
 	case EVPOLL_CTL_ADD:
 		if (item)
 			err = -EEXIST;
 		else
 			err = evp_insert(evp, tfile, fd,
-					 events | EPOLLERR | EPOLLHUP, data);
+					 events | EPOLLERR | EPOLLHUP, data,
+					 &slot);
 		break;
 	case EVPOLL_CTL_DEL:
 		if (item) {
@@ -2762,6 +2791,7 @@ void evpoll_core_destroy(struct evpoll *evp)
 	mutex_unlock(&evp->mtx);
 	evp_v2_destroy(evp);
 	evpoll_ring_destroy(evp->ring);
+	evpoll_fref_free_spare(evp->fref_spare);
 	evpoll_user_put(evp->user);
 	mutex_destroy(&evp->mtx);
 	kfree(evp);

@@ -76,7 +76,9 @@ struct evpoll_fref {
 	};
 };
 
-struct evpoll_fref *evpoll_fref_get(struct file *file);
+struct evpoll_fref *evpoll_fref_get(struct file *file,
+				    struct evpoll_fref **spare);
+void evpoll_fref_free_spare(struct evpoll_fref *spare);
 void evpoll_fref_put(struct evpoll_fref *fref);
 void evpoll_fref_hold(struct evpoll_fref *fref);
 void evpoll_fref_put_async(struct evpoll_fref *fref);

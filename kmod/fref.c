@@ -43,13 +43,16 @@
  * No global lock.  evpoll_frefs is an rhashtable (its own per-bucket locks
  * inside) read under RCU; a fref lives while fref->nr > 0 and is freed an
  * RCU grace period after it was removed from the table.
- *  - get: an RCU lookup, then refcount_inc_not_zero(); only a miss
- *    allocates (outside any lock, charged to the caller's memcg) and
- *    inserts.  An insert that finds a fref whose count already went to
- *    zero (being put by another task) replaces it in the table: the dying
- *    one still holds its own file reference until its put drops it, so a
- *    file may transiently have two frefs (and file_count() 2 from evpoll),
- *    which only makes evpoll_fref_orphaned() answer false a moment longer.
+ *  - get: the new fref is allocated first (outside any lock, charged to
+ *    the caller's memcg; or taken from the caller's spare) and inserted
+ *    with one lookup of the table; if the file already has a fref, that
+ *    one is taken with refcount_inc_not_zero() and the new one becomes
+ *    the caller's spare (evpoll_fref_get()).  An insert that finds a
+ *    fref whose count already went to zero (being put by another task)
+ *    replaces it in the table: the dying one still holds its own file
+ *    reference until its put drops it, so a file may transiently have two
+ *    frefs (and file_count() 2 from evpoll), which only makes
+ *    evpoll_fref_orphaned() answer false a moment longer.
  *  - put: the task that drops nr to zero removes the fref from the table
  *    (-ENOENT if a get replaced it: fine), fput()s the file, and frees the
  *    fref after a grace period.
@@ -97,11 +100,21 @@ static u32 evpoll_fref_hash(const void *data, u32 len, u32 seed)
 		       32);
 }
 
+/* The key is one pointer: compare it as such, not with memcmp(). */
+static int evpoll_fref_cmp(struct rhashtable_compare_arg *arg,
+			   const void *obj)
+{
+	const struct evpoll_fref *fref = obj;
+
+	return *(struct file * const *)arg->key != fref->file;
+}
+
 static const struct rhashtable_params fref_params = {
 	.key_len		= sizeof(struct file *),
 	.key_offset		= offsetof(struct evpoll_fref, file),
 	.head_offset		= offsetof(struct evpoll_fref, node),
 	.hashfn			= evpoll_fref_hash,
+	.obj_cmpfn		= evpoll_fref_cmp,
 	/*
 	 * Shrink when the set empties, but never below 256 buckets (2 KiB):
 	 * a set that empties and fills again (connection churn) below ~190
@@ -115,61 +128,67 @@ static const struct rhashtable_params fref_params = {
 /**
  * evpoll_fref_get - count one more item watching @file, pinning it
  * @file: the target file (the caller holds a reference for the call)
+ * @spare: the caller's spare fref (NULL or one left here by an earlier
+ *	   call), used instead of allocating; set to the fref allocated and
+ *	   not needed, if any.  The caller serialises its calls with one
+ *	   spare and frees it with evpoll_fref_free_spare().
+ *
+ * An ADD usually watches a file that nobody watches yet, so the fref is
+ * allocated first and inserted with one lookup of the table; a file that
+ * is already watched (by another instance: the caller finds another fd of
+ * the file in its own set without asking) leaves that fref in @spare for
+ * the next call, so the allocation is not lost.
  *
  * Return: the file's fref, or ERR_PTR(-ENOMEM).
  */
-struct evpoll_fref *evpoll_fref_get(struct file *file)
+struct evpoll_fref *evpoll_fref_get(struct file *file,
+				    struct evpoll_fref **spare)
 {
-	struct evpoll_fref *fref, *old, *new = NULL;
+	struct evpoll_fref *old, *new = *spare;
+
+	if (!new) {
+		new = kmem_cache_alloc(fref_cache, GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return ERR_PTR(-ENOMEM);
+	}
+	*spare = NULL;
+	new->file = file;
+	refcount_set(&new->nr, 1);
 
 	for (;;) {
-		rcu_read_lock();
-		fref = rhashtable_lookup(&evpoll_frefs, &file, fref_params);
-		if (fref && refcount_inc_not_zero(&fref->nr)) {
-			rcu_read_unlock();
-			break;
-		}
-		rcu_read_unlock();
-
-		if (!new) {
-			new = kmem_cache_alloc(fref_cache, GFP_KERNEL_ACCOUNT);
-			if (!new)
-				return ERR_PTR(-ENOMEM);
-			new->file = file;
-			refcount_set(&new->nr, 1);
-		}
-
 		rcu_read_lock();
 		old = rhashtable_lookup_get_insert_fast(&evpoll_frefs,
 							&new->node,
 							fref_params);
 		if (!old)
-			goto inserted;
+			break;
 		if (IS_ERR(old)) {
 			rcu_read_unlock();
-			kmem_cache_free(fref_cache, new);
+			*spare = new;
 			return ERR_PTR(-ENOMEM);
 		}
 		if (refcount_inc_not_zero(&old->nr)) {
 			rcu_read_unlock();
-			fref = old;
-			break;
+			*spare = new;
+			return old;
 		}
 		/* @old is being put: take its place. */
 		if (!rhashtable_replace_fast(&evpoll_frefs, &old->node,
 					     &new->node, fref_params))
-			goto inserted;
+			break;
 		/* ... it was removed meanwhile: look again. */
 		rcu_read_unlock();
 	}
-	if (new)
-		kmem_cache_free(fref_cache, new);
-	return fref;
-
-inserted:
 	rcu_read_unlock();
 	get_file(file);
 	return new;
+}
+
+/* The spare of evpoll_fref_get() (never in the table), or NULL. */
+void evpoll_fref_free_spare(struct evpoll_fref *spare)
+{
+	if (spare)
+		kmem_cache_free(fref_cache, spare);
 }
 
 static void evpoll_fref_free_rcu(struct rcu_head *head)

@@ -27,8 +27,9 @@
  *     sleeps on one.
  *
  * Locking: none of its own; each change takes the instance's locks as
- * EVPOLL_IOC_CTL does, one change at a time (cond_resched() between), so a
- * batch never holds a lock across the whole array.
+ * EVPOLL_IOC_CTL does, one change at a time (cond_resched() after every
+ * EVPOLL_SUBMIT_RESCHED changes), so a batch never holds a lock across
+ * the whole array.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -37,6 +38,37 @@
 
 #include <uapi/linux/evpoll.h>
 #include "evpoll_int.h"
+
+/* Changes applied between two cond_resched() (each one is bounded). */
+#define EVPOLL_SUBMIT_RESCHED	32
+
+/*
+ * Read one change and write its result field back (unchanged) in one
+ * user-access window: a change whose result cannot be written is not
+ * applied.  False on a fault.
+ */
+static bool evpoll_submit_get(struct evpoll_submit_change *c,
+			      struct evpoll_submit_change __user *uc)
+{
+	/* Packed: @data is 4-aligned, so it is addressed by its offset. */
+	u64 __user *udata = (u64 __user *)((char __user *)uc +
+			offsetof(struct evpoll_submit_change, data));
+
+	if (!user_access_begin(uc, sizeof(*uc)))
+		return false;
+	unsafe_get_user(c->op, &uc->op, efault);
+	unsafe_get_user(c->fd, &uc->fd, efault);
+	unsafe_get_user(c->events, &uc->events, efault);
+	unsafe_get_user(c->data, udata, efault);
+	unsafe_get_user(c->result, &uc->result, efault);
+	unsafe_put_user(c->result, &uc->result, efault);
+	user_access_end();
+	return true;
+
+efault:
+	user_access_end();
+	return false;
+}
 
 /*
  * Apply the changes; return 0, or -EFAULT with *done = the faulting index.
@@ -52,8 +84,7 @@ static int evpoll_submit_changes(struct evpoll *evp,
 	for (i = 0; i < nchanges; i++) {
 		s32 res;
 
-		if (copy_from_user(&c, &uc[i], sizeof(c)) ||
-		    put_user(c.result, &uc[i].result))
+		if (!evpoll_submit_get(&c, &uc[i]))
 			break;
 		res = evpoll_core_ctl_v2(evp, c.op, c.fd,
 					 (__force __poll_t)c.events, c.data);
@@ -63,7 +94,8 @@ static int evpoll_submit_changes(struct evpoll *evp,
 			i++;
 			break;
 		}
-		cond_resched();
+		if (!((i + 1) % EVPOLL_SUBMIT_RESCHED))
+			cond_resched();
 	}
 	*done = i;
 	return i == nchanges ? 0 : -EFAULT;

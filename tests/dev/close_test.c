@@ -145,6 +145,73 @@ TEST(two_instances_one_file_reaped)
 	close(e2);
 }
 
+/*
+ * The references an ADD takes on a file are given back, whether the file
+ * was new to evpoll, watched already through another fd of the same set
+ * (dup()s: the item found next to it in the set lends its reference) or
+ * through another set: once every item is gone and every fd is closed,
+ * each socket is released at once (the peer reads EOF).
+ */
+TEST(dups_and_shared_files_released)
+{
+	enum { P = 4, D = 3 };
+	int e1 = evp_open(), e2 = evp_open(), sv[P][2], d[P][D], i, j;
+	struct epoll_event ev[P * (D + 1)];
+	int efd = eventfd(0, 0);
+
+	ASSERT_GE(e1, 0);
+	ASSERT_GE(e2, 0);
+	ASSERT_GE(efd, 0);
+	for (i = 0; i < P; i++) {
+		ASSERT_EQ(evp_tcp_pair(sv[i]), 0);
+		for (j = 0; j < D; j++) {
+			d[i][j] = dup(sv[i][0]);
+			ASSERT_GE(d[i][j], 0);
+		}
+	}
+	/* Every original first, then the dups, interleaved across files. */
+	for (i = 0; i < P; i++)
+		ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, sv[i][0], EPOLLIN, i), 0);
+	for (j = 0; j < D; j++)
+		for (i = 0; i < P; i++)
+			ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, d[i][j], EPOLLIN,
+					  i), 0);
+	/* Files e1 watches, and one nobody does, in a second set. */
+	for (i = 0; i < P; i += 2)
+		ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, d[i][1], EPOLLIN, i), 0);
+	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, efd, EPOLLIN, 99), 0);
+	EXPECT_EQ(evp_counter(e1, "evpoll-items"), P * (D + 1));
+	EXPECT_EQ(evp_counter(e2, "evpoll-items"), P / 2 + 1);
+
+	/* Each file's items all report, with the data of that file. */
+	for (i = 0; i < P; i++)
+		ASSERT_EQ(write(sv[i][1], "x", 1), 1);
+	ASSERT_EQ(evp_wait(e1, ev, P * (D + 1), 0), P * (D + 1));
+	for (i = 0; i < P * (D + 1); i++)
+		EXPECT_LT(ev[i].data.u64, P);
+	/* Unread data would make the close send RST instead of FIN. */
+	for (i = 0; i < P; i++)
+		ASSERT_EQ(read(sv[i][0], ev, 1), 1);
+
+	for (i = 0; i < P; i++) {
+		EXPECT_EQ(evp_ctl(e1, EVPOLL_CTL_DEL, sv[i][0], 0, 0), 0);
+		for (j = 0; j < D; j++)
+			EXPECT_EQ(evp_ctl(e1, EVPOLL_CTL_DEL, d[i][j], 0, 0),
+				  0);
+	}
+	EXPECT_EQ(evp_counter(e1, "evpoll-items"), 0);
+	close(e2);
+	close(efd);
+	for (i = 0; i < P; i++) {
+		close(sv[i][0]);
+		for (j = 0; j < D; j++)
+			close(d[i][j]);
+		EXPECT_GE(ms_until_eof(sv[i][1], 5000), 0);
+		close(sv[i][1]);
+	}
+	close(e1);
+}
+
 /* Many closed fds in one instance are all reaped in one period. */
 TEST(many_closed_reaped)
 {
