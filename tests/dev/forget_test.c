@@ -12,6 +12,11 @@
  *   two_instances                     each instance forgets its own item
  *   tombstone                         an EVPOLLREMOVED item posts one
  *   errors                            the errno table, feature bit
+ *   close_flag.*                      EVPOLL_FORGET_CLOSE: forget and
+ *                                     close in one call (peer EOF before
+ *                                     the ioctl returns, dup keeps the
+ *                                     item, no item, nested instances,
+ *                                     errors close nothing)
  *   cost                              FORGET + close() against close()
  */
 #include <poll.h>
@@ -34,6 +39,20 @@ static int evp_forget(int evfd, int fd)
 	struct evpoll_forget f = { .fd = fd };
 
 	return evp_forget_args(evfd, &f);
+}
+
+/* FORGET with EVPOLL_FORGET_CLOSE: forget, then close @fd, in one call. */
+static int evp_forget_close(int evfd, int fd)
+{
+	struct evpoll_forget f = { .fd = fd, .flags = EVPOLL_FORGET_CLOSE };
+
+	return evp_forget_args(evfd, &f);
+}
+
+/* @fd is an open fd (F_GETFD does not say EBADF). */
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
 }
 
 /* @fd reads EOF now (poll with no wait, then read 0). */
@@ -108,6 +127,30 @@ TEST_F(drop, peer_sees_eof_at_close)
 	} else {
 		EXPECT_TRUE(eof_now(self->sv[1]));
 	}
+}
+
+/*
+ * EVPOLL_FORGET_CLOSE: the item goes and the fd is closed by the ioctl
+ * itself; the file's release (queued by the close as task_work) has run
+ * when the ioctl returns, so a unix or pipe peer reads EOF at once; a TCP
+ * FIN crosses loopback's softirq: well within 100 ms, where the reaper's
+ * first pass comes only after reap_interval_ms (250 ms) or more.
+ */
+TEST_F(drop, close_flag_peer_sees_eof)
+{
+	ASSERT_EQ(evp_ctl(self->evfd, EVPOLL_CTL_ADD, self->sv[0], EPOLLOUT,
+			  1), 0);
+	EXPECT_EQ(evp_forget_close(self->evfd, self->sv[0]), 1);
+	EXPECT_FALSE(fd_open(self->sv[0]));
+	if (variant->kind == 1) {
+		EXPECT_TRUE(eof_within(self->sv[1], 100));
+	} else {
+		EXPECT_TRUE(eof_now(self->sv[1]));
+	}
+	EXPECT_EQ(evp_counter(self->evfd, "evpoll-items"), 0);
+	EXPECT_EQ(evp_counter(self->evfd, "evpoll-reaped"), 0);
+	/* Closed: the number is no longer open. */
+	EXPECT_EQ(evp_forget_close(self->evfd, self->sv[0]), -EBADF);
 }
 
 /* Without FORGET the close leaves the file to the reaper (the contrast). */
@@ -272,7 +315,7 @@ TEST(errors)
 	EXPECT_EQ(evp_forget(evfd, EVPOLL_USER_ID_BASE), -EBADF);
 	memset(&f, 0, sizeof(f));
 	f.fd = p[0];
-	f.flags = 1;
+	f.flags = 2;		/* bit 0 is EVPOLL_FORGET_CLOSE */
 	EXPECT_EQ(evp_forget_args(evfd, &f), -EINVAL);
 	f.flags = 0;
 	f.__reserved[0] = 1;
@@ -295,16 +338,177 @@ TEST(errors)
 }
 
 /*
+ * EVPOLL_FORGET_CLOSE with a dup()ed holder: the item is kept, the fd is
+ * closed all the same, the dup still reports events, and the dup's own
+ * FORGET_CLOSE (the last holder) drops the item and releases the file.
+ */
+TEST(close_flag_dup_keeps)
+{
+	int evfd = evp_open(), sv[2], d;
+	struct epoll_event ev;
+	char c;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	d = dup(sv[0]);
+	ASSERT_GE(d, 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 1), 0);
+	EXPECT_EQ(evp_forget_close(evfd, sv[0]), 0);
+	EXPECT_FALSE(fd_open(sv[0]));
+	EXPECT_TRUE(fd_open(d));
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
+	EXPECT_FALSE(eof_now(sv[1]));
+	ASSERT_EQ(write(sv[1], "x", 1), 1);
+	ASSERT_EQ(evp_wait(evfd, &ev, 1, 0), 1);
+	EXPECT_EQ(ev.data.u64, 1);
+	ASSERT_EQ(read(d, &c, 1), 1);
+	EXPECT_EQ(evp_forget_close(evfd, d), 1);
+	EXPECT_FALSE(fd_open(d));
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
+	EXPECT_TRUE(eof_now(sv[1]));
+	close(sv[1]);
+	close(evfd);
+}
+
+/* No item for the fd: 2 (where the plain call says ENOENT), and closed. */
+TEST(close_flag_no_item)
+{
+	int evfd = evp_open(), p[2];
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	EXPECT_EQ(evp_forget_close(evfd, p[1]), 2);
+	EXPECT_FALSE(fd_open(p[1]));
+	EXPECT_TRUE(eof_now(p[0]));
+	close(p[0]);
+	close(evfd);
+}
+
+/*
+ * Two instances watch one TCP socket: the first forgets (plain), the
+ * second forgets and closes; the peer sees the FIN at once.
+ */
+TEST(close_flag_two_instances)
+{
+	int e1 = evp_open(), e2 = evp_open(), sv[2];
+
+	ASSERT_GE(e1, 0);
+	ASSERT_GE(e2, 0);
+	ASSERT_EQ(evp_tcp_pair(sv), 0);
+	ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 1), 0);
+	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 2), 0);
+	EXPECT_EQ(evp_forget(e1, sv[0]), 1);
+	EXPECT_EQ(evp_forget_close(e2, sv[0]), 1);
+	EXPECT_FALSE(fd_open(sv[0]));
+	EXPECT_TRUE(eof_within(sv[1], 100));
+	close(sv[1]);
+	close(e1);
+	close(e2);
+}
+
+/*
+ * The closed fd is itself an instance: watched by the caller (its file's
+ * release then runs with no evpoll lock held, after the ioctl's), and
+ * watching the caller (its release removes its item on the caller).
+ */
+TEST(close_flag_nested)
+{
+	int outer = evp_open(), inner = evp_open(), p[2];
+
+	ASSERT_GE(outer, 0);
+	ASSERT_GE(inner, 0);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	ASSERT_EQ(evp_ctl(inner, EVPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
+	ASSERT_EQ(evp_ctl(outer, EVPOLL_CTL_ADD, inner, EPOLLIN, 2), 0);
+	EXPECT_EQ(evp_forget_close(outer, inner), 1);
+	EXPECT_FALSE(fd_open(inner));
+	EXPECT_EQ(evp_counter(outer, "evpoll-items"), 0);
+
+	inner = evp_open();
+	ASSERT_GE(inner, 0);
+	ASSERT_EQ(evp_ctl(inner, EVPOLL_CTL_ADD, outer, EPOLLIN, 3), 0);
+	EXPECT_EQ(evp_forget_close(outer, inner), 2);
+	EXPECT_FALSE(fd_open(inner));
+	/* The outer instance still works. */
+	ASSERT_EQ(evp_ctl(outer, EVPOLL_CTL_ADD, p[0], EPOLLIN, 4), 0);
+	EXPECT_EQ(evp_forget_close(outer, p[0]), 1);
+	close(p[1]);
+	close(outer);
+}
+
+/*
+ * The errors of EVPOLL_FORGET_CLOSE leave the fd open: an unknown flag or
+ * a reserved field (EINVAL), the instance's own fd or a dup of it
+ * (EINVAL: the instance would close itself from its own ioctl), an fd
+ * not open (EBADF), a bad pointer (EFAULT), a file that is no instance
+ * (ENOTTY).
+ */
+TEST(close_flag_errors)
+{
+	struct evpoll_version v = { .size = EVPOLL_VERSION_SIZE_V1 };
+	int evfd = evp_open(), p[2], d;
+	struct evpoll_forget f;
+
+	ASSERT_GE(evfd, 0);
+	ASSERT_EQ(ioctl(evfd, EVPOLL_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & EVPOLL_IOC_FEAT_FORGET_CLOSE);
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
+	memset(&f, 0, sizeof(f));
+	f.fd = p[0];
+	f.flags = EVPOLL_FORGET_CLOSE | 2;
+	EXPECT_EQ(evp_forget_args(evfd, &f), -EINVAL);
+	f.flags = 1U << 31;
+	EXPECT_EQ(evp_forget_args(evfd, &f), -EINVAL);
+	f.flags = EVPOLL_FORGET_CLOSE;
+	f.__reserved[1] = 1;
+	EXPECT_EQ(evp_forget_args(evfd, &f), -EINVAL);
+	EXPECT_TRUE(fd_open(p[0]));
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
+	/* Its own fd, or a dup of it: nothing closed. */
+	EXPECT_EQ(evp_forget_close(evfd, evfd), -EINVAL);
+	EXPECT_TRUE(fd_open(evfd));
+	d = dup(evfd);
+	ASSERT_GE(d, 0);
+	EXPECT_EQ(evp_forget_close(evfd, d), -EINVAL);
+	EXPECT_TRUE(fd_open(d));
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
+	/* Not open. */
+	EXPECT_EQ(evp_forget_close(evfd, -1), -EBADF);
+	EXPECT_EQ(evp_forget_close(evfd, 100000), -EBADF);
+	EXPECT_EQ(evp_forget_close(evfd, EVPOLL_USER_ID_BASE), -EBADF);
+	/* Copied in first. */
+	EXPECT_EQ(ioctl(evfd, EVPOLL_IOC_FORGET, (void *)8), -1);
+	EXPECT_EQ(errno, EFAULT);
+	/* On something that is not an instance: nothing closed. */
+	f.fd = p[1];
+	f.__reserved[1] = 0;
+	EXPECT_EQ(ioctl(p[0], EVPOLL_IOC_FORGET, &f), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	EXPECT_TRUE(fd_open(p[1]));
+	EXPECT_TRUE(fd_open(p[0]));
+	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
+	/* And the instance still works after all that. */
+	EXPECT_EQ(evp_forget_close(evfd, p[0]), 1);
+	EXPECT_FALSE(fd_open(p[0]));
+	close(p[1]);
+	close(d);
+	close(evfd);
+}
+
+/*
  * What FORGET adds to close(): @n eventfds, each watched, then closed
  * (a) plainly (the item stays: evpoll's pin keeps the file, the reaper
- * frees it later), (b) after FORGET (the close releases the file), and
- * (c) as epoll: a close that releases the watched file, and (d) not
- * watched at all: a close that releases the file.  Logged, not
- * asserted (a TCG guest's timings are noisy); see Documentation/abi.rst.
+ * frees it later), (b) after FORGET (the close releases the file), (c)
+ * as epoll: a close that releases the watched file, (d) not watched at
+ * all: a close that releases the file, and (e) by FORGET with
+ * EVPOLL_FORGET_CLOSE (one call).  Logged, not asserted (a TCG guest's
+ * timings are noisy); see Documentation/abi.rst.
  */
 static long long time_closes(int n, int mode)
 {
-	int i, evfd = mode >= 2 ? epoll_create1(EPOLL_CLOEXEC) : evp_open();
+	bool ep = mode == 2 || mode == 3;
+	int i, evfd = ep ? epoll_create1(EPOLL_CLOEXEC) : evp_open();
 	long long t = 0, t0;
 	int *fds = calloc(n, sizeof(int));
 
@@ -324,6 +528,12 @@ static long long time_closes(int n, int mode)
 	}
 	for (i = 0; i < n; i++) {
 		t0 = now_ns();
+		if (mode == 4) {
+			if (evp_forget_close(evfd, fds[i]) != 1)
+				return -1;
+			t += now_ns() - t0;
+			continue;
+		}
 		if (mode == 1 && evp_forget(evfd, fds[i]) != 1)
 			return -1;
 		close(fds[i]);
@@ -337,23 +547,28 @@ static long long time_closes(int n, int mode)
 TEST(cost)
 {
 	enum { N = 2000 };
-	long long plain, forget, epoll, bare;
+	long long plain, forget, fclose, epoll, bare;
 
 	/* Twice, the first as a warm-up. */
 	time_closes(N, 0);
 	time_closes(N, 1);
+	time_closes(N, 4);
 	plain = time_closes(N, 0);
 	forget = time_closes(N, 1);
+	fclose = time_closes(N, 4);
 	epoll = time_closes(N, 2);
 	bare = time_closes(N, 3);
 	ASSERT_GT(bare, 0);
 	ASSERT_GT(plain, 0);
 	ASSERT_GT(forget, 0);
+	ASSERT_GT(fclose, 0);
 	ASSERT_GT(epoll, 0);
 	TH_LOG("per close of an eventfd: unwatched %lld ns, evpoll-watched %lld ns (file kept), FORGET+close %lld ns, epoll-watched %lld ns",
 	       bare, plain, forget, epoll);
 	TH_LOG("FORGET+close: %.2fx an unwatched close, %.2fx epoll's close",
 	       (double)forget / bare, (double)forget / epoll);
+	TH_LOG("FORGET_CLOSE: %lld ns, %.2fx an unwatched close, %.2fx epoll's close",
+	       fclose, (double)fclose / bare, (double)fclose / epoll);
 }
 
 TEST_HARNESS_MAIN
