@@ -164,8 +164,13 @@ TEST_F(drop, without_forget_file_stays)
 	}
 }
 
-/* A dup keeps the item; forgetting through the last fd drops it. */
-TEST(dup_keeps)
+/*
+ * A dup keeps the item; forgetting through the last fd drops it.  With
+ * @one_call each fd is forgotten and closed by EVPOLL_FORGET_CLOSE: the
+ * first is closed all the same though its item is kept.
+ */
+static void dup_keeps_forget(struct __test_metadata *_metadata,
+			     bool one_call)
 {
 	int evfd = evp_open(), sv[2], d;
 	struct epoll_event ev;
@@ -176,9 +181,16 @@ TEST(dup_keeps)
 	d = dup(sv[0]);
 	ASSERT_GE(d, 0);
 	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 1), 0);
-	EXPECT_EQ(evp_forget(evfd, sv[0]), 0);
+	if (one_call) {
+		EXPECT_EQ(evp_forget_close(evfd, sv[0]), 0);
+		EXPECT_FALSE(fd_open(sv[0]));
+		EXPECT_TRUE(fd_open(d));
+	} else {
+		EXPECT_EQ(evp_forget(evfd, sv[0]), 0);
+		ASSERT_EQ(close(sv[0]), 0);
+	}
 	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
-	ASSERT_EQ(close(sv[0]), 0);
+	EXPECT_FALSE(eof_now(sv[1]));
 	/* Still reported through the dup, as epoll's item is. */
 	ASSERT_EQ(write(sv[1], "x", 1), 1);
 	ASSERT_EQ(evp_wait(evfd, &ev, 1, 0), 1);
@@ -186,12 +198,22 @@ TEST(dup_keeps)
 	/* (Unread data would make the peer read ECONNRESET, not EOF.) */
 	ASSERT_EQ(read(d, &c, 1), 1);
 	/* The last fd: the item keyed by the closed fd number goes too. */
-	EXPECT_EQ(evp_forget(evfd, d), 1);
+	if (one_call) {
+		EXPECT_EQ(evp_forget_close(evfd, d), 1);
+		EXPECT_FALSE(fd_open(d));
+	} else {
+		EXPECT_EQ(evp_forget(evfd, d), 1);
+		ASSERT_EQ(close(d), 0);
+	}
 	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
-	ASSERT_EQ(close(d), 0);
 	EXPECT_TRUE(eof_now(sv[1]));
 	close(sv[1]);
 	close(evfd);
+}
+
+TEST(dup_keeps)
+{
+	dup_keeps_forget(_metadata, false);
 }
 
 /* A forked child holding the fd keeps the item, in both directions. */
@@ -257,8 +279,13 @@ TEST(scm_keeps)
 	close(evfd);
 }
 
-/* Two instances watch one socket: each forgets its own item. */
-TEST(two_instances)
+/*
+ * Two instances watch one TCP socket: each forgets its own item; with
+ * @one_call the second forgets and closes (EVPOLL_FORGET_CLOSE), and the
+ * peer sees the FIN as soon.
+ */
+static void two_instances_forget(struct __test_metadata *_metadata,
+				 bool one_call)
 {
 	int e1 = evp_open(), e2 = evp_open(), sv[2];
 
@@ -269,12 +296,23 @@ TEST(two_instances)
 	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 2), 0);
 	EXPECT_EQ(evp_forget(e1, sv[0]), 1);
 	EXPECT_EQ(evp_counter(e2, "evpoll-items"), 1);
-	EXPECT_EQ(evp_forget(e2, sv[0]), 1);
-	ASSERT_EQ(close(sv[0]), 0);
-	EXPECT_TRUE(eof_within(sv[1], 1000));
+	if (one_call) {
+		EXPECT_EQ(evp_forget_close(e2, sv[0]), 1);
+		EXPECT_FALSE(fd_open(sv[0]));
+		EXPECT_TRUE(eof_within(sv[1], 100));
+	} else {
+		EXPECT_EQ(evp_forget(e2, sv[0]), 1);
+		ASSERT_EQ(close(sv[0]), 0);
+		EXPECT_TRUE(eof_within(sv[1], 1000));
+	}
 	close(sv[1]);
 	close(e1);
 	close(e2);
+}
+
+TEST(two_instances)
+{
+	two_instances_forget(_metadata, false);
 }
 
 /* An item added with EVPOLLREMOVED posts its tombstone when forgotten. */
@@ -337,37 +375,10 @@ TEST(errors)
 	close(evfd);
 }
 
-/*
- * EVPOLL_FORGET_CLOSE with a dup()ed holder: the item is kept, the fd is
- * closed all the same, the dup still reports events, and the dup's own
- * FORGET_CLOSE (the last holder) drops the item and releases the file.
- */
+/* The same with EVPOLL_FORGET_CLOSE: the fd is closed though kept. */
 TEST(close_flag_dup_keeps)
 {
-	int evfd = evp_open(), sv[2], d;
-	struct epoll_event ev;
-	char c;
-
-	ASSERT_GE(evfd, 0);
-	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	d = dup(sv[0]);
-	ASSERT_GE(d, 0);
-	ASSERT_EQ(evp_ctl(evfd, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 1), 0);
-	EXPECT_EQ(evp_forget_close(evfd, sv[0]), 0);
-	EXPECT_FALSE(fd_open(sv[0]));
-	EXPECT_TRUE(fd_open(d));
-	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 1);
-	EXPECT_FALSE(eof_now(sv[1]));
-	ASSERT_EQ(write(sv[1], "x", 1), 1);
-	ASSERT_EQ(evp_wait(evfd, &ev, 1, 0), 1);
-	EXPECT_EQ(ev.data.u64, 1);
-	ASSERT_EQ(read(d, &c, 1), 1);
-	EXPECT_EQ(evp_forget_close(evfd, d), 1);
-	EXPECT_FALSE(fd_open(d));
-	EXPECT_EQ(evp_counter(evfd, "evpoll-items"), 0);
-	EXPECT_TRUE(eof_now(sv[1]));
-	close(sv[1]);
-	close(evfd);
+	dup_keeps_forget(_metadata, true);
 }
 
 /* No item for the fd: 2 (where the plain call says ENOENT), and closed. */
@@ -384,26 +395,9 @@ TEST(close_flag_no_item)
 	close(evfd);
 }
 
-/*
- * Two instances watch one TCP socket: the first forgets (plain), the
- * second forgets and closes; the peer sees the FIN at once.
- */
 TEST(close_flag_two_instances)
 {
-	int e1 = evp_open(), e2 = evp_open(), sv[2];
-
-	ASSERT_GE(e1, 0);
-	ASSERT_GE(e2, 0);
-	ASSERT_EQ(evp_tcp_pair(sv), 0);
-	ASSERT_EQ(evp_ctl(e1, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 1), 0);
-	ASSERT_EQ(evp_ctl(e2, EVPOLL_CTL_ADD, sv[0], EPOLLIN, 2), 0);
-	EXPECT_EQ(evp_forget(e1, sv[0]), 1);
-	EXPECT_EQ(evp_forget_close(e2, sv[0]), 1);
-	EXPECT_FALSE(fd_open(sv[0]));
-	EXPECT_TRUE(eof_within(sv[1], 100));
-	close(sv[1]);
-	close(e1);
-	close(e2);
+	two_instances_forget(_metadata, true);
 }
 
 /*
