@@ -108,7 +108,7 @@
  * Context of each entry point (see Documentation/locking.rst):
  *   evpoll_core_ctl, evpoll_core_wait, evpoll_core_poll,
  *   evpoll_core_show_fdinfo, evpoll_core_destroy,
- *   evpoll_core_forget, evp_reaper_fn: process context, may sleep
+ *   evpoll_core_forget_file, evp_reaper_fn: process context, may sleep
  *   evp_wake:                      any context, under a target's wq lock
  *
  * Ready-list states of an item (rdllink, under wq.lock):
@@ -882,7 +882,7 @@ static struct evpoll_item *evp_find(struct evpoll *evp, struct file *file,
  * A module has no hook in __fput(), so items whose file was closed without
  * EVPOLL_CTL_DEL (orphaned, see fref.c) are found by looking: at delivery
  * (evp_send_events()), by EVPOLL_IOC_FORGET before a cooperative close
- * (evpoll_core_forget()), and by this reaper, the backstop for everything
+ * (evpoll_core_forget_file()), and by this reaper, the backstop for everything
  * else.  Its period, its arming and its walk are all here.
  *
  * One work item serves every instance: a deferrable delayed work (its
@@ -2308,35 +2308,33 @@ static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
 }
 
 /**
- * evpoll_core_forget - EVPOLL_IOC_FORGET: @fd is about to be closed
+ * evpoll_core_forget_file - EVPOLL_IOC_FORGET: an fd of @tfile is about
+ *	to be closed
  * @evp:	the instance
- * @fd:		the fd, still open
+ * @tfile:	the file of that fd, from the caller's fget() (main.c)
  *
- * If, once @fd is closed, nobody but evpoll would hold its file (the
- * file's references are then exactly @fd's, evpoll's pin and ours, from
- * fget() here), drops at once this instance's items for the file: the one
- * keyed (file, @fd), and those keyed by other fds of the same file that
+ * If, once the fd is closed, nobody but evpoll would hold its file (the
+ * file's references are then exactly the fd's, evpoll's pin and the
+ * caller's), drops at once this instance's items for the file: the one
+ * keyed (file, fd), and those keyed by other fds of the same file that
  * were closed before (a dup()'s item outlives the close of its fd, as in
  * epoll, until the file goes).  Anything else holding the file (another
  * fd, a fork, an SCM_RIGHTS message in flight, a syscall in progress on
  * another thread) keeps them, as epoll keeps items until the file's last
- * close; the reaper or a later FORGET drops them.  Since @fd is still
- * open, the put here is never the file's last: the close() that follows
- * releases it.  The items' files sort together in the tree (by file,
- * then fd), so this is one lookup and a short walk.
+ * close; the reaper or a later FORGET drops them.  Since the fd is
+ * still open, the caller's fput() is never the file's last: the close()
+ * that follows (or EVPOLL_FORGET_CLOSE's) releases it.  The items' files
+ * sort together in the tree (by file, then fd), so this is one lookup and
+ * a short walk.
  *
- * Return: 1 dropped, 0 kept, -EBADF, -ENOENT (no item for the file).
+ * Return: 1 dropped, 0 kept, -ENOENT (no item for the file).
  */
-int evpoll_core_forget(struct evpoll *evp, int fd)
+int evpoll_core_forget_file(struct evpoll *evp, struct file *tfile)
 {
 	struct evpoll_item *item;
 	struct rb_node *rbn;
-	struct file *tfile;
 	int ret = -ENOENT;
 
-	tfile = fget(fd);
-	if (!tfile)
-		return -EBADF;
 	mutex_lock(&evp->mtx);
 	for (rbn = evp_next_after(evp, tfile, -1); rbn; ) {
 		item = rb_entry(rbn, struct evpoll_item, rbn);
@@ -2352,7 +2350,6 @@ int evpoll_core_forget(struct evpoll *evp, int fd)
 	}
 	evp_reap_if_wanted(evp);
 	mutex_unlock(&evp->mtx);
-	fput(tfile);
 	return ret;
 }
 

@@ -45,7 +45,7 @@ struct seq_file;
 #define EVPOLL_MAX_EVENTS	(INT_MAX / sizeof(struct epoll_event))
 
 /* core.c: instances */
-int evpoll_core_forget(struct evpoll *evp, int fd);
+int evpoll_core_forget_file(struct evpoll *evp, struct file *tfile);
 unsigned long evpoll_core_reaper_runs(void);
 unsigned long evpoll_core_reaper_passes(void);
 struct evpoll *evpoll_core_create(struct file *file);

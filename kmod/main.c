@@ -10,6 +10,8 @@
  * instance's locks are core.c's (its LOCKING banner).
  */
 #include <linux/device.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -204,26 +206,61 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
 }
 
 /*
- * EVPOLL_IOC_FORGET: the fd is about to be closed (evpoll_core_forget()).
- * EFAULT, then EINVAL (flags, reserved), then EBADF, ENOENT.
+ * EVPOLL_IOC_FORGET: the fd is about to be closed
+ * (evpoll_core_forget_file()).  EFAULT, then EINVAL (unknown flags,
+ * reserved), then EBADF, then with EVPOLL_FORGET_CLOSE EINVAL for an fd of
+ * this instance's own file (nothing closed), else ENOENT.
+ *
+ * EVPOLL_FORGET_CLOSE closes the fd after the forget step, in this call,
+ * as close(2) does: close_fd() with no lock held and fget()'s reference
+ * already dropped, so that the file's last fput() is close_fd()'s; from a
+ * user task that queues __fput() as task_work, which runs before the
+ * ioctl returns to user space (a peer sees EOF/HUP by then).  The fd is
+ * gone whatever close_fd() returns, so, as the close syscall does
+ * (fs/open.c), a restart code becomes EINTR.  Return: close's error, else
+ * 1 if the items were dropped, 0 if kept, 2 if there was none (ENOENT).
  */
-static long evpoll_ioctl_forget(struct evpoll *evp,
+static long evpoll_ioctl_forget(struct file *file, struct evpoll *evp,
 				struct evpoll_forget __user *uf)
 {
 	struct evpoll_forget f;
+	struct file *tfile;
+	int ret, err;
 
 	if (copy_from_user(&f, uf, sizeof(f)))
 		return -EFAULT;
-	if (f.flags || memchr_inv(f.__reserved, 0, sizeof(f.__reserved)))
+	if ((f.flags & ~EVPOLL_FORGET_FLAGS) ||
+	    memchr_inv(f.__reserved, 0, sizeof(f.__reserved)))
 		return -EINVAL;
-	return evpoll_core_forget(evp, f.fd);
+	tfile = fget(f.fd);
+	if (!tfile)
+		return -EBADF;
+	if (!(f.flags & EVPOLL_FORGET_CLOSE)) {
+		ret = evpoll_core_forget_file(evp, tfile);
+		fput(tfile);		/* never the last: f.fd holds it */
+		return ret;
+	}
+	if (tfile == file) {		/* the ioctl would close its own file */
+		fput(tfile);
+		return -EINVAL;
+	}
+	ret = evpoll_core_forget_file(evp, tfile);
+	fput(tfile);
+	err = close_fd(f.fd);
+	if (unlikely(err)) {
+		if (err == -ERESTARTSYS || err == -ERESTARTNOINTR ||
+		    err == -ERESTARTNOHAND || err == -ERESTART_RESTARTBLOCK)
+			err = -EINTR;
+		return err;
+	}
+	return ret == -ENOENT ? 2 : ret;
 }
 
 /* The feature bits this build of the module supports. */
 static u64 evpoll_features(void)
 {
 	u64 feat = EVPOLL_IOC_FEATURES_V2 | EVPOLL_IOC_FEAT_FORGET |
-		  EVPOLL_IOC_FEAT_RING;
+		  EVPOLL_IOC_FEAT_FORGET_CLOSE | EVPOLL_IOC_FEAT_RING;
 
 	if (IS_ENABLED(CONFIG_COMPAT))
 		feat |= EVPOLL_IOC_FEAT_COMPAT32;
@@ -276,7 +313,7 @@ static long evpoll_ioctl(struct file *file, unsigned int cmd,
 	case EVPOLL_IOC_VERSION:
 		return evpoll_ioctl_version(uarg);
 	case EVPOLL_IOC_FORGET:
-		return evpoll_ioctl_forget(evp, uarg);
+		return evpoll_ioctl_forget(file, evp, uarg);
 	default:
 		return -ENOTTY;
 	}

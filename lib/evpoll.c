@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -419,6 +420,30 @@ int evpoll_forget(int evfd, int fd)
 				 -EOPNOTSUPP : -EINVAL);
 }
 
+/*
+ * Does the module have EVPOLL_FORGET_CLOSE?  Asked once per process, of
+ * the first instance given to evpoll_close() that answers
+ * EVPOLL_IOC_VERSION (an fd that does not answer is asked again next
+ * time); racing first calls ask twice and store the same answer.
+ */
+enum { FC_UNKNOWN, FC_YES, FC_NO };
+static _Atomic int forget_close_state;
+
+static bool forget_close_supported(int evfd)
+{
+	int st = atomic_load_explicit(&forget_close_state,
+				      memory_order_relaxed);
+	struct evpoll_version v = { .size = sizeof(v) };
+
+	if (st != FC_UNKNOWN)
+		return st == FC_YES;
+	if (ioctl(evfd, EVPOLL_IOC_VERSION, &v))
+		return false;
+	st = (v.features & EVPOLL_IOC_FEAT_FORGET_CLOSE) ? FC_YES : FC_NO;
+	atomic_store_explicit(&forget_close_state, st, memory_order_relaxed);
+	return st == FC_YES;
+}
+
 /**
  * evpoll_close() - forget @fd in @evfd, then close it
  * @evfd:	the instance that watches @fd
@@ -428,14 +453,28 @@ int evpoll_forget(int evfd, int fd)
  * without EPOLL_CTL_DEL, with epoll's effect (the file is released by
  * this close if nothing else holds it).  The forget is best effort: its
  * failure (@fd not watched, a module without the call) never keeps @fd
- * open.  See evpoll_close(3).
+ * open.  On a module with EVPOLL_IOC_FEAT_FORGET_CLOSE both are one
+ * system call (EVPOLL_FORGET_CLOSE); a failure that left @fd open (@evfd
+ * no instance, @fd an fd of @evfd itself, @fd not open) is followed by
+ * close(@fd), whose answer is returned.  See evpoll_close(3).
  *
  * Return: what close(@fd) returns: 0, or -1 with close()'s errno.
  */
 int evpoll_close(int evfd, int fd)
 {
+	struct evpoll_forget f = { .fd = fd, .flags = EVPOLL_FORGET_CLOSE };
 	int saved = errno;
 
+	if (forget_close_supported(evfd)) {
+		if (ioctl(evfd, EVPOLL_IOC_FORGET, &f) >= 0)
+			return 0;
+		/* fd closed, close()'s error (EIO, EINTR, ...) */
+		if (errno != EBADF && errno != EINVAL && errno != ENOTTY &&
+		    errno != EFAULT)
+			return -1;
+		errno = saved;	/* fd untouched: close() it */
+		return close(fd);
+	}
 	if (evpoll_forget(evfd, fd) < 0)
 		errno = saved;
 	return close(fd);

@@ -61,6 +61,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -119,6 +120,7 @@ static _Atomic unsigned long long preload_rdev1;
 #define CFG_DEBUG	0x4
 #define CFG_DEBUG_ALL	0x8
 #define CFG_NO_FORGET	0x10
+#define CFG_NO_FORGET_CLOSE	0x20
 static _Atomic int preload_cfg;
 
 typedef int (*create1_fn)(int);
@@ -200,6 +202,9 @@ static int cfg_read(void)
 	s = getenv("EVPOLL_PRELOAD_FORGET");
 	if (s && !strcmp(s, "0"))
 		c |= CFG_NO_FORGET;
+	s = getenv("EVPOLL_PRELOAD_FORGET_CLOSE");
+	if (s && !strcmp(s, "0"))
+		c |= CFG_NO_FORGET_CLOSE;
 	atomic_store_explicit(&preload_cfg, c, memory_order_relaxed);
 	return c;
 }
@@ -408,6 +413,16 @@ static bool misrouted(int fd, bool was_evpoll)
  * child's closes are seen too (the module keeps the item while the other
  * process holds the file).
  *
+ * On a module with EVPOLL_IOC_FEAT_FORGET_CLOSE, the closes that only
+ * close (close(), close_range() with flags 0, closefrom(), syscall() with
+ * SYS_close) close a registered fd through the FORGET of the last instance
+ * asked, with EVPOLL_FORGET_CLOSE: one system call instead of two (the
+ * other instances get a plain FORGET first; the module pins a file once
+ * for all instances, so the order does not matter).  When the module
+ * refuses (the fd is not open, or is a copy of that instance) nothing was
+ * closed and the C library's close follows.  dup2()/dup3(), fclose() and
+ * pclose() close inside the C library: they keep the plain FORGET.
+ *
  * Cost: a close() in a process that never registered an fd on a module
  * with the ioctl does one relaxed atomic load more than the C library's
  * close(); once something is registered, a close of an unregistered fd
@@ -423,7 +438,8 @@ static _Atomic int inst_hi;		/* highest registering instance + 1 */
 
 enum {
 	FORGET_UNKNOWN = 0,
-	FORGET_YES,
+	FORGET_YES,		/* EVPOLL_IOC_FORGET */
+	FORGET_YES_CLOSE,	/* and EVPOLL_FORGET_CLOSE */
 	FORGET_NO,
 };
 static _Atomic int forget_state;
@@ -440,7 +456,8 @@ static void atomic_max(_Atomic int *p, int v)
 
 /*
  * Does the module have EVPOLL_IOC_FORGET?  Asked once per process, of the
- * first instance that gets an item (EVPOLL_PRELOAD_FORGET=0: never use it).
+ * first instance that gets an item (EVPOLL_PRELOAD_FORGET=0: never use
+ * it), with EVPOLL_FORGET_CLOSE (EVPOLL_PRELOAD_FORGET_CLOSE=0: never).
  */
 static bool forget_supported(int epfd)
 {
@@ -450,16 +467,28 @@ static bool forget_supported(int epfd)
 		struct evpoll_version v = { .size = sizeof(v) };
 		int saved = errno;
 
-		st = !(cfg() & CFG_NO_FORGET) &&
-		     !ioctl(epfd, EVPOLL_IOC_VERSION, &v) &&
-		     (v.features & EVPOLL_IOC_FEAT_FORGET) ?
-		     FORGET_YES : FORGET_NO;
+		st = FORGET_NO;
+		if (!(cfg() & CFG_NO_FORGET) &&
+		    !ioctl(epfd, EVPOLL_IOC_VERSION, &v) &&
+		    (v.features & EVPOLL_IOC_FEAT_FORGET))
+			st = !(cfg() & CFG_NO_FORGET_CLOSE) &&
+			     (v.features & EVPOLL_IOC_FEAT_FORGET_CLOSE) ?
+			     FORGET_YES_CLOSE : FORGET_YES;
 		errno = saved;
 		atomic_store_explicit(&forget_state, st, memory_order_relaxed);
-		DBG("EVPOLL_IOC_FORGET %s", st == FORGET_YES ? "in use" :
+		DBG("EVPOLL_IOC_FORGET %s",
+		    st == FORGET_YES_CLOSE ? "in use, with EVPOLL_FORGET_CLOSE" :
+		    st == FORGET_YES ? "in use" :
 		    "not used: closed fds are left to the module's reaper");
 	}
-	return st == FORGET_YES;
+	return st == FORGET_YES || st == FORGET_YES_CLOSE;
+}
+
+/* May a close be made by EVPOLL_FORGET_CLOSE (asked once registered)? */
+static bool forget_close_supported(void)
+{
+	return atomic_load_explicit(&forget_state, memory_order_relaxed) ==
+	       FORGET_YES_CLOSE;
 }
 
 /* After a successful ADD or MOD of @fd on the evpoll instance @epfd. */
@@ -504,13 +533,28 @@ static void reg_ctl(int epfd, int op, int fd)
 		reg_add(epfd, fd);
 }
 
+/* @fd's registration goes, unless it changed from @r meanwhile. */
+static void reg_clear(int fd, uint32_t r)
+{
+	atomic_compare_exchange_strong_explicit(&reg_inst[fd], &r, 0,
+						memory_order_relaxed,
+						memory_order_relaxed);
+}
+
+/* Is @e (still) an instance that may be asked to forget @fd? */
+static bool forget_target(int e, int fd)
+{
+	return e != fd &&
+	       atomic_load_explicit(&fd_kind[e], memory_order_relaxed) ==
+	       FD_EVPOLL;
+}
+
 /* FORGET @fd in instance @e if @e still is one; true if the item was kept. */
 static bool forget_in(int e, int fd)
 {
 	int ret;
 
-	if (e == fd || atomic_load_explicit(&fd_kind[e], memory_order_relaxed) !=
-		       FD_EVPOLL)
+	if (!forget_target(e, fd))
 		return false;
 	ret = evpoll_forget(e, fd);
 	DBG_ALL("forget(%d, %d) = %d%s%s", e, fd, ret, ret < 0 ? " " : "",
@@ -518,45 +562,112 @@ static bool forget_in(int e, int fd)
 	return ret == 0;
 }
 
-/* @fd is about to be closed (slow path: it is registered somewhere). */
-static void forget_registered(int fd, uint32_t r)
+/* A close not made (the C library's close must follow). */
+#define NOT_CLOSED	INT_MIN
+
+/*
+ * FORGET @fd in instance @e with EVPOLL_FORGET_CLOSE.  Returns close()'s
+ * result (0, or -1 with errno), with *@kept true if the item was kept (a
+ * close error says nothing of it: kept, so the number is asked again), or
+ * NOT_CLOSED if the module refused and @fd is still open (EBADF: not open;
+ * EINVAL: a copy of @e; ENOTTY: @e is no instance any more).
+ */
+static int forget_close_in(int e, int fd, bool *kept)
 {
-	bool kept = false;
-	int e, hi;
+	struct evpoll_forget f = { .fd = fd, .flags = EVPOLL_FORGET_CLOSE };
+	int ret = ioctl(e, EVPOLL_IOC_FORGET, &f);
+
+	DBG_ALL("forget_close(%d, %d) = %d%s%s", e, fd, ret,
+		ret < 0 ? " " : "", ret < 0 ? strerror(errno) : "");
+	if (ret >= 0) {
+		*kept = ret == 0;
+		return 0;
+	}
+	if (errno == EBADF || errno == EINVAL || errno == ENOTTY ||
+	    errno == EFAULT)
+		return NOT_CLOSED;
+	*kept = true;
+	return -1;
+}
+
+/*
+ * @fd is about to be closed (slow path: it is registered somewhere).  With
+ * @do_close, the last instance asked closes it (EVPOLL_FORGET_CLOSE): returns
+ * close()'s result, or NOT_CLOSED when @fd is still open.
+ */
+static int forget_registered(int fd, uint32_t r, bool do_close)
+{
+	int e, hi, last = -1, ret = NOT_CLOSED;
+	bool kept = false, k = false;
 
 	if (r != REG_MULTI) {
-		kept = forget_in((int)r - 1, fd);
+		last = (int)r - 1;
+		if (!do_close || !forget_target(last, fd)) {
+			kept = forget_in(last, fd);
+			last = -1;
+		}
 	} else {
 		hi = atomic_load_explicit(&inst_hi, memory_order_relaxed);
+		for (e = hi - 1; do_close && e >= 0 && last < 0; e--)
+			if (forget_target(e, fd))
+				last = e;
 		for (e = 0; e < hi; e++)
-			kept |= forget_in(e, fd);
+			if (e != last)
+				kept |= forget_in(e, fd);
 	}
+	/*
+	 * Cleared before the close: once closed, the number can be reused and
+	 * registered by another thread at once, which a clearing after the
+	 * close would undo.  A kept item registers the number again (a stale
+	 * registration costs one FORGET that finds nothing).
+	 */
 	if (!kept)
-		atomic_compare_exchange_strong_explicit(&reg_inst[fd], &r, 0,
-					memory_order_relaxed,
+		reg_clear(fd, r);
+	if (last >= 0) {
+		ret = forget_close_in(last, fd, &k);
+		if (k && !kept) {
+			uint32_t none = 0;
+
+			atomic_compare_exchange_strong_explicit(&reg_inst[fd],
+					&none, r, memory_order_relaxed,
 					memory_order_relaxed);
+		}
+	}
+	return ret;
 }
 
 /*
  * @fd is about to be closed: FORGET it where it is registered; if it is
- * an instance, its routing hint goes.  errno is preserved.
+ * an instance, its routing hint goes.  With @do_close (and a module with
+ * EVPOLL_FORGET_CLOSE), a registered @fd is closed here: returns close()'s
+ * result (errno preserved on success), else NOT_CLOSED (errno preserved)
+ * and the caller closes.
  */
-static void preload_forget(int fd)
+static int preload_forget_close(int fd, bool do_close)
 {
+	int saved, ret = NOT_CLOSED;
 	uint32_t r;
-	int saved;
 
 	if (fd < 0 || fd >= FD_CACHE_SIZE)
-		return;
+		return NOT_CLOSED;
 	r = atomic_load_explicit(&reg_inst[fd], memory_order_relaxed);
-	if (r) {
-		saved = errno;
-		forget_registered(fd, r);
-		errno = saved;
-	}
 	if (atomic_load_explicit(&fd_kind[fd], memory_order_relaxed) ==
 	    FD_EVPOLL)
 		fd_hint(fd, FD_UNKNOWN);
+	if (r) {
+		saved = errno;
+		ret = forget_registered(fd, r,
+					do_close && forget_close_supported());
+		if (ret != -1)
+			errno = saved;
+	}
+	return ret;
+}
+
+/* @fd is about to be closed by the C library: FORGET only. */
+static void preload_forget(int fd)
+{
+	preload_forget_close(fd, false);
 }
 
 static bool tracking(void)
@@ -573,7 +684,12 @@ static bool close_tracked(int fd)
 		FD_EVPOLL);
 }
 
-/* [@first, @last] are about to be closed. */
+/*
+ * [@first, @last] are about to be closed (close_range() with flags 0,
+ * closefrom()): the registered fds among them are closed here, by
+ * EVPOLL_FORGET_CLOSE where the module has it (their errors are ignored,
+ * as close_range() ignores them), the rest by the C library's call.
+ */
 static void preload_forget_range(unsigned int first, unsigned int last)
 {
 	int hi = atomic_load_explicit(&reg_hi, memory_order_relaxed);
@@ -583,7 +699,7 @@ static void preload_forget_range(unsigned int first, unsigned int last)
 	if (ihi > hi)
 		hi = ihi;
 	for (fd = first; fd <= last && fd < (unsigned int)hi; fd++)
-		preload_forget((int)fd);
+		preload_forget_close((int)fd, true);
 }
 
 /*
@@ -629,9 +745,13 @@ static long real_syscall6(long nr, long a, long b, long c)
 PRELOAD_API int close(int fd)
 {
 	close_fn fn = (close_fn)real(REAL_CLOSE);
+	int ret;
 
-	if (tracking())
-		preload_forget(fd);
+	if (tracking()) {
+		ret = preload_forget_close(fd, true);
+		if (ret != NOT_CLOSED)
+			return ret;
+	}
 	if (!fn)
 		return (int)real_syscall6(SYS_close, fd, 0, 0);
 	return fn(fd);
@@ -1029,8 +1149,7 @@ static long route_syscall(bool ev, long nr, const long a[6])
 static void syscall_forget(long nr, const long a[6])
 {
 	switch (nr) {
-	case SYS_close:
-		preload_forget((int)a[0]);
+	case SYS_close:		/* syscall() forgets (and closes) it itself */
 		break;
 	case SYS_close_range:
 		if ((unsigned int)a[0] <= (unsigned int)a[1] && !a[2])
@@ -1084,6 +1203,11 @@ PRELOAD_API long syscall(long number, ...)
 	if (!epoll_call) {
 		if (!tracking())
 			return route_syscall(false, number, a);
+		if (number == SYS_close) {
+			ret = preload_forget_close((int)a[0], true);
+			if (ret != NOT_CLOSED)
+				return ret;
+		}
 		syscall_forget(number, a);
 		ret = route_syscall(false, number, a);
 		if (ret >= 0 && syscall_dups(number, a))

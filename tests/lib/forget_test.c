@@ -112,6 +112,61 @@ TEST_F(forget, close_releases_at_once)
 }
 
 /*
+ * evpoll_close() of a watched fd a dup() also holds: the fd is closed, the
+ * item is kept (reported through the dup, keyed by the closed number), and
+ * evpoll_close() of the dup, the last holder, releases the file.
+ */
+TEST_F(forget, close_keeps_item_of_dup)
+{
+	struct epoll_event ev;
+	int d;
+
+	NEED_FORGET();
+	ASSERT_EQ(watch(self->evfd, self->p[1], EPOLLOUT), 0);
+	d = dup(self->p[1]);
+	ASSERT_GE(d, 0);
+	EXPECT_EQ(evpoll_close(self->evfd, self->p[1]), 0);
+	EXPECT_EQ(fcntl(self->p[1], F_GETFD), -1);
+	EXPECT_EQ(errno, EBADF);
+	ASSERT_EQ(evpoll_wait(self->evfd, &ev, 1, 0), 1);
+	EXPECT_EQ(ev.data.fd, self->p[1]);
+	self->p[1] = -1;
+	EXPECT_FALSE(eof_soon(self->p[0]));
+	EXPECT_EQ(evpoll_close(self->evfd, d), 0);
+	EXPECT_TRUE(eof_soon(self->p[0]));
+	EXPECT_EQ(evpoll_wait(self->evfd, &ev, 1, 0), 0);
+}
+
+/*
+ * evpoll_close() always closes @fd: when the one-call path refuses (@fd
+ * is a dup of the instance, @evfd no instance or not open), close() does.
+ */
+TEST_F(forget, close_falls_back)
+{
+	int fd;
+
+	NEED_FORGET();
+	fd = dup(self->evfd);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(evpoll_close(self->evfd, fd), 0);
+	EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+	EXPECT_EQ(fcntl(self->evfd, F_GETFD), FD_CLOEXEC);
+	fd = dup(self->p[0]);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(evpoll_close(self->p[0], fd), 0);
+	EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+	fd = dup(self->p[0]);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(evpoll_close(-1, fd), 0);
+	EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+	/* The instance still works. */
+	ASSERT_EQ(watch(self->evfd, self->p[1], EPOLLOUT), 0);
+	EXPECT_EQ(evpoll_close(self->evfd, self->p[1]), 0);
+	self->p[1] = -1;
+	EXPECT_TRUE(eof_soon(self->p[0]));
+}
+
+/*
  * The errors: ENOENT (not watched), EBADF (fd or evfd not open), EINVAL
  * (evfd not an instance); evpoll_close() of an unwatched fd closes it,
  * of a closed fd fails with close()'s EBADF.

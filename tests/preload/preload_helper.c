@@ -37,6 +37,11 @@
  *                              syscall(SYS_close), fclose, two instances
  *   preload_helper threads_close  8 threads closing watched pipes of
  *                              shared instances at once
+ *   preload_helper close_one   the shim's one-call close (FORGET with
+ *                              EVPOLL_FORGET_CLOSE): errno kept on
+ *                              success, EBADF of a closed number that
+ *                              stays registered, an instance closed that
+ *                              another one watches
  *
  * Exit status 0 when everything it checked held; it prints what failed.
  */
@@ -1139,6 +1144,68 @@ static int do_holders(void)
 }
 
 /*
+ * The close the shim makes in one call on a module with
+ * EVPOLL_FORGET_CLOSE (and in two without, or with
+ * EVPOLL_PRELOAD_FORGET_CLOSE=0): what a program sees is close()'s.
+ */
+static int do_close_one(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, ep2, p[2], d;
+
+	ep = epoll_create1(0);
+	CHECK(ep >= 0 && is_evpoll(ep));
+
+	/* success leaves errno alone */
+	watched_pipe(ep, p);
+	errno = 4321;
+	CHECK(close(p[1]) == 0);
+	if (errno != 4321)
+		FAIL("close_one: a successful close changed errno to %d",
+		     errno);
+	EXPECT_EOF(ep, p, "close_one: close");
+
+	/*
+	 * A kept item keeps the number registered: its second close is
+	 * EBADF, as close()'s, with nothing else closed.
+	 */
+	watched_pipe(ep, p);
+	d = dup(p[1]);
+	CHECK(d >= 0);
+	CHECK(close(p[1]) == 0);
+	if (close(p[1]) != -1 || errno != EBADF)
+		FAIL("close_one: second close of a number: not EBADF (%d)",
+		     errno);
+	if (!has_item(ep, p[1]) || fcntl(d, F_GETFD) < 0)
+		FAIL("close_one: second close: the item or the dup went");
+	CHECK(close(d) == 0);
+	EXPECT_EOF(ep, p, "close_one: the dup's close");
+
+	/* an instance watched by another one, closed */
+	ep2 = epoll_create1(0);
+	CHECK(ep2 >= 0 && is_evpoll(ep2));
+	ev.data.fd = ep2;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, ep2, &ev) == 0);
+	CHECK(close(ep2) == 0);
+	if (fcntl(ep2, F_GETFD) != -1 || errno != EBADF)
+		FAIL("close_one: the watched instance is still open");
+	if (has_item(ep, ep2))
+		FAIL("close_one: the closed instance's item stayed");
+
+	/* the watching instance itself, closed while it watches */
+	watched_pipe(ep, p);
+	CHECK(close(ep) == 0);
+	if (fcntl(ep, F_GETFD) != -1 || errno != EBADF)
+		FAIL("close_one: the instance is still open");
+	CHECK(close(p[1]) == 0);
+	if (!eof_soon(p[0]))
+		FAIL("close_one: no EOF after the instance went");
+	close(p[0]);
+	printf("close_one ok\n");
+	return 0;
+}
+
+/*
  * The other ways to close: close_range() (CLOSE_RANGE_CLOEXEC closes
  * nothing and keeps the item, and so does one that fails), closefrom(), dup2() and dup3() over a
  * watched fd (a dup2() that fails closes nothing and keeps it),
@@ -1342,6 +1409,8 @@ int main(int argc, char **argv)
 		return do_holders();
 	if (!strcmp(argv[1], "closes"))
 		return do_closes();
+	if (!strcmp(argv[1], "close_one"))
+		return do_close_one();
 	if (!strcmp(argv[1], "threads_close"))
 		return do_threads_close();
 	return 2;

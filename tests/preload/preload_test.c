@@ -339,14 +339,15 @@ TEST_F(preload, reused_fd_numbers_are_rerouted)
 }
 
 /* Run the helper in @mode; expect one line "@mode ok" and exit 0. */
-static void helper_mode_ok(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(preload) *self, const char *mode)
+static void helper_mode_env_ok(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(preload) *self, const char *mode,
+			       const char *const env[])
 {
 	char *argv[] = { self->helper, (char *)mode, NULL };
 	char line[256], want[64];
 	int status;
 
-	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
+	ASSERT_EQ(0, spawn(&self->c, argv, env, 0));
 	snprintf(want, sizeof(want), "%s ok\n", mode);
 	if (!fgets(line, sizeof(line), self->c.out))
 		strcpy(line, "(no output)\n");
@@ -355,6 +356,12 @@ static void helper_mode_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, status) TH_LOG("helper %s: exit status %d%s", mode,
 				    status, status == 128 + SIGSEGV ?
 				    " (SIGSEGV)" : "");
+}
+
+static void helper_mode_ok(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(preload) *self, const char *mode)
+{
+	helper_mode_env_ok(_metadata, self, mode, NULL);
 }
 
 /*
@@ -498,6 +505,30 @@ TEST_F(preload, every_close_path_forgets)
 {
 	NEED_FORGET();
 	helper_mode_ok(_metadata, self, "closes");
+}
+
+/*
+ * The shim's close of a watched fd, in one call (EVPOLL_FORGET_CLOSE) on a
+ * module that has it: close()'s result and errno, a second close of a
+ * kept number (EBADF), instances closed while watched or watching.
+ */
+TEST_F(preload, close_in_one_call)
+{
+	NEED_FORGET();
+	helper_mode_ok(_metadata, self, "close_one");
+}
+
+/* The same closes in two calls (EVPOLL_PRELOAD_FORGET_CLOSE=0). */
+TEST_F(preload, close_in_two_calls)
+{
+	static const char *const env[] = {
+		"EVPOLL_PRELOAD_FORGET_CLOSE=0", NULL,
+	};
+
+	NEED_FORGET();
+	helper_mode_env_ok(_metadata, self, "close_one", env);
+	helper_mode_env_ok(_metadata, self, "closes", env);
+	helper_mode_env_ok(_metadata, self, "holders", env);
 }
 
 /*

@@ -10,15 +10,19 @@
  *   plain	close() of an unwatched end: the reference ("x plain" 1)
  *   epoll	close() of an end an epoll instance watches (epoll's own
  *		release of the item in __fput())
- *   lib	evpoll_close() of an end an evpoll instance watches:
- *		EVPOLL_IOC_FORGET, then close()
+ *   lib	evpoll_close() of an end an evpoll instance watches: one
+ *		EVPOLL_IOC_FORGET with EVPOLL_FORGET_CLOSE on a module that
+ *		has it (else FORGET, then close())
+ *   lib-2call	the same close in two system calls, as before the flag:
+ *		evpoll_forget(), then close()
  *   shim	close() of an end watched through libevpoll-preload.so (its
  *		epoll_create1/epoll_ctl/close, dlopen()ed: the same code an
- *		LD_PRELOADed program runs), which forgets, then closes
+ *		LD_PRELOADed program runs), which forgets and closes (in one
+ *		call, as lib)
  *   shim-unw	the shim's close() of an unwatched end while the shim has
  *		registrations: the cost every other close pays
  *   noent	evpoll_close() of an unwatched end: the FORGET ioctl that
- *		finds nothing (its system call and lookup), then close()
+ *		finds nothing (its lookup), and closes
  *
  * Without the module's EVPOLL_IOC_FORGET, lib and shim would only drop an
  * fd (the reaper releases the file later): they are not measured then.
@@ -41,6 +45,7 @@ enum close_variant {
 	CV_PLAIN,
 	CV_EPOLL,
 	CV_LIB,
+	CV_LIB_2CALL,
 	CV_SHIM,
 	CV_SHIM_UNWATCHED,
 	CV_NOENT,
@@ -48,7 +53,7 @@ enum close_variant {
 };
 
 static const char *const close_name[CV_NR] = {
-	"plain", "epoll", "lib", "shim", "shim-unw", "noent",
+	"plain", "epoll", "lib", "lib-2call", "shim", "shim-unw", "noent",
 };
 
 enum close_kind {
@@ -166,6 +171,7 @@ static int close_instance(enum close_variant v)
 	case CV_EPOLL:
 		return epoll_create1(EPOLL_CLOEXEC);
 	case CV_LIB:
+	case CV_LIB_2CALL:
 	case CV_NOENT:
 		return evpoll_create1(EVPOLL_CLOEXEC);
 	case CV_SHIM:
@@ -183,6 +189,7 @@ static int close_watch(enum close_variant v, int ep, int fd)
 	case CV_EPOLL:
 		return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 	case CV_LIB:
+	case CV_LIB_2CALL:
 		return evpoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 	default:	/* CV_SHIM */
 		return shim.ctl(ep, EPOLL_CTL_ADD, fd, &ev);
@@ -195,6 +202,9 @@ static int close_one(enum close_variant v, int ep, int fd)
 	case CV_LIB:
 	case CV_NOENT:
 		return evpoll_close(ep, fd);
+	case CV_LIB_2CALL:
+		evpoll_forget(ep, fd);
+		return close(fd);
 	case CV_SHIM:
 	case CV_SHIM_UNWATCHED:
 		return shim.close(fd);

@@ -122,7 +122,8 @@ struct evpoll_wait {
 #define EVPOLL_IOC_FEATURES		(EVPOLL_IOC_FEAT_COMPAT32 | \
 					 EVPOLL_IOC_FEATURES_V2 | \
 					 EVPOLL_IOC_FEAT_RING | \
-					 EVPOLL_IOC_FEAT_FORGET)
+					 EVPOLL_IOC_FEAT_FORGET | \
+					 EVPOLL_IOC_FEAT_FORGET_CLOSE)
 
 /**
  * struct evpoll_version - EVPOLL_IOC_VERSION argument: the feature probe
@@ -294,18 +295,33 @@ struct evpoll_user_ctl {
  */
 #define EVPOLL_IOC_FEAT_RING		(1ULL << 7) /* RING_SETUP, RING_ENTER, mmap */
 #define EVPOLL_IOC_FEAT_FORGET		(1ULL << 8) /* EVPOLL_IOC_FORGET */
+#define EVPOLL_IOC_FEAT_FORGET_CLOSE	(1ULL << 9) /* EVPOLL_FORGET_CLOSE */
 
 /**
  * struct evpoll_forget - EVPOLL_IOC_FORGET argument
  * @fd:		in: the fd about to be closed (still open)
- * @flags:	in: must be 0
+ * @flags:	in: 0 or EVPOLL_FORGET_CLOSE
  * @__reserved:	in: must be 0
  *
- * Returns 1 if the item was dropped (the close that follows releases the
- * file), 0 if it was kept (other references remain: the reaper or a later
- * FORGET drops it), -1 with ENOENT (no item for this fd), EBADF (fd not
- * open), EINVAL (flags or reserved set), EFAULT.
+ * Without flags, returns 1 if the item was dropped (the close that follows
+ * releases the file), 0 if it was kept (other references remain: the
+ * reaper or a later FORGET drops them), -1 with ENOENT (no item for this
+ * fd), EBADF (fd not open), EINVAL (unknown flags or reserved set),
+ * EFAULT.
+ *
+ * EVPOLL_FORGET_CLOSE (feature EVPOLL_IOC_FEAT_FORGET_CLOSE): after the
+ * forget step, close @fd in the same call, as close(2) would; the file's
+ * release, if this was its last reference, is done before the ioctl
+ * returns to user space.  Returns 1 if the items were dropped, 0 if they
+ * were kept, 2 if there was none (where the plain call says ENOENT), each
+ * with @fd closed; -1 with EBADF (not open) or EINVAL (flags, reserved,
+ * or @fd names this instance's own file), @fd left as it was; -1 with
+ * close(2)'s error (EIO, EINTR, ...), @fd closed all the same, as close(2)
+ * leaves it on Linux.
  */
+#define EVPOLL_FORGET_CLOSE	(1U << 0)
+#define EVPOLL_FORGET_FLAGS	EVPOLL_FORGET_CLOSE
+
 struct evpoll_forget {
 	__s32 fd;
 	__u32 flags;
