@@ -440,14 +440,8 @@ static int evpdev_close(struct evpoll_poller *p, int fd, struct evpoll__fd *f)
 	struct evpoll_forget fg = { .fd = fd };
 	int ret, i = evpdev_queued(ev, fd, f);
 
-	if (i >= 0) {
-		int queued_add = ev->q[i].op == EPOLL_CTL_ADD;
-
+	if (i >= 0)	/* a queued MOD: moot */
 		evpdev_unqueue_at(p, ev, i);
-		/* The kernel never had it: only the fd is left to close. */
-		if (queued_add)
-			goto out_close;
-	}
 	ret = 0;
 	if (ev->forget) {
 		/* 1: dropped; 0: kept (other references remain): DEL. */
