@@ -209,7 +209,8 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
  * EVPOLL_IOC_FORGET: the fd is about to be closed
  * (evpoll_core_forget_file()).  EFAULT, then EINVAL (unknown flags,
  * reserved), then EBADF, then with EVPOLL_FORGET_CLOSE EINVAL for an fd of
- * this instance's own file (nothing closed), else ENOENT.
+ * this instance's own file (nothing closed); without the flag, ENOENT
+ * when there is no item.
  *
  * EVPOLL_FORGET_CLOSE closes the fd after the forget step, in this call,
  * as close(2) does: close_fd() with no lock held and fget()'s reference
@@ -217,8 +218,13 @@ static long evpoll_ioctl_wait(struct evpoll *evp,
  * user task that queues __fput() as task_work, which runs before the
  * ioctl returns to user space (a peer sees EOF/HUP by then).  The fd is
  * gone whatever close_fd() returns, so, as the close syscall does
- * (fs/open.c), a restart code becomes EINTR.  Return: close's error, else
- * 1 if the items were dropped, 0 if kept, 2 if there was none (ENOENT).
+ * (fs/open.c), a restart code becomes EINTR.  And an error that would
+ * read as "nothing closed" (EBADF: another thread closed the fd first;
+ * EINVAL, EFAULT, ENOTTY: what a file's ->flush() may answer, a FUSE
+ * server's any errno) becomes EIO: a caller that closes the fd itself
+ * after those would close a number another thread may already reuse.
+ * Return: close's error, else 1 if the items were dropped, 0 if kept, 2
+ * if there was none.
  */
 static long evpoll_ioctl_forget(struct file *file, struct evpoll *evp,
 				struct evpoll_forget __user *uf)
@@ -239,7 +245,8 @@ static long evpoll_ioctl_forget(struct file *file, struct evpoll *evp,
 		return -EBADF;
 	if (!(f.flags & EVPOLL_FORGET_CLOSE)) {
 		ret = evpoll_core_forget_file(evp, tfile);
-		fput(tfile);		/* never the last: f.fd holds it */
+		/* The last reference only if f.fd was closed meanwhile. */
+		fput(tfile);
 		return ret;
 	}
 	if (tfile == file) {		/* the ioctl would close its own file */
@@ -253,6 +260,9 @@ static long evpoll_ioctl_forget(struct file *file, struct evpoll *evp,
 		if (err == -ERESTARTSYS || err == -ERESTARTNOINTR ||
 		    err == -ERESTARTNOHAND || err == -ERESTART_RESTARTBLOCK)
 			err = -EINTR;
+		else if (err == -EBADF || err == -EINVAL || err == -EFAULT ||
+			 err == -ENOTTY)
+			err = -EIO;
 		return err;
 	}
 	return ret == -ENOENT ? 2 : ret;
