@@ -27,9 +27,8 @@
  *     sleeps on one.
  *
  * Locking: none of its own; each change takes the instance's locks as
- * EVPOLL_IOC_CTL does, one change at a time (cond_resched() after every
- * EVPOLL_SUBMIT_RESCHED changes), so a batch never holds a lock across
- * the whole array.
+ * EVPOLL_IOC_CTL does, one change at a time (cond_resched() after each),
+ * so a batch never holds a lock across the whole array.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -38,9 +37,6 @@
 
 #include <uapi/linux/evpoll.h>
 #include "evpoll_int.h"
-
-/* Changes applied between two cond_resched() (each one is bounded). */
-#define EVPOLL_SUBMIT_RESCHED	32
 
 /*
  * Read one change and write its result field back (unchanged) in one
@@ -94,8 +90,12 @@ static int evpoll_submit_changes(struct evpoll *evp,
 			i++;
 			break;
 		}
-		if (!((i + 1) % EVPOLL_SUBMIT_RESCHED))
-			cond_resched();
+		/*
+		 * After every change: one can be long (an ADD of an instance
+		 * walks the nest below it), and with nothing pending this is
+		 * a need_resched() test.
+		 */
+		cond_resched();
 	}
 	*done = i;
 	return i == nchanges ? 0 : -EFAULT;
