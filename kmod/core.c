@@ -2321,9 +2321,10 @@ static void evp_drop_orphan(struct evpoll *evp, struct evpoll_item *item)
  * epoll, until the file goes).  Anything else holding the file (another
  * fd, a fork, an SCM_RIGHTS message in flight, a syscall in progress on
  * another thread) keeps them, as epoll keeps items until the file's last
- * close; the reaper or a later FORGET drops them.  Since the fd is
- * still open, the caller's fput() is never the file's last: the close()
- * that follows (or EVPOLL_FORGET_CLOSE's) releases it.  The items' files
+ * close; the reaper or a later FORGET drops them.  The caller's fput() is
+ * the file's last only if another thread closed the fd meanwhile (it is
+ * then queued as task_work, no lock held); otherwise the close() that
+ * follows (or EVPOLL_FORGET_CLOSE's) releases it.  The items' files
  * sort together in the tree (by file, then fd), so this is one lookup and
  * a short walk.
  *

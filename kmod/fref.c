@@ -61,7 +61,9 @@
  * instance (core.c); nothing here nests inside it.
  *
  * Memory: frefs come from a SLAB_ACCOUNT cache with GFP_KERNEL_ACCOUNT
- * (charged to the task that first watches the file), and count against
+ * (charged to the task that allocated it: the first to watch the file, or
+ * an earlier ADD on the same instance whose fref was kept as the
+ * instance's spare), and count against
  * max_user_watches through their items.  The table's bucket array is shared
  * by all users and resized by rhashtable's worker, so it is not charged to
  * anyone; it holds about 1.3 buckets (8 bytes each) per fref and shrinks
@@ -116,15 +118,16 @@ static const struct rhashtable_params fref_params = {
 	.hashfn			= evpoll_fref_hash,
 	.obj_cmpfn		= evpoll_fref_cmp,
 	/*
-	 * Shrink when the set empties, but never below 4096 buckets (32 KiB,
-	 * allocated once at load): watched sets that grow and empty again
-	 * (connection churn) below ~3000 files never resize.  Without a
+	 * Shrink when the set empties, but never below 2048 buckets (16 KiB
+	 * and the table's header: one 32 KiB allocation, made once at load):
+	 * watched sets that grow and empty again (connection churn) below
+	 * ~1500 files never resize.  Without a
 	 * floor, shrinking measured ADD at 1.175x epoll's cost at 100 fds
 	 * against 1.05x without; with 256 buckets, closing 300 watched unix
 	 * sockets paid 120 instructions per close in rht_deferred_worker
 	 * (close bench, 2026-12-01) and registering 1,000 fds 180 per ADD.
 	 */
-	.min_size		= 4096,
+	.min_size		= 2048,
 	.automatic_shrinking	= true,
 };
 
@@ -237,7 +240,8 @@ static void evpoll_fref_release_fn(struct work_struct *work)
 static DECLARE_WORK(fref_release_work, evpoll_fref_release_fn);
 
 /**
- * evpoll_fref_hold - one more reference for evpoll_fref_put_async()
+ * evpoll_fref_hold - one more reference: for evpoll_fref_put_async(), or
+ * a new item of a file another item of the set already watches
  * @fref: a live fref (the caller's item keeps it alive)
  */
 void evpoll_fref_hold(struct evpoll_fref *fref)
