@@ -1790,6 +1790,7 @@ static int evp_wait(struct evpoll *evp, struct evpoll_event __user *events,
 	ktime_t expires, *to = NULL;
 	struct evp_inflight self;
 	bool timed_out = false;
+	bool rechecked = false;
 	bool mw_armed = false;
 	bool slack_known = false;
 	struct evp_waiter w;
@@ -1849,8 +1850,27 @@ static int evp_wait(struct evpoll *evp, struct evpoll_event __user *events,
 				slack_known = false;
 			}
 		}
-		if (timed_out)
+		if (timed_out) {
+			/*
+			 * Nothing reported and the lockless peek said so: ask
+			 * again under the ready lock before giving up.  The
+			 * peek reads the list, then "a scan is in progress":
+			 * a delivery ending in between (it puts level-triggered
+			 * items back and clears the flag in one hold) reads as
+			 * neither.  A blocking wait makes the same locked test
+			 * before it sleeps.
+			 */
+			if (!res && !eavail && !rechecked) {
+				rechecked = true;
+				spin_lock_irq(&evp->wq.lock);
+				eavail = evp_events_available(evp) ||
+					 evp_v2_ready_locked(evp, &self);
+				spin_unlock_irq(&evp->wq.lock);
+				if (eavail)
+					continue;
+			}
 			break;
+		}
 		if (signal_pending(current)) {
 			if (!res)
 				res = -EINTR;
