@@ -849,18 +849,14 @@ static struct evpoll_item *evp_find_slot(struct evpoll *evp,
 	while (*p) {
 		struct evpoll_item *item = rb_entry(*p, struct evpoll_item,
 						    rbn);
-		const struct file *f2 = evpi_file(item);
+		int cmp = evp_cmp(file, fd, item);
 
-		parent = *p;
-		if (file != f2) {
-			p = file > f2 ? &parent->rb_right : &parent->rb_left;
-		} else if (fd != item->fd) {
-			fref = item->fref;
-			p = fd > item->fd ? &parent->rb_right :
-					    &parent->rb_left;
-		} else {
+		if (!cmp)
 			return item;
-		}
+		if (evpi_file(item) == file)
+			fref = item->fref;
+		parent = *p;
+		p = cmp > 0 ? &parent->rb_right : &parent->rb_left;
 	}
 	slot->parent = parent;
 	slot->link = p;
