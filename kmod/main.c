@@ -243,18 +243,16 @@ static long evpoll_ioctl_forget(struct file *file, struct evpoll *evp,
 	tfile = fget(f.fd);
 	if (!tfile)
 		return -EBADF;
-	if (!(f.flags & EVPOLL_FORGET_CLOSE)) {
-		ret = evpoll_core_forget_file(evp, tfile);
-		/* The last reference only if f.fd was closed meanwhile. */
-		fput(tfile);
-		return ret;
-	}
-	if (tfile == file) {		/* the ioctl would close its own file */
+	/* With the flag, the ioctl would close its own file. */
+	if ((f.flags & EVPOLL_FORGET_CLOSE) && tfile == file) {
 		fput(tfile);
 		return -EINVAL;
 	}
 	ret = evpoll_core_forget_file(evp, tfile);
+	/* The last reference only if f.fd was closed meanwhile. */
 	fput(tfile);
+	if (!(f.flags & EVPOLL_FORGET_CLOSE))
+		return ret;
 	err = close_fd(f.fd);
 	if (unlikely(err)) {
 		if (err == -ERESTARTSYS || err == -ERESTARTNOINTR ||
