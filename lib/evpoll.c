@@ -44,6 +44,7 @@
 #include <linux/evpoll.h>
 
 #include "evpoll.h"
+#include "forget.h"
 
 /* The kernel's sigset_t is _NSIG bits: 8 bytes on every Linux target. */
 #define WRAP_SIGSETSIZE	8
@@ -469,8 +470,7 @@ int evpoll_close(int evfd, int fd)
 		if (ioctl(evfd, EVPOLL_IOC_FORGET, &f) >= 0)
 			return 0;
 		/* fd closed, close()'s error (EIO, EINTR, ...) */
-		if (errno != EBADF && errno != EINVAL && errno != ENOTTY &&
-		    errno != EFAULT)
+		if (!evpoll__forget_close_left_open(errno))
 			return -1;
 		errno = saved;	/* fd untouched: close() it */
 		return close(fd);

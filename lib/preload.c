@@ -79,6 +79,7 @@
 #include <linux/evpoll.h>
 
 #include "evpoll.h"
+#include "forget.h"
 
 #define PRELOAD_API	__attribute__((visibility("default")))
 
@@ -583,8 +584,7 @@ static int forget_close_in(int e, int fd, bool *kept)
 		*kept = ret == 0;
 		return 0;
 	}
-	if (errno == EBADF || errno == EINVAL || errno == ENOTTY ||
-	    errno == EFAULT)
+	if (evpoll__forget_close_left_open(errno))
 		return NOT_CLOSED;
 	*kept = true;
 	return -1;
