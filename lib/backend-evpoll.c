@@ -424,16 +424,6 @@ static int evpdev_wakeup(struct evpoll_poller *p)
 	return evpoll_user_trigger(ev->ep.epfd, ev->user_id) < 0 ? -errno : 0;
 }
 
-/* Does the module of @epfd have EVPOLL_IOC_FORGET? */
-static int evpdev_has_forget(int epfd)
-{
-	struct evpoll_version v = { .size = sizeof(v) };
-
-	if (ioctl(epfd, EVPOLL_IOC_VERSION, &v) < 0)
-		return 0;
-	return !!(v.features & EVPOLL_IOC_FEAT_FORGET);
-}
-
 static int evpdev_close(struct evpoll_poller *p, int fd, struct evpoll__fd *f)
 {
 	struct evpdev_poller *ev = p->priv;
@@ -488,7 +478,7 @@ static int evpdev_init(struct evpoll_poller *p)
 		    !(nosub && *nosub && strcmp(nosub, "0"));
 	if (!ev->batch)
 		p->caps &= ~EVPOLL_CAP_BATCHED;
-	ev->forget = evpdev_has_forget(ev->ep.epfd);
+	ev->forget = !!(feat & EVPOLL_FEAT_FORGET);
 	ev->user_id = -1;
 	if (!(feat & EVPOLL_FEAT_USER) || evpdev_user_new(p) < 0)
 		p->wakeup = NULL;	/* poller.c's eventfd */
