@@ -229,6 +229,7 @@ struct evpoll_poller *poller_with(enum evpoll_backend b, long n);
 void drain(int fd);
 uint64_t bench_evpoll_features(void);
 long long bench_sys_tracepoint_id(void);
+int bench_sys_counter_open(bool inherit);
 long sysc_count(void);
 double sysc_per(long before, long after, long ops);
 

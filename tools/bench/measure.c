@@ -169,6 +169,28 @@ long long bench_sys_tracepoint_id(void)
 }
 
 /*
+ * A counting perf event on raw_syscalls:sys_enter for the calling thread
+ * and, with @inherit, the threads it creates from then on; -1 where it
+ * cannot be opened.  The two counters (this file's, setup.c's per-thread
+ * sysc_count()) are opened here.
+ */
+int bench_sys_counter_open(bool inherit)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(a),
+		.inherit = inherit,
+	};
+	long long id = bench_sys_tracepoint_id();
+
+	if (id < 0)
+		return -1;
+	a.config = id;
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1,
+		       PERF_FLAG_FD_CLOEXEC);
+}
+
+/*
  * Open the counter for the system call pass: false where it cannot be
  * (no pass then).  Threads created after this are counted (inherit): the
  * modes create theirs per run.
@@ -176,18 +198,7 @@ long long bench_sys_tracepoint_id(void)
 bool sys_pass_begin(void)
 {
 #ifdef __x86_64__
-	struct perf_event_attr a = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(a),
-		.inherit = 1,
-	};
-	long long id = bench_sys_tracepoint_id();
-
-	if (id < 0)
-		return false;
-	a.config = id;
-	sys_fd = syscall(__NR_perf_event_open, &a, 0, -1, -1,
-			 PERF_FLAG_FD_CLOEXEC);
+	sys_fd = bench_sys_counter_open(true);
 	if (sys_fd >= 0 &&
 	    ioctl(sys_fd, PERF_EVENT_IOC_SET_FILTER, "id != 0 && id != 1")) {
 		close(sys_fd);
@@ -361,20 +372,19 @@ static int cmp_cell(const void *a, const void *b)
 
 /*
  * Median of extra @e over the samples of @c from @first on, those of the
- * system call pass (@pass) or the measured ones; -1 without any.
+ * system call pass (@pass) or the measured ones, in scratch @x (room for
+ * every sample); -1 without any.
  */
 static double extra_median(size_t first, const struct cell *c, int e,
-			   bool pass)
+			   bool pass, double *x)
 {
-	double *x = xcalloc(nr_samples, sizeof(*x)), m, sp;
 	size_t j, k = 0;
+	double sp;
 
 	for (j = first; j < nr_samples; j++)
 		if (same_cell(&samples[j], c) && samples[j].sys_only == pass)
 			x[k++] = samples[j].extra.v[e];
-	m = median(x, k, &sp);
-	free(x);
-	return m;
+	return median(x, k, &sp);
 }
 
 /* The samples into cells (one per mode, metric, backend, n, param). */
@@ -382,6 +392,7 @@ void summarize(void)
 {
 	double *v = xcalloc(nr_samples, sizeof(*v));
 	double *w = xcalloc(nr_samples, sizeof(*w));
+	double *x = xcalloc(nr_samples, sizeof(*x));
 	double *y = xcalloc(nr_samples, sizeof(*y));
 	size_t i, j;
 
@@ -426,9 +437,9 @@ void summarize(void)
 		 * (-1: the version 2 modes' system calls) from the pass.
 		 */
 		for (e = 0; e < BENCH_NR_EXTRA; e++) {
-			c->extra.v[e] = extra_median(i, c, e, false);
+			c->extra.v[e] = extra_median(i, c, e, false, x);
 			if (c->extra.v[e] < 0)
-				c->extra.v[e] = extra_median(i, c, e, true);
+				c->extra.v[e] = extra_median(i, c, e, true, x);
 		}
 	}
 	/* Ratios against epoll in the same mode, metric, n and param. */
@@ -451,6 +462,7 @@ void summarize(void)
 	}
 	free(v);
 	free(w);
+	free(x);
 	free(y);
 	qsort(cells, nr_cells, sizeof(*cells), cmp_cell);
 }

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/perf_event.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +14,6 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,21 +241,6 @@ void drain(int fd)
  */
 static __thread int sysc_fd = -2;
 
-static int sysc_open(void)
-{
-	struct perf_event_attr a = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(a),
-	};
-	long long id = bench_sys_tracepoint_id();
-
-	if (id < 0)
-		return -1;
-	a.config = id;
-	return syscall(SYS_perf_event_open, &a, 0, -1, -1,
-		       PERF_FLAG_FD_CLOEXEC);
-}
-
 long sysc_count(void)
 {
 	uint64_t v;
@@ -269,7 +252,7 @@ long sysc_count(void)
 	if (!bench_sys_pass)
 		return -1;
 	if (sysc_fd == -2)
-		sysc_fd = sysc_open();
+		sysc_fd = bench_sys_counter_open(false);
 	if (sysc_fd < 0 || read(sysc_fd, &v, sizeof(v)) != sizeof(v))
 		return -1;
 	return (long)v;
