@@ -102,6 +102,8 @@ union bench_extra {
 	struct {
 		double syscalls;	/* per op, -1: not counted */
 		double waits;		/* waits per op (burst) */
+		double waiter;		/* burst: the waiter's vCPU's
+					 * instructions per op, -1 unknown */
 	} v2;				/* toggle, batch-add, burst */
 };
 
@@ -237,5 +239,11 @@ double sysc_per(long before, long after, long ops);
 struct evpoll_poller *bench_variant_poller(enum evpoll_backend b,
 					   bool no_submit, bool batched);
 void bench_format_syscalls(char *buf, size_t len, const union bench_extra *x);
+/*
+ * burst and burst-paced (mode-burst.c): the writer pauses @gap_ns between
+ * two events of a burst, 0 for none.
+ */
+void bench_burst_all(const struct bench_mode *mode, long gap_ns);
+void bench_burst_format(char *buf, size_t len, const union bench_extra *x);
 
 #endif /* _EVPOLL_BENCH_H */

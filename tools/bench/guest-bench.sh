@@ -47,7 +47,7 @@ short)
 	# background of an idle set, one second per run) and close.
 	set -- -n 100,1000,10000 -a 1,100 -w 300 -r 3 -k 300 -t 4 -E 100 \
 		-L 200 -c 8 -R 800 -T 20 \
-		-m chain,idle,churn,ctl,herd,latency,echo,mem,toggle,batch-add,burst,quiet,quiet-inst,close \
+		-m chain,idle,churn,ctl,herd,latency,echo,mem,toggle,batch-add,burst,burst-paced,quiet,quiet-inst,close \
 		"$@"
 	;;
 full)

@@ -280,7 +280,8 @@ static void usage(void)
 	fprintf(stderr,
 "usage: evpoll-bench [options]\n"
 "  -m MODES    chain,idle,churn,ctl,herd,latency,echo,mem,quiet,\n"
-"              quiet-inst,toggle,batch-add,burst,close or all\n"
+"              quiet-inst,toggle,batch-add,burst,burst-paced,\n"
+"              close or all\n"
 "              (default all but quiet, quiet-inst and close)\n"
 "  -b NAMES    backends (default all available, epoll first)\n"
 "  -n N,...    watched fds for chain/idle/churn/mem (default 100,1000,10000)\n"
