@@ -31,11 +31,21 @@
 
 #define RINGB_ENTRIES	4096
 
+/*
+ * @opts is the wait's, kept from one wait to the next with the timeout
+ * @opts_ms it holds (-1: none, block): the poller passes the same timeout
+ * to most waits, and a wait that harvests the ring never reads it, so
+ * the conversion is made only when the timeout changes.  A poller is used
+ * by one thread at a time (evpoll_poller_new(3)), as @buf is.
+ */
 struct ringb_poller {
 	int evfd;
 	struct evpoll_ring *ring;
 	struct epoll_event *buf;	/* wait buffer */
 	int bufcap;
+	int opts_ms;			/* the timeout in @opts, ms or -1 */
+	struct timespec ts;		/* @opts.timeout when @opts_ms >= 0 */
+	struct evpoll_wait_opts opts;
 };
 
 /* epoll_ctl()'s signature, through EVPOLL_IOC_SUBMIT (-1 and errno). */
@@ -102,6 +112,7 @@ static int ringb_init(struct evpoll_poller *p)
 		free(rp);
 		return ret;
 	}
+	rp->opts_ms = -1;	/* rp->opts.timeout NULL: block */
 	p->priv = rp;
 	return 0;
 }
@@ -130,12 +141,23 @@ static int ringb_ctl(struct evpoll_poller *p, int op, int fd,
 	return 0;
 }
 
+/* Make rp->opts wait @timeout_ms (< 0: block). */
+static void ringb_set_timeout(struct ringb_poller *rp, int timeout_ms)
+{
+	if (timeout_ms < 0) {
+		rp->opts.timeout = NULL;
+		rp->opts_ms = -1;
+		return;
+	}
+	evpoll__ms_to_timespec(timeout_ms, &rp->ts);
+	rp->opts.timeout = &rp->ts;
+	rp->opts_ms = timeout_ms;
+}
+
 static int ringb_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		      int max, int timeout_ms)
 {
 	struct ringb_poller *rp = p->priv;
-	struct evpoll_wait_opts opts = { 0 };
-	struct timespec ts;
 	int i, nr, n = 0;
 
 	if (max > rp->bufcap) {
@@ -147,11 +169,9 @@ static int ringb_wait(struct evpoll_poller *p, struct evpoll_poller_event *evs,
 		rp->buf = buf;
 		rp->bufcap = max;
 	}
-	if (timeout_ms >= 0) {
-		evpoll__ms_to_timespec(timeout_ms, &ts);
-		opts.timeout = &ts;
-	}
-	nr = evpoll_ring_wait(rp->ring, rp->buf, max, &opts);
+	if (timeout_ms != rp->opts_ms)
+		ringb_set_timeout(rp, timeout_ms);
+	nr = evpoll_ring_wait(rp->ring, rp->buf, max, &rp->opts);
 	if (nr < 0)
 		return nr;
 	for (i = 0; i < nr; i++) {

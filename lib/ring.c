@@ -143,6 +143,36 @@ static void ring_unlock(struct evpoll_ring *r)
 	__atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * Take up to @maxevents events from the ring into @events, under the
+ * harvest lock; the arguments are valid.  Returns the number taken.
+ */
+static inline int ring_take(struct evpoll_ring *r, struct epoll_event *events,
+			    int maxevents)
+{
+	uint32_t head, tail, n, i;
+
+	ring_lock(r);
+	/* Ours to write: only its last store matters (another handle's). */
+	head = __atomic_load_n(&r->hdr->head, __ATOMIC_RELAXED);
+	/* (C): pairs with the kernel's store-release of tail (B). */
+	tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
+	n = tail - head;
+	if (n > (uint32_t)maxevents)
+		n = (uint32_t)maxevents;
+	for (i = 0; i < n; i++) {
+		const struct evpoll_ring_entry *e =
+			&r->entries[(head + i) & r->mask];
+
+		events[i].events = e->events;
+		events[i].data.u64 = e->data;
+	}
+	if (n)	/* (D): our reads are done before the kernel reuses them. */
+		__atomic_store_n(&r->hdr->head, head + n, __ATOMIC_RELEASE);
+	ring_unlock(r);
+	return (int)n;
+}
+
 /**
  * evpoll_ring_harvest() - take the events in the ring, without a system call
  * @ring:	the ring
@@ -154,29 +184,9 @@ static void ring_unlock(struct evpoll_ring *r)
 int evpoll_ring_harvest(struct evpoll_ring *ring, struct epoll_event *events,
 			int maxevents)
 {
-	uint32_t head, tail, n, i;
-
 	if (!ring || !events || maxevents <= 0)
 		return -EINVAL;
-	ring_lock(ring);
-	/* Ours to write: only its last store matters (another handle's). */
-	head = __atomic_load_n(&ring->hdr->head, __ATOMIC_RELAXED);
-	/* (C): pairs with the kernel's store-release of tail (B). */
-	tail = __atomic_load_n(&ring->hdr->tail, __ATOMIC_ACQUIRE);
-	n = tail - head;
-	if (n > (uint32_t)maxevents)
-		n = (uint32_t)maxevents;
-	for (i = 0; i < n; i++) {
-		const struct evpoll_ring_entry *e =
-			&ring->entries[(head + i) & ring->mask];
-
-		events[i].events = e->events;
-		events[i].data.u64 = e->data;
-	}
-	if (n)	/* (D): our reads are done before the kernel reuses them. */
-		__atomic_store_n(&ring->hdr->head, head + n, __ATOMIC_RELEASE);
-	ring_unlock(ring);
-	return (int)n;
+	return ring_take(ring, events, maxevents);
 }
 
 /* Absolute CLOCK_MONOTONIC ns of @ts from now (saturating). */
@@ -192,45 +202,46 @@ static int64_t ring_deadline(const struct timespec *ts)
 	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + d;
 }
 
-/**
- * evpoll_ring_wait() - harvest; if the ring is empty, wait in the kernel
- * @ring:	the ring
- * @events:	where to store the events
- * @maxevents:	capacity of @events, >= 1
- * @opts:	NULL: block; else its timeout (NULL: block) and sigmask are
- *		used (min_events and min_wait_ns are not: the first event
- *		returns)
- *
- * Return: the number of events, 0 on timeout, -EINVAL, -EINTR, -EFAULT.
+/*
+ * After @n events were harvested into @events: on an LT_STRICT ring
+ * whose kernel flags events outside the ring (F_ENTER: level-triggered
+ * items that may still be ready), take them too, without blocking, after
+ * the harvested ones.  Returns the total.  Out of line, as ring_enter():
+ * the harvest that finds events then needs no stack frame.
  */
-int evpoll_ring_wait(struct evpoll_ring *ring, struct epoll_event *events,
-		     int maxevents, const struct evpoll_wait_opts *opts)
+static __attribute__((noinline)) int
+ring_enter_more(struct evpoll_ring *r, struct epoll_event *events,
+		int n, int maxevents)
 {
-	struct evpoll_ring_enter e = { 0 };
+	struct evpoll_ring_enter e = {
+		.events = (uintptr_t)(events + n),
+		.maxevents = maxevents - n,
+	};
+	int ret;
+
+	ret = ioctl(r->evfd, EVPOLL_IOC_RING_ENTER, &e);
+	return ret > 0 ? n + ret : n;
+}
+
+/*
+ * The ring was empty: the deadline, then EVPOLL_IOC_RING_ENTER until the
+ * kernel or the ring has events, the timeout passes or a signal comes.
+ */
+static __attribute__((noinline)) int
+ring_enter(struct evpoll_ring *r, struct epoll_event *events,
+	   int maxevents, const struct evpoll_wait_opts *opts)
+{
+	struct evpoll_ring_enter e = {
+		.events = (uintptr_t)events,
+		.maxevents = maxevents,
+		.timeout = -1,
+	};
 	const struct timespec *ts = opts ? opts->timeout : NULL;
 	int n, ret;
 
-	n = evpoll_ring_harvest(ring, events, maxevents);
-	if (n < 0)
-		return n;
-	e.events = (uintptr_t)(events + n);
-	e.maxevents = maxevents - n;
-	if (n) {
-		/*
-		 * LT_STRICT: level-triggered items still ready are reported
-		 * by the kernel at every wait (F_ENTER says some may be).
-		 */
-		if (!(ring->flags & EVPOLL_RING_LT_STRICT) || !e.maxevents ||
-		    !(__atomic_load_n(&ring->hdr->flags, __ATOMIC_RELAXED) &
-		      EVPOLL_RING_F_ENTER))
-			return n;
-		ret = ioctl(ring->evfd, EVPOLL_IOC_RING_ENTER, &e);
-		return ret > 0 ? n + ret : n;
-	}
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
 		   ts->tv_nsec >= 1000000000))
 		return -EINVAL;
-	e.timeout = -1;
 	if (ts && !ts->tv_sec && !ts->tv_nsec) {
 		e.timeout = 0;
 	} else if (ts) {
@@ -242,14 +253,50 @@ int evpoll_ring_wait(struct evpoll_ring *ring, struct epoll_event *events,
 		e.sigsetsize = RING_SIGSETSIZE;
 	}
 	for (;;) {
-		ret = ioctl(ring->evfd, EVPOLL_IOC_RING_ENTER, &e);
+		ret = ioctl(r->evfd, EVPOLL_IOC_RING_ENTER, &e);
 		if (ret > 0)
 			return ret;
 		if (ret < 0)
 			return errno == ETIME ? 0 : ring_errno();
 		/* The ring has events (unless another thread took them). */
-		n = evpoll_ring_harvest(ring, events, maxevents);
+		n = ring_take(r, events, maxevents);
 		if (n || !e.timeout)
 			return n;
 	}
+}
+
+/**
+ * evpoll_ring_wait() - harvest; if the ring is empty, wait in the kernel
+ * @ring:	the ring
+ * @events:	where to store the events
+ * @maxevents:	capacity of @events, >= 1
+ * @opts:	NULL: block; else its timeout (NULL: block) and sigmask are
+ *		used (min_events and min_wait_ns are not: the first event
+ *		returns)
+ *
+ * A harvest that finds events returns them without reading @opts (an
+ * invalid timeout is then not seen); the timeout and its deadline are
+ * worked out only when the call enters the kernel to wait.
+ *
+ * Return: the number of events, 0 on timeout, -EINVAL, -EINTR, -EFAULT.
+ */
+int evpoll_ring_wait(struct evpoll_ring *ring, struct epoll_event *events,
+		     int maxevents, const struct evpoll_wait_opts *opts)
+{
+	int n;
+
+	if (!ring || !events || maxevents <= 0)
+		return -EINVAL;
+	n = ring_take(ring, events, maxevents);
+	if (!n)
+		return ring_enter(ring, events, maxevents, opts);
+	/*
+	 * LT_STRICT: level-triggered items still ready are reported by the
+	 * kernel at every wait (F_ENTER says some may be).
+	 */
+	if (!(ring->flags & EVPOLL_RING_LT_STRICT) || n == maxevents ||
+	    !(__atomic_load_n(&ring->hdr->flags, __ATOMIC_RELAXED) &
+	      EVPOLL_RING_F_ENTER))
+		return n;
+	return ring_enter_more(ring, events, n, maxevents);
 }

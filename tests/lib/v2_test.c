@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "evpoll.h"
+#include "helpers.h"
 #include "kselftest_harness.h"
 
 /* The new names do not clash with epoll's. */
@@ -266,6 +267,171 @@ TEST_F(v2, ring_lt_strict_reports_every_wait)
 	evpoll_ring_free(r);
 	close(q[0]);
 	close(q[1]);
+}
+
+/*
+ * evpoll_ring_wait()'s two paths: events in the ring are returned by the
+ * harvest, before the timeout is looked at; an empty ring waits in the
+ * kernel until its timeout expires or another thread's write posts one.
+ */
+/*
+ * A thread in evpoll_ring_wait(@r, @o) or, with @p set, in
+ * evpoll_poller_wait(@p, @ms); its result in @ret.
+ */
+struct ring_waiter {
+	struct evpoll_ring *r;
+	const struct evpoll_wait_opts *o;
+	struct epoll_event ev[4];
+	struct evpoll_poller *p;
+	int ms;
+	struct evpoll_poller_event pev[4];
+	pid_t tid;
+	int ret;
+};
+
+static void *ring_waiter_fn(void *arg)
+{
+	struct ring_waiter *w = arg;
+
+	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
+	if (w->p)
+		w->ret = evpoll_poller_wait(w->p, w->pev, 4, w->ms);
+	else
+		w->ret = evpoll_ring_wait(w->r, w->ev, 4, w->o);
+	return NULL;
+}
+
+/* Start @w in a thread; 0 once it sleeps, or -1. */
+static int ring_waiter_start(struct ring_waiter *w, pthread_t *t)
+{
+	pid_t tid;
+	int i;
+
+	__atomic_store_n(&w->tid, 0, __ATOMIC_RELAXED);
+	if (pthread_create(t, NULL, ring_waiter_fn, w))
+		return -1;
+	for (i = 0; i < 5000; i++) {
+		tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
+		if (tid)
+			return wait_sleeping(tid);
+		usleep(1000);
+	}
+	return -1;
+}
+
+TEST_F(v2, ring_wait_harvest_then_block)
+{
+	struct timespec ms50 = { .tv_nsec = 50000000 }, s10 = { .tv_sec = 10 };
+	struct timespec bad = { .tv_nsec = 1000000000L };
+	struct evpoll_wait_opts o50 = { .timeout = &ms50 };
+	struct evpoll_wait_opts o10s = { .timeout = &s10 };
+	struct evpoll_wait_opts obad = { .timeout = &bad };
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET, .data.u64 = 7 };
+	struct epoll_event f = { .events = EPOLLIN | EPOLLET, .data.u64 = 8 };
+	struct ring_waiter w = { .o = &o10s };
+	struct epoll_event ev[4];
+	struct evpoll_ring *r;
+	int64_t t0, dt;
+	pthread_t t;
+	uint64_t sum;
+	int q[2];
+
+	ASSERT_EQ(pipe2(q, O_NONBLOCK), 0);
+	ASSERT_EQ(evpoll_ring_setup(self->evfd, 8, &r), 0);
+	ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, self->p[0], &e), 0);
+	ASSERT_EQ(evpoll_ctl(self->evfd, EPOLL_CTL_ADD, q[0], &f), 0);
+	/* In the ring: the harvests return them, one wait each. */
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	ASSERT_EQ(write(q[1], "x", 1), 1);
+	ASSERT_EQ(evpoll_ring_wait(r, ev, 1, &o50), 1);
+	EXPECT_EQ(ev[0].events, EPOLLIN);
+	sum = ev[0].data.u64;
+	ASSERT_EQ(evpoll_ring_wait(r, ev, 4, &o10s), 1);
+	EXPECT_EQ(ev[0].events, EPOLLIN);
+	EXPECT_EQ(sum + ev[0].data.u64, 15);
+	close(q[0]);
+	close(q[1]);
+	/* Empty: the timeout is checked, then expires (50 ms, not less). */
+	EXPECT_EQ(evpoll_ring_wait(r, ev, 4, &obad), -EINVAL);
+	t0 = now_ms();
+	EXPECT_EQ(evpoll_ring_wait(r, ev, 4, &o50), 0);
+	dt = now_ms() - t0;
+	EXPECT_GE(dt, 49);
+	EXPECT_LT(dt, 10000);
+	/* Empty: a thread sleeps in the kernel until a write wakes it. */
+	w.r = r;
+	ASSERT_EQ(ring_waiter_start(&w, &t), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	pthread_join(t, NULL);
+	ASSERT_EQ(w.ret, 1);
+	EXPECT_EQ(w.ev[0].events, EPOLLIN);
+	EXPECT_EQ(w.ev[0].data.u64, 7);
+	EXPECT_EQ(evpoll_ring_harvest(r, ev, 4), 0);
+	/* The same without a timeout (opts NULL: block). */
+	w.o = NULL;
+	ASSERT_EQ(ring_waiter_start(&w, &t), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	pthread_join(t, NULL);
+	ASSERT_EQ(w.ret, 1);
+	EXPECT_EQ(w.ev[0].data.u64, 7);
+	evpoll_ring_free(r);
+}
+
+/*
+ * The evpoll-ring poller keeps the timeout of its last wait: waits whose
+ * timeout changes (-1, 0, 50 ms, 2 s) each wait as long as they say, with
+ * and without events in the ring, and a blocked wait returns on
+ * evpoll_poller_wakeup() from another thread.
+ */
+TEST_F(v2, ring_poller_wait_timeouts)
+{
+	/* Write first?  Then wait @ms: @n events (0: after @ms at least). */
+	static const struct { int write, ms, n; } step[] = {
+		{ 1, 2000, 1 }, { 0, 0, 0 }, { 0, 50, 0 }, { 1, -1, 1 },
+		{ 1, 50, 1 }, { 0, 50, 0 },
+	};
+	struct ring_waiter w = { 0 };
+	struct evpoll_poller_event ev[4];
+	struct evpoll_poller *p;
+	int64_t t0, dt;
+	pthread_t t;
+	size_t i;
+	char c;
+
+	ASSERT_EQ(evpoll_poller_new(EVPOLL_BACKEND_EVPOLL_RING, 0, &p), 0);
+	ASSERT_EQ(evpoll_poller_add(p, self->p[0], EPOLLIN | EPOLLET, 3), 0);
+	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		if (step[i].write)
+			ASSERT_EQ(write(self->p[1], "x", 1), 1);
+		t0 = now_ms();
+		ASSERT_EQ(evpoll_poller_wait(p, ev, 4, step[i].ms), step[i].n)
+			TH_LOG("step %zu", i);
+		dt = now_ms() - t0;
+		if (step[i].n) {
+			EXPECT_EQ(ev[0].fd, self->p[0]);
+			EXPECT_EQ(ev[0].data, 3);
+		} else {
+			EXPECT_GE(dt, step[i].ms - 1) TH_LOG("step %zu", i);
+			EXPECT_LT(dt, 10000);
+		}
+	}
+	/* Blocked without a timeout: evpoll_poller_wakeup() returns it. */
+	w.p = p;
+	w.ms = -1;
+	ASSERT_EQ(ring_waiter_start(&w, &t), 0);
+	ASSERT_EQ(evpoll_poller_wakeup(p), 0);
+	pthread_join(t, NULL);
+	EXPECT_EQ(w.ret, 0);
+	/* Blocked with one: a write returns it with the event. */
+	w.ms = 10000;
+	ASSERT_EQ(ring_waiter_start(&w, &t), 0);
+	ASSERT_EQ(write(self->p[1], "x", 1), 1);
+	pthread_join(t, NULL);
+	ASSERT_EQ(w.ret, 1);
+	EXPECT_EQ(w.pev[0].data, 3);
+	while (read(self->p[0], &c, 1) == 1)
+		;
+	evpoll_poller_free(p);
 }
 
 /*
