@@ -255,6 +255,36 @@ TEST_F(preload, epoll_fd_is_dev_evpoll_from_outside)
 	EXPECT_EQ(0, reap(&self->c));
 }
 
+#if __TIMESIZE == 32
+/*
+ * i386: a program built without _TIME_BITS=64 (preload_helper_time32)
+ * calls epoll_pwait2 with a struct timespec of two 32-bit longs, which
+ * the shim converts (with the 64-bit time_t build of the helper, the
+ * other tests call __epoll_pwait2_time64).  "wait" ends with
+ * epoll_pwait2 on the instance, with and without a signal mask.
+ */
+TEST_F(preload, time32_program_epoll_pwait2)
+{
+	char *argv[] = { self->helper, "wait", NULL };
+	char line[256];
+	int epfd;
+
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	snprintf(self->helper, sizeof(self->helper),
+		 "%s/preload_helper_time32", helper_dir);
+	ASSERT_EQ(0, access(self->helper, X_OK));
+	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
+	ASSERT_NE(NULL, fgets(line, sizeof(line), self->c.out));
+	ASSERT_EQ(1, sscanf(line, "ready %d", &epfd)) TH_LOG("got: %s", line);
+	ASSERT_EQ(1, write(self->c.in, "x", 1));
+	if (!fgets(line, sizeof(line), self->c.out))
+		strcpy(line, "(no output)\n");
+	EXPECT_STREQ("done\n", line);
+	EXPECT_EQ(0, reap(&self->c));
+}
+#endif
+
 /* The whole ctl/wait path, and epoll_create(0) / bad flags stay EINVAL. */
 TEST_F(preload, create_roundtrip_on_evpoll)
 {
