@@ -1272,6 +1272,9 @@ static bool syscall_dups(long nr, const long a[6])
 	case SYS_dup3:
 		return !(a[2] & ~(long)O_CLOEXEC);
 	case SYS_fcntl:
+#ifdef SYS_fcntl64	/* i386: what the C library's fcntl calls */
+	case SYS_fcntl64:
+#endif
 		return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
 	default:
 		return false;
