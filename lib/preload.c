@@ -4,7 +4,9 @@
  *
  *	LD_PRELOAD=libevpoll-preload.so program ...
  *
- * Interposes the six epoll entry points of the C library and syscall().
+ * Interposes the six epoll entry points of the C library and syscall()
+ * (and, on i386, the names glibc gives fcntl and epoll_pwait2 in programs
+ * built with _TIME_BITS=64: PRELOAD_TIME32 below).
  * epoll_create() and epoll_create1() open an evpoll instance
  * (evpoll_create1()); the other four, and syscall() for SYS_epoll_ctl,
  * _wait, _pwait and _pwait2, send each call to the implementation its epfd
@@ -94,6 +96,39 @@
 int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 		 const struct timespec *timeout, const sigset_t *sigmask);
 
+/*
+ * Targets whose time_t is 32-bit unless a program asks for 64 (i386:
+ * __TIMESIZE == 32, <bits/timesize.h>).  In a program built with
+ * -D_TIME_BITS=64, glibc's headers rename three calls the shim
+ * interposes: fcntl and fcntl64 both become __fcntl_time64 (glibc 2.34+),
+ * epoll_pwait2 becomes __epoll_pwait2_time64 (2.35+).  The plain names
+ * stay, for programs built without, and epoll_pwait2 there takes a
+ * struct timespec of two 32-bit longs.  The shim defines the new names
+ * where the C library it is built against has them, and an epoll_pwait2
+ * of the 32-bit time ABI.  The shim itself has a 64-bit time_t (the
+ * wrapper in lib/evpoll.c requires it), so its struct timespec is
+ * __epoll_pwait2_time64's.  64-bit targets: none of this.
+ */
+#if defined(__TIMESIZE) && __TIMESIZE == 32
+#define PRELOAD_TIME32	1
+#if defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 34)
+#define PRELOAD_FCNTL_TIME64	1
+#endif
+#if __GLIBC_PREREQ(2, 35)
+#define PRELOAD_PWAIT2_TIME64	1
+#endif
+#endif
+_Static_assert(sizeof(struct timespec) == 16,
+	       "the shim is built with a 64-bit time_t");
+
+/* struct timespec of a program built without _TIME_BITS=64 */
+struct preload_timespec32 {
+	int32_t tv_sec;
+	int32_t tv_nsec;
+};
+#endif
+
 /* Per-fd routing hints. */
 enum {
 	FD_UNKNOWN = 0,
@@ -158,6 +193,9 @@ enum {
 	REAL_DUP3,
 	REAL_FCNTL,
 	REAL_FCNTL64,		/* NULL with a C library older than 2.28 */
+#ifdef PRELOAD_FCNTL_TIME64
+	REAL_FCNTL_TIME64,
+#endif
 	REAL_FCLOSE,
 	REAL_PCLOSE,
 	REAL_NR
@@ -168,7 +206,12 @@ static const char *const preload_real_name[REAL_NR] = {
 	[REAL_CTL]	= "epoll_ctl",
 	[REAL_WAIT]	= "epoll_wait",
 	[REAL_PWAIT]	= "epoll_pwait",
+#ifdef PRELOAD_TIME32
+	/* the one that takes the shim's struct timespec (64-bit time) */
+	[REAL_PWAIT2]	= "__epoll_pwait2_time64",
+#else
 	[REAL_PWAIT2]	= "epoll_pwait2",
+#endif
 	[REAL_SYSCALL]	= "syscall",
 	[REAL_CLOSE]	= "close",
 	[REAL_CLOSE_RANGE] = "close_range",
@@ -178,6 +221,9 @@ static const char *const preload_real_name[REAL_NR] = {
 	[REAL_DUP3]	= "dup3",
 	[REAL_FCNTL]	= "fcntl",
 	[REAL_FCNTL64]	= "fcntl64",
+#ifdef PRELOAD_FCNTL_TIME64
+	[REAL_FCNTL_TIME64] = "__fcntl_time64",
+#endif
 	[REAL_FCLOSE]	= "fclose",
 	[REAL_PCLOSE]	= "pclose",
 };
@@ -393,11 +439,11 @@ static bool misrouted(int fd, bool was_evpoll)
  * internal ones, exec of O_CLOEXEC fds, raw system calls) are left to
  * the module's reaper, as before: Documentation/preload.rst, "Limits".
  *
- * A copy of a registered fd (dup(), dup2(), dup3(), F_DUPFD of fcntl()
- * and fcntl64(), and their syscall() forms) is registered where its
- * source is: the module drops a file's items at the FORGET of any fd of
- * the file once nobody else holds it, so whichever copy goes last
- * releases the file at once.
+ * A copy of a registered fd (dup(), dup2(), dup3(), F_DUPFD of fcntl(),
+ * fcntl64() and __fcntl_time64(), and their syscall() forms) is
+ * registered where its source is: the module drops a file's items at the
+ * FORGET of any fd of the file once nobody else holds it, so whichever
+ * copy goes last releases the file at once.
  *
  * Which instances registered fd N: reg_inst[N], an atomic word per fd
  * number: 0 none, E + 1 the one instance E, REG_MULTI several (then every
@@ -839,9 +885,11 @@ PRELOAD_API int dup3(int oldfd, int newfd, int flags)
 
 /*
  * fcntl() and fcntl64() (what programs built with _FILE_OFFSET_BITS=64
- * call): F_DUPFD and F_DUPFD_CLOEXEC copy a registration.  The third
- * argument is passed on as the C library reads it, one pointer-sized
- * value whatever the command.
+ * call), and __fcntl_time64() (what both are in programs built with
+ * _TIME_BITS=64 on i386, glibc 2.34+: PRELOAD_FCNTL_TIME64 above):
+ * F_DUPFD and F_DUPFD_CLOEXEC copy a registration.  The third argument
+ * is passed on as the C library reads it, one pointer-sized value
+ * whatever the command.
  */
 static int do_fcntl(int which, const char *name, int fd, int cmd, void *arg)
 {
@@ -859,33 +907,27 @@ static int do_fcntl(int which, const char *name, int fd, int cmd, void *arg)
 
 /*
  * Named by asm labels: where the C library's header renames fcntl and
- * fcntl64 (both become __fcntl_time64 on i386 with _TIME_BITS=64), the
- * shim must still define the two symbols programs were linked against.
+ * fcntl64 (the shim itself is built with _TIME_BITS=64 on i386), the
+ * shim must still define the symbols programs were linked against.
  */
-PRELOAD_API int preload_fcntl(int fd, int cmd, ...) __asm__("fcntl");
-PRELOAD_API int preload_fcntl64(int fd, int cmd, ...) __asm__("fcntl64");
-
-PRELOAD_API int preload_fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return do_fcntl(REAL_FCNTL, "fcntl", fd, cmd, arg);
+#define PRELOAD_FCNTL(fname, sym, which)				\
+PRELOAD_API int fname(int fd, int cmd, ...) __asm__(sym);		\
+PRELOAD_API int fname(int fd, int cmd, ...)				\
+{									\
+	va_list ap;							\
+	void *arg;							\
+									\
+	va_start(ap, cmd);						\
+	arg = va_arg(ap, void *);					\
+	va_end(ap);							\
+	return do_fcntl(which, sym, fd, cmd, arg);			\
 }
 
-PRELOAD_API int preload_fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return do_fcntl(REAL_FCNTL64, "fcntl64", fd, cmd, arg);
-}
+PRELOAD_FCNTL(preload_fcntl, "fcntl", REAL_FCNTL)
+PRELOAD_FCNTL(preload_fcntl64, "fcntl64", REAL_FCNTL64)
+#ifdef PRELOAD_FCNTL_TIME64
+PRELOAD_FCNTL(preload_fcntl_time64, "__fcntl_time64", REAL_FCNTL_TIME64)
+#endif
 
 /* The C library closes a stream's fd internally: seen here, not in close(). */
 static int stream_close(FILE *f, int which, const char *name)
@@ -1062,9 +1104,8 @@ static int route_pwait2(bool ev, int epfd, struct epoll_event *events,
 			sigmask, _NSIG / 8);
 }
 
-PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
-			     int maxevents, const struct timespec *timeout,
-			     const sigset_t *sigmask)
+static int do_pwait2(int epfd, struct epoll_event *events, int maxevents,
+		     const struct timespec *timeout, const sigset_t *sigmask)
 {
 	bool ev = fd_is_evpoll(epfd);
 	int ret = route_pwait2(ev, epfd, events, maxevents, timeout, sigmask);
@@ -1078,6 +1119,55 @@ PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
 		maxevents, ret);
 	return ret;
 }
+
+#ifndef PRELOAD_TIME32
+PRELOAD_API int epoll_pwait2(int epfd, struct epoll_event *events,
+			     int maxevents, const struct timespec *timeout,
+			     const sigset_t *sigmask)
+{
+	return do_pwait2(epfd, events, maxevents, timeout, sigmask);
+}
+#else
+/*
+ * i386 (PRELOAD_TIME32 above): epoll_pwait2 of a program built without
+ * _TIME_BITS=64 takes two 32-bit longs; converted as the C library's own
+ * epoll_pwait2 does before it calls __epoll_pwait2_time64.
+ */
+PRELOAD_API int preload_epoll_pwait2_time32(int epfd,
+		struct epoll_event *events, int maxevents,
+		const struct preload_timespec32 *timeout,
+		const sigset_t *sigmask) __asm__("epoll_pwait2");
+PRELOAD_API int preload_epoll_pwait2_time32(int epfd,
+		struct epoll_event *events, int maxevents,
+		const struct preload_timespec32 *timeout,
+		const sigset_t *sigmask)
+{
+	struct timespec ts;
+
+	if (timeout) {
+		/* i386's struct timespec has padding after tv_nsec: zeroed */
+		memset(&ts, 0, sizeof(ts));
+		ts.tv_sec = timeout->tv_sec;
+		ts.tv_nsec = timeout->tv_nsec;
+	}
+	return do_pwait2(epfd, events, maxevents, timeout ? &ts : NULL,
+			 sigmask);
+}
+
+#ifdef PRELOAD_PWAIT2_TIME64
+/* epoll_pwait2 of a program built with _TIME_BITS=64 (glibc 2.35+) */
+PRELOAD_API int preload_epoll_pwait2_time64(int epfd,
+		struct epoll_event *events, int maxevents,
+		const struct timespec *timeout, const sigset_t *sigmask)
+		__asm__("__epoll_pwait2_time64");
+PRELOAD_API int preload_epoll_pwait2_time64(int epfd,
+		struct epoll_event *events, int maxevents,
+		const struct timespec *timeout, const sigset_t *sigmask)
+{
+	return do_pwait2(epfd, events, maxevents, timeout, sigmask);
+}
+#endif
+#endif
 
 /*
  * syscall(): programs that call the epoll system calls directly (the
@@ -1182,6 +1272,9 @@ static bool syscall_dups(long nr, const long a[6])
 	case SYS_dup3:
 		return !(a[2] & ~(long)O_CLOEXEC);
 	case SYS_fcntl:
+#ifdef SYS_fcntl64	/* i386: what the C library's fcntl calls */
+	case SYS_fcntl64:
+#endif
 		return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
 	default:
 		return false;

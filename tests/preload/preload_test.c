@@ -9,8 +9,12 @@
  * device SKIP without it.
  *
  * Paths: the shim is $EVPOLL_PRELOAD_LIB, else <dir of this program>/
- * ../../lib/libevpoll-preload.so (the build tree); the helpers are in
- * <dir of this program>/preload.d/.
+ * PRELOAD_LIB_REL (../../lib/libevpoll-preload.so, the build tree); the
+ * helpers are in <dir of this program>/preload.d/.
+ *
+ * tests/preload32 builds this file, the helper and the shim as i386
+ * programs (gcc -m32, -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64) for the
+ * VM's 32-bit pass, the shim in preload.d/ (PRELOAD_LIB_REL).
  */
 #include <errno.h>
 #include <dlfcn.h>
@@ -30,6 +34,17 @@
 #include <linux/evpoll.h>
 
 #include "kselftest_harness.h"
+
+#ifndef PRELOAD_LIB_REL
+#define PRELOAD_LIB_REL "../../lib/libevpoll-preload.so"
+#endif
+
+/*
+ * The i386 build (tests/preload32): python3 is an x86-64 program, which
+ * an i386 shim cannot be preloaded into, and preload_linked would need an
+ * i386 libevpoll.so.
+ */
+#define I386_BUILD (sizeof(void *) == 4)
 
 extern char **environ;
 
@@ -51,8 +66,8 @@ static void find_paths(void)
 	if (lib && *lib)
 		snprintf(preload_lib, sizeof(preload_lib), "%s", lib);
 	else
-		snprintf(preload_lib, sizeof(preload_lib),
-			 "%s/../../lib/libevpoll-preload.so", exe);
+		snprintf(preload_lib, sizeof(preload_lib), "%s/%s", exe,
+			 PRELOAD_LIB_REL);
 }
 
 static bool have_device(void)
@@ -240,6 +255,36 @@ TEST_F(preload, epoll_fd_is_dev_evpoll_from_outside)
 	EXPECT_EQ(0, reap(&self->c));
 }
 
+#if __TIMESIZE == 32
+/*
+ * i386: a program built without _TIME_BITS=64 (preload_helper_time32)
+ * calls epoll_pwait2 with a struct timespec of two 32-bit longs, which
+ * the shim converts (with the 64-bit time_t build of the helper, the
+ * other tests call __epoll_pwait2_time64).  "wait" ends with
+ * epoll_pwait2 on the instance, with and without a signal mask.
+ */
+TEST_F(preload, time32_program_epoll_pwait2)
+{
+	char *argv[] = { self->helper, "wait", NULL };
+	char line[256];
+	int epfd;
+
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	snprintf(self->helper, sizeof(self->helper),
+		 "%s/preload_helper_time32", helper_dir);
+	ASSERT_EQ(0, access(self->helper, X_OK));
+	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
+	ASSERT_NE(NULL, fgets(line, sizeof(line), self->c.out));
+	ASSERT_EQ(1, sscanf(line, "ready %d", &epfd)) TH_LOG("got: %s", line);
+	ASSERT_EQ(1, write(self->c.in, "x", 1));
+	if (!fgets(line, sizeof(line), self->c.out))
+		strcpy(line, "(no output)\n");
+	EXPECT_STREQ("done\n", line);
+	EXPECT_EQ(0, reap(&self->c));
+}
+#endif
+
 /* The whole ctl/wait path, and epoll_create(0) / bad flags stay EINVAL. */
 TEST_F(preload, create_roundtrip_on_evpoll)
 {
@@ -398,6 +443,8 @@ TEST_F(preload, error_paths_linked_libevpoll)
 
 	if (!have_device())
 		SKIP(return, "no /dev/evpoll (module not loaded)");
+	if (I386_BUILD)
+		SKIP(return, "i386 build: no i386 libevpoll.so to link with");
 	snprintf(self->helper, sizeof(self->helper), "%s/preload_linked",
 		 helper_dir);
 	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
@@ -434,6 +481,8 @@ TEST_F_TIMEOUT(preload, python3_asyncio_echo, 300)
 		SKIP(return, "no /dev/evpoll (module not loaded)");
 	if (access(argv[0], X_OK))
 		SKIP(return, "no %s", argv[0]);
+	if (I386_BUILD)
+		SKIP(return, "i386 build: %s is not an i386 program", argv[0]);
 	snprintf(script, sizeof(script), "%s/asyncio_echo.py", helper_dir);
 	ASSERT_EQ(0, spawn(&self->c, argv, NULL, 0));
 	while (fgets(line, sizeof(line), self->c.out)) {
@@ -543,7 +592,10 @@ TEST_F(preload, threads_close_watched_fds)
 
 /*
  * The shim exports the six epoll calls, syscall(), the calls that close
- * or duplicate fds, and nothing else.
+ * or duplicate fds, and nothing else; on a target whose time_t is 32-bit
+ * by default (i386), also the names glibc gives two of them in programs
+ * built with _TIME_BITS=64: __fcntl_time64 (glibc 2.34+, for fcntl and
+ * fcntl64) and __epoll_pwait2_time64 (2.35+).
  */
 TEST_F(preload, exports_only_epoll)
 {
@@ -552,6 +604,14 @@ TEST_F(preload, exports_only_epoll)
 		"epoll_pwait", "epoll_pwait2", "syscall", "close",
 		"close_range", "closefrom", "dup", "dup2", "dup3", "fcntl",
 		"fcntl64", "fclose", "pclose",
+#if __TIMESIZE == 32
+#if __GLIBC_PREREQ(2, 34)
+		"__fcntl_time64",
+#endif
+#if __GLIBC_PREREQ(2, 35)
+		"__epoll_pwait2_time64",
+#endif
+#endif
 	};
 	static const char *const hidden[] = {
 		"evpoll_create1", "evpoll_ctl", "evpoll_wait", "evpoll_pwait",
