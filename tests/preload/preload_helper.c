@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/time_types.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -113,12 +114,21 @@ static void roundtrip(int epfd, unsigned long long data)
 	close(p[1]);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static int do_wait(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x1234 };
 	struct epoll_event out[4];
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	sigset_t mask;
+	int64_t t0;
 	char c;
 	int epfd;
 
@@ -133,7 +143,10 @@ static int do_wait(void)
 	sigemptyset(&mask);
 	CHECK(epoll_pwait(epfd, out, 4, 0, &mask) == 0);
 	CHECK(epoll_pwait2(epfd, out, 4, &ts, &mask) == 0);
+	t0 = mono_ns();
 	CHECK(epoll_pwait2(epfd, out, 4, &ts, NULL) == 0);
+	/* The 10 ms timeout reached the kernel as 10 ms (time32: converted). */
+	CHECK(mono_ns() - t0 >= 10 * 1000 * 1000);
 	printf("done\n");
 	return 0;
 }
@@ -567,11 +580,37 @@ static void same(const char *what, int ret_ev, int err_ev, int ret_ep,
 /* Run @call on @ev and on @ep; compare. */
 #define SAME(what, call) do {							int epfd_, r_ev_, e_ev_;															epfd_ = ev;								errno = 0;								r_ev_ = (call);								e_ev_ = errno;								epfd_ = ep;								errno = 0;								{										int r_ep_ = (call), e_ep_ = errno;														same(what, r_ev_, e_ev_, r_ep_, e_ep_);				}								} while (0)
 
+/*
+ * A program with a 32-bit time_t: its C library widens epoll_pwait2()'s
+ * timespec in user space (and the shim does the same), so a bad pointer
+ * faults in the caller on both sides rather than failing with EFAULT;
+ * and the system call takes a 64-bit timespec, which such a program
+ * must build itself.
+ */
+#if __TIMESIZE == 32 && !defined(__USE_TIME_BITS64)
+#define TIME32_PROGRAM	1
+#else
+#define TIME32_PROGRAM	0
+#endif
+
+/* @ts as the epoll_pwait2 system call reads it (BAD_HIGH passes on). */
+static const void *kernel_ts(const struct timespec *ts,
+			     struct __kernel_timespec *kts)
+{
+	if (!TIME32_PROGRAM || !ts || ts == BAD_HIGH)
+		return ts;
+	kts->tv_sec = ts->tv_sec;
+	kts->tv_nsec = ts->tv_nsec;
+	return kts;
+}
+
 /* A wait on epfd_ through @which with @maxevents, @evs, @ts, @mask, @size. */
 static int wait_args(enum entry which, int epfd, struct epoll_event *evs,
 		     int maxevents, const struct timespec *ts,
 		     const sigset_t *mask, long setsize)
 {
+	struct __kernel_timespec kts;
+
 	switch (which) {
 	case E_WAIT:
 		return epoll_wait(epfd, evs, maxevents, 0);
@@ -588,7 +627,7 @@ static int wait_args(enum entry which, int epfd, struct epoll_event *evs,
 				    mask, setsize);
 	case E_SYS_PWAIT2:
 		return (int)syscall(SYS_epoll_pwait2, epfd, evs, maxevents,
-				    ts, mask, setsize);
+				    kernel_ts(ts, &kts), mask, setsize);
 	default:
 		errno = ENOSYS;
 		return -1;
@@ -599,7 +638,9 @@ static void wait_errors(int ev, int ep, enum entry which)
 {
 	struct epoll_event out[4];
 	struct timespec zero = { 0, 0 }, neg = { 0, -1 }, big = { 0, 1000000000 };
+	struct timespec negsec = { -1, 0 };
 	bool has_ts = which == E_PWAIT2 || which == E_SYS_PWAIT2;
+	bool bad_ts = has_ts && !(TIME32_PROGRAM && which == E_PWAIT2);
 	bool has_mask = which != E_WAIT && which != E_SYS_WAIT;
 	bool sys = which >= E_SYS_CTL;
 	const struct timespec *ts = &zero;
@@ -647,12 +688,14 @@ static void wait_errors(int ev, int ep, enum entry which)
 			SAME(what, wait_args(which, epfd_, buf,
 					     cases[i].maxevents, ts, &mask, 7));
 		}
-		if (has_ts) {
+		if (bad_ts) {
 			snprintf(what, sizeof(what), "%s: %s, bad timespec",
 				 entry_name[which], cases[i].name);
 			SAME(what, wait_args(which, epfd_, buf,
 					     cases[i].maxevents, BAD_HIGH,
 					     NULL, 8));
+		}
+		if (has_ts) {
 			snprintf(what, sizeof(what), "%s: %s, tv_nsec -1",
 				 entry_name[which], cases[i].name);
 			SAME(what, wait_args(which, epfd_, buf,
@@ -666,13 +709,19 @@ static void wait_errors(int ev, int ep, enum entry which)
 		}
 	}
 	/* good arguments but a bad timespec or mask alone */
-	if (has_ts) {
+	if (bad_ts) {
 		snprintf(what, sizeof(what), "%s: bad timespec",
 			 entry_name[which]);
 		SAME(what, wait_args(which, epfd_, out, 4, BAD_HIGH, NULL, 8));
+	}
+	if (has_ts) {
 		snprintf(what, sizeof(what), "%s: tv_nsec -1",
 			 entry_name[which]);
 		SAME(what, wait_args(which, epfd_, out, 4, &neg, NULL, 8));
+		/* A 32-bit tv_sec the shim widened without its sign would wait. */
+		snprintf(what, sizeof(what), "%s: tv_sec -1",
+			 entry_name[which]);
+		SAME(what, wait_args(which, epfd_, out, 4, &negsec, NULL, 8));
 	}
 	if (has_mask) {
 		snprintf(what, sizeof(what), "%s: bad sigmask",

@@ -434,6 +434,22 @@ TEST_F(preload, error_paths_match_epoll)
 	helper_mode_ok(_metadata, self, "errors");
 }
 
+#if __TIMESIZE == 32
+/*
+ * The same program's error paths: the shim's conversion of a 32-bit
+ * timespec gives the errno of the C library's own (tv_nsec -1 and 1e9,
+ * tv_sec -1, a bad pointer) on a kernel epoll instance.
+ */
+TEST_F(preload, time32_program_error_paths)
+{
+	if (!have_device())
+		SKIP(return, "no /dev/evpoll (module not loaded)");
+	snprintf(self->helper, sizeof(self->helper),
+		 "%s/preload_helper_time32", helper_dir);
+	helper_mode_ok(_metadata, self, "errors");
+}
+#endif
+
 /* The same for a program linked with libevpoll.so, under the shim. */
 TEST_F(preload, error_paths_linked_libevpoll)
 {
