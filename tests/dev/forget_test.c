@@ -540,18 +540,26 @@ static long long time_closes(int n, int mode)
 
 TEST(cost)
 {
-	enum { N = 2000 };
+	const char *kernel = getenv("EVPOLL_CHECK_KERNEL");
 	long long plain, forget, fclose, epoll, bare;
+	int n = 2000;
 
+	/*
+	 * A close costs 0.5-0.8 ms under the debug kernel's sanitizers: 16,000
+	 * of them came near, and once past, the harness's 30 s.  Its figures
+	 * mean nothing there; a few hundred closes still run every path.
+	 */
+	if (kernel && !strcmp(kernel, "debug"))
+		n = 200;
 	/* Twice, the first as a warm-up. */
-	time_closes(N, 0);
-	time_closes(N, 1);
-	time_closes(N, 4);
-	plain = time_closes(N, 0);
-	forget = time_closes(N, 1);
-	fclose = time_closes(N, 4);
-	epoll = time_closes(N, 2);
-	bare = time_closes(N, 3);
+	time_closes(n, 0);
+	time_closes(n, 1);
+	time_closes(n, 4);
+	plain = time_closes(n, 0);
+	forget = time_closes(n, 1);
+	fclose = time_closes(n, 4);
+	epoll = time_closes(n, 2);
+	bare = time_closes(n, 3);
 	ASSERT_GT(bare, 0);
 	ASSERT_GT(plain, 0);
 	ASSERT_GT(forget, 0);
