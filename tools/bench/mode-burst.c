@@ -38,9 +38,7 @@ static const char *const burst_names[] = {
 };
 
 struct burst {
-	const struct bench_mode *mode;
 	enum burst_kind kind;
-	long gap_ns;		/* the writer's pause between two events */
 	int set;
 	int efd[BURST_B];
 	int go[2];		/* waiter -> writer: burst collected */
@@ -101,8 +99,8 @@ static void *burst_waiter(void *arg)
 static void burst_run(const struct bench_mode *mode, long gap_ns,
 		      enum burst_kind kind, long m, int rep)
 {
-	struct burst b = { .mode = mode, .kind = kind, .gap_ns = gap_ns,
-			   .bursts = opt.herd_events / 2, .min_events = m };
+	struct burst b = { .kind = kind, .bursts = opt.herd_events / 2,
+			   .min_events = m };
 	struct timespec gap = { .tv_nsec = gap_ns };
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	uint64_t one = 1;
